@@ -1,0 +1,15 @@
+//! Face inference on real ONNX models, run on the CPU by `tract-onnx`.
+//!
+//! The pipeline is: detect faces (box, score, five landmarks) on a downscaled copy of the image,
+//! align each face onto a fixed template with a similarity transform computed from its landmarks
+//! (sampling the original-resolution image), then run the per-face models (embedder, age, gender,
+//! 106-point landmarks) on the aligned crops. Head pose is derived from the landmarks.
+//!
+//! Every model is loaded once into an optimised plan for a concrete input shape; plans are
+//! immutable and are shared by all threads, so one [`engine::Engine`] serves concurrent requests.
+
+pub mod align;
+pub mod model;
+pub mod types;
+
+pub use types::{BoundingBox, Detection, Landmarks5};
