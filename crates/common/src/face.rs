@@ -1,0 +1,126 @@
+//! The JSON of faces, as core-service writes it and api-service reads and extends it.
+//!
+//! Field names and shapes are CompreFace's. Optional parts (plugins) are omitted when absent;
+//! probabilities are rounded to 5 decimals when written.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::similarity::serialize_round5;
+
+/// A face box in original-image pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FaceBox {
+    #[serde(serialize_with = "serialize_round5")]
+    pub probability: f64,
+    pub x_min: i64,
+    pub y_min: i64,
+    pub x_max: i64,
+    pub y_max: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Age {
+    #[serde(serialize_with = "serialize_round5")]
+    pub probability: f64,
+    pub high: u32,
+    pub low: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Gender {
+    #[serde(serialize_with = "serialize_round5")]
+    pub probability: f64,
+    /// `"male"` or `"female"`.
+    pub value: String,
+}
+
+/// Head pose in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pose {
+    pub pitch: f64,
+    pub roll: f64,
+    pub yaw: f64,
+}
+
+/// One face with whatever the requested plugins added.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Face {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub age: Option<Age>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub gender: Option<Gender>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pose: Option<Pose>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub embedding: Option<Vec<f32>>,
+    #[serde(rename = "box")]
+    pub bbox: FaceBox,
+    /// Five points: the eyes, the nose tip, the mouth corners.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub landmarks: Option<Vec<[i64; 2]>>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub landmarks2d106: Option<Vec<[i64; 2]>>,
+    /// Milliseconds per plugin, present with `status=true` (core always sends it).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub execution_time: Option<BTreeMap<String, f64>>,
+}
+
+impl Face {
+    /// A face with only its box.
+    pub fn from_box(bbox: FaceBox) -> Self {
+        Self {
+            age: None,
+            gender: None,
+            pose: None,
+            embedding: None,
+            bbox,
+            landmarks: None,
+            landmarks2d106: None,
+            execution_time: None,
+        }
+    }
+}
+
+/// core-service's answer to `/find_faces`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindFacesResponse {
+    pub plugins_versions: BTreeMap<String, String>,
+    pub result: Vec<Face>,
+}
+
+/// core-service's `/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CoreStatus {
+    pub status: String,
+    pub build_version: String,
+    pub calculator_version: String,
+    pub similarity_coefficients: [f64; 2],
+    pub available_plugins: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absent_plugins_are_omitted_and_probability_rounded() {
+        let face = Face::from_box(FaceBox { probability: 0.9999987654, x_min: 1, y_min: 2, x_max: 30, y_max: 40 });
+        assert_eq!(
+            serde_json::to_string(&face).unwrap(),
+            r#"{"box":{"probability":1.0,"x_min":1,"y_min":2,"x_max":30,"y_max":40}}"#
+        );
+    }
+
+    #[test]
+    fn reads_what_it_writes() {
+        let mut face = Face::from_box(FaceBox { probability: 0.5, x_min: 0, y_min: 0, x_max: 9, y_max: 9 });
+        face.gender = Some(Gender { probability: 0.87654321, value: "female".into() });
+        face.embedding = Some(vec![0.25, -0.5]);
+        let text = serde_json::to_string(&face).unwrap();
+        let back: Face = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.embedding, face.embedding);
+        assert_eq!(back.gender.unwrap().probability, 0.87654);
+    }
+}

@@ -1,0 +1,13 @@
+//! Types shared by the services.
+//!
+//! - [`error`]: CompreFace's error codes as one table (code, HTTP status) and the `{message, code}`
+//!   body every service answers with.
+//! - [`face`]: the JSON of detected faces and of core-service's responses, used by core-service to
+//!   write them and by api-service to read them.
+//! - [`similarity`]: the distance-to-similarity curve with per-model coefficients.
+
+pub mod error;
+pub mod face;
+pub mod similarity;
+
+pub use error::{ApiError, ErrorCode};
