@@ -1,11 +1,13 @@
 //! Types shared by the services.
 //!
+//! - [`config`]: parsing settings from the environment (CompreFace's value forms included).
 //! - [`error`]: CompreFace's error codes as one table (code, HTTP status) and the `{message, code}`
 //!   body every service answers with.
 //! - [`face`]: the JSON of detected faces and of core-service's responses, used by core-service to
 //!   write them and by api-service to read them.
 //! - [`similarity`]: the distance-to-similarity curve with per-model coefficients.
 
+pub mod config;
 pub mod error;
 pub mod face;
 pub mod similarity;
