@@ -5,11 +5,13 @@
 //!   body every service answers with.
 //! - [`face`]: the JSON of detected faces and of core-service's responses, used by core-service to
 //!   write them and by api-service to read them.
+//! - [`params`]: query and form parameters the way CompreFace reads them.
 //! - [`similarity`]: the distance-to-similarity curve with per-model coefficients.
 
 pub mod config;
 pub mod error;
 pub mod face;
+pub mod params;
 pub mod similarity;
 
 pub use error::{ApiError, ErrorCode};
