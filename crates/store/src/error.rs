@@ -1,0 +1,71 @@
+//! The store's errors and their client-facing form.
+
+use visage_common::{ApiError, ErrorCode};
+
+/// What can go wrong in the store. Unique-constraint violations become domain errors by the
+/// constraint's name; everything else the database reports is [`StoreError::Database`].
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A subject with this name (in any letter case) already exists in the service.
+    #[error("Subject already exists")]
+    SubjectAlreadyExists,
+    /// No subject with this name in the service; carries the name as the client gave it.
+    #[error("Subject {0} not found")]
+    SubjectNotFound(String),
+    /// A unique constraint without a domain meaning of its own here (the admin's users, apps,
+    /// service names), by constraint name.
+    #[error("duplicate value for {constraint}")]
+    Duplicate { constraint: String },
+    /// Text Postgres cannot hold (the NUL character).
+    #[error("Text values cannot contain the NUL character")]
+    InvalidText,
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            if db.code().as_deref() == Some("22021") {
+                return Self::InvalidText;
+            }
+            if db.is_unique_violation() {
+                return match db.constraint() {
+                    Some("subjects_model_name_key") => Self::SubjectAlreadyExists,
+                    Some(name) => Self::Duplicate { constraint: name.to_string() },
+                    None => Self::Database(err),
+                };
+            }
+        }
+        Self::Database(err)
+    }
+}
+
+impl StoreError {
+    /// Whether retrying the whole transaction may succeed (a serialization failure or deadlock
+    /// between concurrent writers).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40001" | "40P01"))
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// Domain errors keep their message; database failures are logged here, where their cause
+    /// is still known, and reach the client as the generic code 0.
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::SubjectAlreadyExists => ApiError::new(ErrorCode::SubjectAlreadyExists, err.to_string()),
+            StoreError::SubjectNotFound(_) => ApiError::new(ErrorCode::SubjectNotFound, err.to_string()),
+            StoreError::InvalidText => ApiError::validation(err.to_string()),
+            StoreError::Duplicate { .. } | StoreError::Database(_) => {
+                tracing::error!(error = ?err, "database operation failed");
+                ApiError::unexpected()
+            }
+        }
+    }
+}

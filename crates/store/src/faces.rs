@@ -1,0 +1,283 @@
+//! Stored faces: an embedding, the embedder that computed it, its subject and optionally the
+//! image it came from. A face's id is the public `image_id`.
+
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use uuid::Uuid;
+
+use crate::{embedding, Store, StoreError};
+
+/// A face to store.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFace<'a> {
+    /// The subject's name; the subject is created when the service has none by that name.
+    pub subject: &'a str,
+    pub embedding: &'a [f32],
+    /// The embedder's name and version.
+    pub calculator: &'a str,
+    /// The original image, when images are kept.
+    pub image: Option<&'a [u8]>,
+}
+
+/// A face as the public API names it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FaceRef {
+    pub image_id: Uuid,
+    pub subject: String,
+}
+
+/// One page of a service's faces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacePage {
+    pub faces: Vec<FaceRef>,
+    /// Faces matching the filter across all pages.
+    pub total: u64,
+}
+
+/// A face with its embedding, as the search index and verification need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFace {
+    pub model_id: Uuid,
+    pub image_id: Uuid,
+    pub subject_id: Uuid,
+    pub subject: String,
+    pub embedding: Vec<f32>,
+    pub calculator: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredFaceRow {
+    model_id: Uuid,
+    image_id: Uuid,
+    subject_id: Uuid,
+    subject: String,
+    embedding: Vec<u8>,
+    calculator: String,
+}
+
+impl TryFrom<StoredFaceRow> for StoredFace {
+    type Error = StoreError;
+
+    fn try_from(row: StoredFaceRow) -> Result<Self, StoreError> {
+        let embedding = embedding::from_bytes(&row.embedding).ok_or_else(|| {
+            StoreError::Database(sqlx::Error::Decode(format!("embedding of face {} is truncated", row.image_id).into()))
+        })?;
+        Ok(Self {
+            model_id: row.model_id,
+            image_id: row.image_id,
+            subject_id: row.subject_id,
+            subject: row.subject,
+            embedding,
+            calculator: row.calculator,
+        })
+    }
+}
+
+/// The columns of [`StoredFaceRow`] from `faces f JOIN subjects s`.
+macro_rules! stored_face_select {
+    ($($rest:literal),*) => {
+        concat!(
+            "SELECT f.model_id, f.id AS image_id, f.subject_id, s.name AS subject, f.embedding, f.calculator \
+             FROM faces f JOIN subjects s ON s.id = f.subject_id ",
+            $($rest),*
+        )
+    };
+}
+
+impl Store {
+    /// Stores a face in one transaction: its subject when new, the embedding, the image.
+    /// Returns the new image id and the subject's name as stored.
+    pub async fn add_face(&self, model_id: Uuid, face: NewFace<'_>) -> Result<FaceRef, StoreError> {
+        let image_id = Uuid::new_v4();
+        let mut tx = self.pool.begin().await?;
+        // The no-op update makes the statement return the existing row and lock it, so that a
+        // concurrent delete of the subject waits for this transaction.
+        let (subject_id, subject): (Uuid, String) = sqlx::query_as(
+            "INSERT INTO subjects (id, model_id, name) VALUES ($1, $2, $3) \
+             ON CONFLICT (model_id, lower(name)) DO UPDATE SET name = subjects.name \
+             RETURNING id, name",
+        )
+        .bind(Uuid::new_v4())
+        .bind(model_id)
+        .bind(face.subject)
+        .fetch_one(&mut *tx)
+        .await?;
+        let dimension = i32::try_from(face.embedding.len())
+            .map_err(|_| StoreError::Database(sqlx::Error::Protocol("embedding too long".into())))?;
+        sqlx::query(
+            "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(image_id)
+        .bind(model_id)
+        .bind(subject_id)
+        .bind(embedding::to_bytes(face.embedding))
+        .bind(dimension)
+        .bind(face.calculator)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(image) = face.image {
+            sqlx::query("INSERT INTO images (face_id, content) VALUES ($1, $2)")
+                .bind(image_id)
+                .bind(image)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(FaceRef { image_id, subject })
+    }
+
+    /// Page `page` (from 0) of `size` faces, oldest first, of the whole service or of one
+    /// subject (by its exact name, as CompreFace filters).
+    pub async fn list_faces(
+        &self,
+        model_id: Uuid,
+        subject: Option<&str>,
+        page: u64,
+        size: u64,
+    ) -> Result<FacePage, StoreError> {
+        let limit = i64::try_from(size).unwrap_or(i64::MAX);
+        let offset = i64::try_from(page.saturating_mul(size)).unwrap_or(i64::MAX);
+        let faces = sqlx::query_as(
+            "SELECT f.id AS image_id, s.name AS subject FROM faces f JOIN subjects s ON s.id = f.subject_id \
+             WHERE f.model_id = $1 AND ($2::text IS NULL OR s.name = $2) \
+             ORDER BY f.seq LIMIT $3 OFFSET $4",
+        )
+        .bind(model_id)
+        .bind(subject)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM faces f JOIN subjects s ON s.id = f.subject_id \
+             WHERE f.model_id = $1 AND ($2::text IS NULL OR s.name = $2)",
+        )
+        .bind(model_id)
+        .bind(subject)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(FacePage { faces, total: total.max(0) as u64 })
+    }
+
+    /// Deletes one face with its image; `None` if the service has no face with this id.
+    pub async fn delete_face(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<FaceRef>, StoreError> {
+        let deleted = sqlx::query_as(
+            "DELETE FROM faces f USING subjects s \
+             WHERE f.model_id = $1 AND f.id = $2 AND s.id = f.subject_id \
+             RETURNING f.id AS image_id, s.name AS subject",
+        )
+        .bind(model_id)
+        .bind(image_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(deleted)
+    }
+
+    /// Deletes the faces with these ids, skipping unknown ones; answers in the order asked.
+    pub async fn delete_faces(&self, model_id: Uuid, image_ids: &[Uuid]) -> Result<Vec<FaceRef>, StoreError> {
+        let mut deleted: Vec<FaceRef> = sqlx::query_as(
+            "DELETE FROM faces f USING subjects s \
+             WHERE f.model_id = $1 AND f.id = ANY($2) AND s.id = f.subject_id \
+             RETURNING f.id AS image_id, s.name AS subject",
+        )
+        .bind(model_id)
+        .bind(image_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        deleted.sort_by_key(|face| image_ids.iter().position(|id| *id == face.image_id));
+        Ok(deleted)
+    }
+
+    /// Deletes one subject (by name, in any letter case) with all its faces; returns how many
+    /// faces there were (0 for an unknown subject).
+    pub async fn delete_subject_faces(&self, model_id: Uuid, subject: &str) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let subject_id: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE")
+                .bind(model_id)
+                .bind(subject)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(subject_id) = subject_id else {
+            return Ok(0);
+        };
+        let faces = sqlx::query("DELETE FROM faces WHERE subject_id = $1").bind(subject_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM subjects WHERE id = $1").bind(subject_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(faces.rows_affected())
+    }
+
+    /// Empties the service's collection: every face and every subject. Returns how many faces
+    /// there were.
+    pub async fn delete_all_faces(&self, model_id: Uuid) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let faces = sqlx::query("DELETE FROM faces WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(faces.rows_affected())
+    }
+
+    /// Whether any face was computed by another embedder than `calculator`: `(of the service with
+    /// API key `demo_api_key`, of any other service)`. Both are index range scans that stop at the
+    /// first hit, whatever the number of faces.
+    pub async fn calculator_mismatches(
+        &self,
+        demo_api_key: Uuid,
+        demo_calculator: &str,
+        calculator: &str,
+    ) -> Result<(bool, bool), StoreError> {
+        let row = sqlx::query_as(
+            "WITH demo AS (SELECT id FROM models WHERE api_key = $1) SELECT \
+               EXISTS (SELECT 1 FROM faces WHERE model_id IN (SELECT id FROM demo) \
+                       AND (calculator < $2 OR calculator > $2)), \
+               EXISTS (SELECT 1 FROM faces WHERE model_id NOT IN (SELECT id FROM demo) \
+                       AND (calculator < $3 OR calculator > $3))",
+        )
+        .bind(demo_api_key)
+        .bind(demo_calculator)
+        .bind(calculator)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row)
+    }
+
+    /// The stored image of a face: `None` if the service has no such face, `Some(None)` if the
+    /// face was stored without its image.
+    pub async fn face_image(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<Option<Vec<u8>>>, StoreError> {
+        let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
+            "SELECT i.content FROM faces f LEFT JOIN images i ON i.face_id = f.id WHERE f.model_id = $1 AND f.id = $2",
+        )
+        .bind(model_id)
+        .bind(image_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(content,)| content))
+    }
+
+    /// One face with its embedding.
+    pub async fn get_face(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<StoredFace>, StoreError> {
+        sqlx::query_as::<_, StoredFaceRow>(stored_face_select!("WHERE f.model_id = $1 AND f.id = $2"))
+        .bind(model_id)
+        .bind(image_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(StoredFace::try_from)
+        .transpose()
+    }
+
+    /// Every stored face with its embedding: of one service in insertion order, or of all
+    /// services in storage order. Rows stream from one query as they arrive, for loading the
+    /// search index.
+    pub fn stream_faces(&self, model_id: Option<Uuid>) -> BoxStream<'_, Result<StoredFace, StoreError>> {
+        let rows = match model_id {
+            Some(model_id) => {
+                sqlx::query_as::<_, StoredFaceRow>(stored_face_select!("WHERE f.model_id = $1 ORDER BY f.seq"))
+                    .bind(model_id)
+                    .fetch(&self.pool)
+            }
+            // Storage order: a sequential scan is the fastest way through a large table.
+            None => sqlx::query_as::<_, StoredFaceRow>(stored_face_select!()).fetch(&self.pool),
+        };
+        rows.map_err(StoreError::from).and_then(|row| async move { StoredFace::try_from(row) }).boxed()
+    }
+}

@@ -1,0 +1,76 @@
+//! Postgres access for the Visage services.
+//!
+//! One schema serves the whole system (see `migrations/` at the repository root); api-service and
+//! admin-service both run [`Store::migrate`] at start-up. sqlx's migrator holds a Postgres
+//! advisory lock while it works, so services starting together on one database apply each
+//! migration exactly once.
+//!
+//! Queries are plain `sqlx::query`/`query_as` strings checked by the tests against a real
+//! database, not compile-time macros: builds need no database and no offline query cache.
+//! Every value travels as a bind parameter, so names with quotes, semicolons or any unicode are
+//! just data.
+//!
+//! - [`config`]: the database location from the environment (CompreFace's variables too).
+//! - [`services`]: face services ("models") and their API keys.
+//! - [`subjects`]: the names in a recognition collection: create, list, rename (merging into an
+//!   existing name), delete.
+//! - [`faces`]: stored faces with their embeddings and images: add (one transaction), list by
+//!   page, delete, stream for the search index.
+//! - [`statistics`]: requests per service and day.
+//! - [`embedding`]: the byte encoding of embeddings.
+//! - `testing` (feature `testing`): a throwaway Postgres and a fresh database per test.
+
+pub mod config;
+pub mod embedding;
+mod error;
+pub mod faces;
+pub mod services;
+pub mod statistics;
+pub mod subjects;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::time::Duration;
+
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+pub use error::StoreError;
+pub use faces::{FacePage, FaceRef, NewFace, StoredFace};
+pub use services::{Service, ServiceType};
+
+/// The schema migrations, embedded from `migrations/` at build time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
+
+/// A handle on the database: cheap to clone, shared by every request.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: PgPool,
+}
+
+impl Store {
+    /// Connects a pool of at most `max_connections` to the database.
+    ///
+    /// Connections are made on first use; the first query waits at most `acquire_timeout` for one.
+    pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Applies the migrations this build knows and the database lacks.
+    pub async fn migrate(&self) -> Result<(), MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+}

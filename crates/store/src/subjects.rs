@@ -1,0 +1,110 @@
+//! Subjects: the names in a recognition service's collection.
+//!
+//! Names are unique per service without regard to letter case (`subjects_model_name_key` on
+//! `(model_id, lower(name))`); lookups by name are case-insensitive too and answer with the name
+//! as it was stored.
+
+use uuid::Uuid;
+
+use crate::{Store, StoreError};
+
+/// How often a write that lost a race with a concurrent one is retried.
+const ATTEMPTS: usize = 3;
+
+impl Store {
+    /// Creates a subject; [`StoreError::SubjectAlreadyExists`] if the name is taken.
+    pub async fn create_subject(&self, model_id: Uuid, name: &str) -> Result<String, StoreError> {
+        let (stored,): (String,) =
+            sqlx::query_as("INSERT INTO subjects (id, model_id, name) VALUES ($1, $2, $3) RETURNING name")
+                .bind(Uuid::new_v4())
+                .bind(model_id)
+                .bind(name)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(stored)
+    }
+
+    /// The service's subject names, oldest first.
+    pub async fn list_subjects(&self, model_id: Uuid) -> Result<Vec<String>, StoreError> {
+        let names = sqlx::query_scalar("SELECT name FROM subjects WHERE model_id = $1 ORDER BY created_at, name")
+            .bind(model_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(names)
+    }
+
+    /// Renames subject `old` to `new`. When another subject already has the name `new`, the old
+    /// subject's faces move to it and the old subject is removed. Returns whether anything
+    /// changed (renaming to the very same name does not).
+    pub async fn rename_subject(&self, model_id: Uuid, old: &str, new: &str) -> Result<bool, StoreError> {
+        let mut attempt = 1;
+        loop {
+            match self.try_rename_subject(model_id, old, new).await {
+                // A subject named `new` appeared between our lookup and our update: merge into it.
+                Err(StoreError::SubjectAlreadyExists) if attempt < ATTEMPTS => attempt += 1,
+                Err(e) if e.is_transient() && attempt < ATTEMPTS => attempt += 1,
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_rename_subject(&self, model_id: Uuid, old: &str, new: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let source: Option<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE",
+        )
+        .bind(model_id)
+        .bind(old)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((source_id, source_name)) = source else {
+            return Err(StoreError::SubjectNotFound(old.to_string()));
+        };
+        if source_name == new {
+            return Ok(false);
+        }
+        let target: Option<Uuid> = sqlx::query_scalar(
+            "SELECT id FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND id <> $3 FOR UPDATE",
+        )
+        .bind(model_id)
+        .bind(new)
+        .bind(source_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        match target {
+            Some(target_id) => {
+                sqlx::query("UPDATE faces SET subject_id = $1 WHERE subject_id = $2")
+                    .bind(target_id)
+                    .bind(source_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM subjects WHERE id = $1").bind(source_id).execute(&mut *tx).await?;
+            }
+            None => {
+                sqlx::query("UPDATE subjects SET name = $1 WHERE id = $2")
+                    .bind(new)
+                    .bind(source_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes a subject with its faces and images; returns the name as it was stored.
+    pub async fn delete_subject(&self, model_id: Uuid, name: &str) -> Result<String, StoreError> {
+        sqlx::query_scalar("DELETE FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) RETURNING name")
+            .bind(model_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::SubjectNotFound(name.to_string()))
+    }
+
+    /// Deletes every subject of the service with their faces; returns how many subjects there were.
+    pub async fn delete_all_subjects(&self, model_id: Uuid) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+}

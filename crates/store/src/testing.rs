@@ -1,0 +1,177 @@
+//! Test support: a real Postgres for every test process and a fresh database for every test.
+//!
+//! [`TestDatabase::create`] makes a database with a random name on
+//! - the server of `DATABASE_URL` (or `POSTGRES_URL`) when one is set, else
+//! - a throwaway cluster that the first call starts with `scripts/postgres.sh` in a temporary
+//!   directory, on a free port; it stops and deletes itself when the test process exits, however
+//!   the process ends,
+//!
+//! and applies the migrations to it. Tests never share a database, so they run in parallel and
+//! in any order.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::Command;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, Executor, PgConnection};
+use uuid::Uuid;
+
+use crate::{Service, ServiceType, Store};
+
+/// A migrated database of its own for one test.
+#[derive(Debug, Clone)]
+pub struct TestDatabase {
+    pub name: String,
+    /// Options connecting to this database.
+    pub options: PgConnectOptions,
+    /// Its URL, for services configured by URL.
+    pub url: String,
+    pub store: Store,
+}
+
+impl TestDatabase {
+    /// A new database with the schema applied.
+    ///
+    /// # Panics
+    /// When no server can be found or started, or the database cannot be made: a test cannot
+    /// go on without one, and the message says why.
+    pub async fn create() -> Self {
+        let server_url = server_url();
+        let server = PgConnectOptions::from_str(server_url).expect("the Postgres URL does not parse");
+        let name = format!("visage_test_{}", Uuid::new_v4().simple());
+        let mut admin = PgConnection::connect_with(&server.clone().database("postgres"))
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the test Postgres at {server_url}: {e}"));
+        admin
+            .execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+            .await
+            .unwrap_or_else(|e| panic!("cannot create database {name}: {e}"));
+        admin.close().await.ok();
+        let options = server.database(&name);
+        let store = Store::connect(options.clone(), 10)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to database {name}: {e}"));
+        store.migrate().await.unwrap_or_else(|e| panic!("migrating {name} failed: {e}"));
+        let url = with_database(server_url, &name);
+        Self { name, options, url, store }
+    }
+}
+
+impl TestDatabase {
+    /// A new service of this type, in an application of its own, with a random API key.
+    pub async fn create_service(&self, service_type: ServiceType) -> Service {
+        let app_id = Uuid::new_v4();
+        let name = format!("test-{}", app_id.simple());
+        sqlx::query("INSERT INTO apps (id, name) VALUES ($1, $2)")
+            .bind(app_id)
+            .bind(&name)
+            .execute(self.store.pool())
+            .await
+            .expect("cannot create a test application");
+        let service = Service {
+            id: Uuid::new_v4(),
+            app_id,
+            name,
+            service_type,
+            api_key: Uuid::new_v4(),
+        };
+        sqlx::query("INSERT INTO models (id, app_id, name, type, api_key) VALUES ($1, $2, $3, $4, $5)")
+            .bind(service.id)
+            .bind(app_id)
+            .bind(&service.name)
+            .bind(service_type.letter())
+            .bind(service.api_key)
+            .execute(self.store.pool())
+            .await
+            .expect("cannot create a test service");
+        service
+    }
+}
+
+/// The test server's URL: the configured one, or that of the cluster this process started.
+fn server_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        for var in ["DATABASE_URL", "POSTGRES_URL"] {
+            if let Ok(url) = std::env::var(var) {
+                if !url.trim().is_empty() {
+                    return url;
+                }
+            }
+        }
+        start_cluster()
+    })
+}
+
+/// Starts a private cluster for this process and returns its URL.
+fn start_cluster() -> String {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
+    let mut last_error = String::new();
+    // A port found free can be taken by someone else before the server binds it: try again.
+    for _ in 0..3 {
+        let dir = std::env::temp_dir().join(format!("visage-pg-{}-{}", std::process::id(), Uuid::new_v4().simple()));
+        let output = Command::new("bash")
+            .arg(&script)
+            .arg("start")
+            .env_remove("DATABASE_URL")
+            .env_remove("POSTGRES_URL")
+            .env("VISAGE_PG_DIR", &dir)
+            .env("VISAGE_PG_PORT", free_port().to_string())
+            .env("VISAGE_PG_FAST", "1")
+            .env("VISAGE_PG_WATCH_PID", std::process::id().to_string())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+        if output.status.success() {
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            if let Some(url) = stdout.lines().rev().find(|l| l.starts_with("postgres://")) {
+                return url.to_string();
+            }
+        }
+        last_error = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        std::fs::remove_dir_all(&dir).ok();
+    }
+    panic!("could not start a test Postgres with {}:\n{last_error}", script.display());
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free local port")
+}
+
+/// `url` with its database (the path) replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_of_a_url() {
+        assert_eq!(with_database("postgres://u:p@h:1/visage", "t1"), "postgres://u:p@h:1/t1");
+        assert_eq!(with_database("postgres://u@h:1", "t1"), "postgres://u@h:1/t1");
+        assert_eq!(with_database("postgres://h/db?sslmode=disable", "t1"), "postgres://h/t1?sslmode=disable");
+    }
+}

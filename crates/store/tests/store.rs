@@ -1,0 +1,248 @@
+//! The store against a real Postgres: every test gets a fresh migrated database.
+
+use futures::TryStreamExt;
+use uuid::Uuid;
+use visage_store::testing::TestDatabase;
+use visage_store::{FaceRef, NewFace, ServiceType, Store, StoreError};
+
+const DEMO_RECOGNITION: &str = "00000000-0000-0000-0000-000000000002";
+
+fn face<'a>(subject: &'a str, embedding: &'a [f32], image: Option<&'a [u8]>) -> NewFace<'a> {
+    NewFace { subject, embedding, calculator: "test.Calculator", image }
+}
+
+async fn recognition() -> (TestDatabase, Uuid) {
+    let db = TestDatabase::create().await;
+    let service = db.create_service(ServiceType::Recognition).await;
+    (db, service.id)
+}
+
+#[tokio::test]
+async fn migrations_seed_the_demo_services_and_apply_once() {
+    let db = TestDatabase::create().await;
+    for (key, kind) in [
+        (DEMO_RECOGNITION, ServiceType::Recognition),
+        ("00000000-0000-0000-0000-000000000003", ServiceType::Detection),
+        ("00000000-0000-0000-0000-000000000004", ServiceType::Verification),
+    ] {
+        let key = Uuid::parse_str(key).unwrap();
+        let service = db.store.find_service_by_api_key(key).await.unwrap().expect("demo service");
+        assert_eq!((service.api_key, service.service_type), (key, kind));
+    }
+    assert_eq!(db.store.find_service_by_api_key(Uuid::new_v4()).await.unwrap(), None);
+
+    // Services starting together on one database: both migrate, nothing is applied twice.
+    let other = Store::connect(db.options.clone(), 2).await.unwrap();
+    let (a, b) = tokio::join!(db.store.migrate(), other.migrate());
+    a.unwrap();
+    b.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(applied, visage_store::MIGRATOR.iter().count() as i64);
+}
+
+#[tokio::test]
+async fn subjects_are_unique_without_regard_to_case_and_names_are_data() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let names = ["Élan", r#"O'Brien"; DROP TABLE subjects; --"#, "名前", "a\"b", "x%_y"];
+    for name in names {
+        assert_eq!(store.create_subject(model, name).await.unwrap(), name);
+    }
+    assert!(matches!(store.create_subject(model, "élan").await, Err(StoreError::SubjectAlreadyExists)));
+    assert!(matches!(store.create_subject(model, "ÉLAN").await, Err(StoreError::SubjectAlreadyExists)));
+    assert_eq!(store.list_subjects(model).await.unwrap(), names);
+
+    // Another service has a namespace of its own.
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    assert_eq!(store.create_subject(other, "élan").await.unwrap(), "élan");
+    assert_eq!(store.list_subjects(other).await.unwrap(), ["élan"]);
+}
+
+#[tokio::test]
+async fn concurrent_creates_of_one_subject_admit_exactly_one() {
+    let (db, model) = recognition().await;
+    let attempts = (0..8).map(|i| {
+        let store = db.store.clone();
+        let name = if i % 2 == 0 { "Twin" } else { "twin" };
+        tokio::spawn(async move { store.create_subject(model, name).await })
+    });
+    let results = futures::future::join_all(attempts).await;
+    let created = results.iter().filter(|r| matches!(r, Ok(Ok(_)))).count();
+    let taken = results.iter().filter(|r| matches!(r, Ok(Err(StoreError::SubjectAlreadyExists)))).count();
+    assert_eq!((created, taken), (1, 7));
+    assert_eq!(db.store.list_subjects(model).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn rename_renames_merges_or_reports_unknown() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let a1 = store.add_face(model, face("Anna", &[1.0, 0.0], None)).await.unwrap();
+    let b1 = store.add_face(model, face("Bob", &[0.0, 1.0], None)).await.unwrap();
+
+    assert!(!store.rename_subject(model, "Anna", "Anna").await.unwrap());
+    // Letter case only: the same subject, renamed.
+    assert!(store.rename_subject(model, "anna", "ANNA").await.unwrap());
+    assert_eq!(store.list_subjects(model).await.unwrap(), ["ANNA", "Bob"]);
+    // Plain rename.
+    assert!(store.rename_subject(model, "ANNA", "Anne").await.unwrap());
+    // Merge: Bob's face moves to Anne (which keeps its spelling), Bob disappears.
+    assert!(store.rename_subject(model, "Bob", "anne").await.unwrap());
+    assert_eq!(store.list_subjects(model).await.unwrap(), ["Anne"]);
+    let page = store.list_faces(model, None, 0, 10).await.unwrap();
+    let anne = |id| FaceRef { image_id: id, subject: "Anne".into() };
+    assert_eq!(page.faces, [anne(a1.image_id), anne(b1.image_id)]);
+
+    match store.rename_subject(model, "Nobody", "X").await {
+        Err(StoreError::SubjectNotFound(name)) => assert_eq!(name, "Nobody"),
+        other => panic!("expected SubjectNotFound, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn delete_subject_takes_its_faces_and_images() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let kept = store.add_face(model, face("Keep", &[1.0], Some(b"jpeg"))).await.unwrap();
+    store.add_face(model, face("Gone", &[1.0], Some(b"png"))).await.unwrap();
+    store.add_face(model, face("gone", &[0.5], None)).await.unwrap();
+
+    assert_eq!(store.delete_subject(model, "GONE").await.unwrap(), "Gone");
+    assert!(matches!(store.delete_subject(model, "Gone").await, Err(StoreError::SubjectNotFound(_))));
+    let images: i64 = sqlx::query_scalar("SELECT count(*) FROM images").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(images, 1);
+    assert_eq!(store.list_faces(model, None, 0, 10).await.unwrap().faces, [kept]);
+
+    store.create_subject(model, "Empty").await.unwrap();
+    assert_eq!(store.delete_all_subjects(model).await.unwrap(), 2);
+    assert_eq!(store.list_faces(model, None, 0, 10).await.unwrap().total, 0);
+    assert_eq!(store.delete_all_subjects(model).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn add_face_creates_or_reuses_the_subject_and_keeps_the_embedding_exactly() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let embedding: Vec<f32> = (0..512).map(|i| (i as f32 * 0.37).sin() / 16.0).collect();
+    let first = store.add_face(model, face("Carol", &embedding, Some(&[0xff, 0xd8, 1, 2]))).await.unwrap();
+    assert_eq!(first.subject, "Carol");
+    // Another spelling finds the same subject.
+    let second = store.add_face(model, face("CAROL", &[0.25; 512], None)).await.unwrap();
+    assert_eq!(second.subject, "Carol");
+    assert_eq!(store.list_subjects(model).await.unwrap(), ["Carol"]);
+
+    let stored = store.get_face(model, first.image_id).await.unwrap().unwrap();
+    assert_eq!(stored.embedding, embedding);
+    assert_eq!((stored.subject.as_str(), stored.calculator.as_str()), ("Carol", "test.Calculator"));
+    assert_eq!(store.face_image(model, first.image_id).await.unwrap(), Some(Some(vec![0xff, 0xd8, 1, 2])));
+    assert_eq!(store.face_image(model, second.image_id).await.unwrap(), Some(None));
+    assert_eq!(store.face_image(model, Uuid::new_v4()).await.unwrap(), None);
+
+    // Faces belong to their service only.
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    assert_eq!(store.get_face(other, first.image_id).await.unwrap(), None);
+    assert_eq!(store.face_image(other, first.image_id).await.unwrap(), None);
+    assert_eq!(store.delete_face(other, first.image_id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn faces_page_in_insertion_order_with_totals_and_exact_subject_filter() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let subject = if i % 2 == 0 { "Even" } else { "Odd" };
+        ids.push(store.add_face(model, face(subject, &[i as f32], None)).await.unwrap().image_id);
+    }
+    let page = store.list_faces(model, None, 1, 2).await.unwrap();
+    assert_eq!(page.total, 5);
+    assert_eq!(page.faces.iter().map(|f| f.image_id).collect::<Vec<_>>(), &ids[2..4]);
+    let odd = store.list_faces(model, Some("Odd"), 0, 10).await.unwrap();
+    assert_eq!(odd.total, 2);
+    assert_eq!(odd.faces.iter().map(|f| f.image_id).collect::<Vec<_>>(), [ids[1], ids[3]]);
+    assert_eq!(store.list_faces(model, Some("odd"), 0, 10).await.unwrap().total, 0);
+    let past_end = store.list_faces(model, None, 9, 2).await.unwrap();
+    assert_eq!((past_end.faces.len(), past_end.total), (0, 5));
+}
+
+#[tokio::test]
+async fn deletes_report_what_they_removed() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let mut ids = Vec::new();
+    for subject in ["A", "A", "B", "B", "C"] {
+        ids.push(store.add_face(model, face(subject, &[1.0, 2.0], Some(b"img"))).await.unwrap().image_id);
+    }
+    let one = store.delete_face(model, ids[0]).await.unwrap();
+    assert_eq!(one, Some(FaceRef { image_id: ids[0], subject: "A".into() }));
+    assert_eq!(store.delete_face(model, ids[0]).await.unwrap(), None);
+
+    // Bulk: unknown ids skipped, answer in the order asked.
+    let bulk = store.delete_faces(model, &[ids[3], Uuid::new_v4(), ids[1]]).await.unwrap();
+    assert_eq!(
+        bulk,
+        [FaceRef { image_id: ids[3], subject: "B".into() }, FaceRef { image_id: ids[1], subject: "A".into() }]
+    );
+
+    // By subject: its faces and the subject itself.
+    assert_eq!(store.delete_subject_faces(model, "b").await.unwrap(), 1);
+    assert_eq!(store.delete_subject_faces(model, "Nobody").await.unwrap(), 0);
+    assert_eq!(store.list_subjects(model).await.unwrap(), ["A", "C"]);
+
+    assert_eq!(store.delete_all_faces(model).await.unwrap(), 1);
+    assert!(store.list_subjects(model).await.unwrap().is_empty());
+    let images: i64 = sqlx::query_scalar("SELECT count(*) FROM images").fetch_one(store.pool()).await.unwrap();
+    assert_eq!(images, 0);
+}
+
+#[tokio::test]
+async fn streams_every_face_of_a_service_or_of_all() {
+    let (db, model) = recognition().await;
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    let store = &db.store;
+    let a = store.add_face(model, face("A", &[0.5, -0.5], None)).await.unwrap();
+    let b = store.add_face(model, face("B", &[1.5, 2.5], None)).await.unwrap();
+    let c = store.add_face(other, face("C", &[3.0, 4.0], None)).await.unwrap();
+
+    let mine: Vec<_> = store.stream_faces(Some(model)).try_collect().await.unwrap();
+    assert_eq!(mine.iter().map(|f| f.image_id).collect::<Vec<_>>(), [a.image_id, b.image_id]);
+    assert_eq!(mine[1].embedding, [1.5, 2.5]);
+    assert_eq!(mine[1].subject, "B");
+
+    let mut all: Vec<_> = store.stream_faces(None).try_collect().await.unwrap();
+    all.sort_by_key(|f| f.image_id);
+    let mut expected = vec![(a.image_id, model), (b.image_id, model), (c.image_id, other)];
+    expected.sort();
+    assert_eq!(all.iter().map(|f| (f.image_id, f.model_id)).collect::<Vec<_>>(), expected);
+}
+
+#[tokio::test]
+async fn statistics_count_requests_per_day() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    store.record_request(model).await.unwrap();
+    store.record_request(model).await.unwrap();
+    let yesterday = chrono::Utc::now().date_naive().pred_opt().unwrap();
+    store.add_requests(model, yesterday, 5).await.unwrap();
+    let counts = store.request_counts(model, yesterday).await.unwrap();
+    assert_eq!(counts, [(yesterday, 5), (chrono::Utc::now().date_naive(), 2)]);
+}
+
+#[tokio::test]
+async fn calculator_mismatches_separate_the_demo_service() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let demo_key = Uuid::parse_str(DEMO_RECOGNITION).unwrap();
+    let demo = store.find_service_by_api_key(demo_key).await.unwrap().unwrap().id;
+    assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (false, false));
+    store.add_face(model, NewFace { calculator: "new", ..face("A", &[1.0], None) }).await.unwrap();
+    store.add_face(demo, NewFace { calculator: "Facenet2018", ..face("A", &[1.0], None) }).await.unwrap();
+    assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (false, false));
+    store.add_face(model, NewFace { calculator: "old", ..face("B", &[1.0], None) }).await.unwrap();
+    assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (false, true));
+    store.add_face(demo, NewFace { calculator: "new", ..face("B", &[1.0], None) }).await.unwrap();
+    assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (true, true));
+}
