@@ -32,6 +32,8 @@ pub enum ErrorCode {
     MissingParameter,
     MissingPart,
     MissingPathVariable,
+    /// A value that breaks a pattern rule (a subject name with `;`, `/` or `\`).
+    IncorrectArgument,
     WrongEmbeddingCount,
     FacesServiceUnavailable,
     SubjectNotFound,
@@ -41,7 +43,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 20] = [
         Self::Undefined,
         Self::EmptyRequiredField,
         Self::ModelNotFound,
@@ -56,6 +58,7 @@ impl ErrorCode {
         Self::MissingParameter,
         Self::MissingPart,
         Self::MissingPathVariable,
+        Self::IncorrectArgument,
         Self::WrongEmbeddingCount,
         Self::FacesServiceUnavailable,
         Self::SubjectNotFound,
@@ -80,6 +83,7 @@ impl ErrorCode {
             Self::MissingParameter => (33, 400),
             Self::MissingPart => (34, 400),
             Self::MissingPathVariable => (35, 400),
+            Self::IncorrectArgument => (36, 400),
             Self::WrongEmbeddingCount => (37, 400),
             Self::FacesServiceUnavailable => (41, 500),
             Self::SubjectNotFound => (42, 404),
@@ -152,6 +156,11 @@ impl ApiError {
         Self::new(ErrorCode::Undefined, format!("No handler found for {method} {path}")).with_status(404)
     }
 
+    /// 404 code 0 for a known path asked with a method it does not serve (upstream's wording).
+    pub fn method_not_supported(method: &str) -> Self {
+        Self::new(ErrorCode::Undefined, format!("Request method '{method}' not supported")).with_status(404)
+    }
+
     /// 413 for a request or file above the configured limit.
     pub fn too_large(what: &str, limit_bytes: u64) -> Self {
         Self::new(
@@ -170,11 +179,11 @@ impl ApiError {
     }
 
     pub fn missing_parameter(name: &str) -> Self {
-        Self::new(ErrorCode::MissingParameter, format!("Required request parameter '{name}' is not present"))
+        Self::new(ErrorCode::MissingParameter, format!("Required parameter {name} is missing"))
     }
 
     pub fn missing_part(name: &str) -> Self {
-        Self::new(ErrorCode::MissingPart, format!("Required request part '{name}' is not present"))
+        Self::new(ErrorCode::MissingPart, format!("Required part {name} is missing"))
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
@@ -196,6 +205,14 @@ impl ApiError {
 
     pub fn invalid_base64() -> Self {
         Self::new(ErrorCode::UnavailableFileExtension, "Provided value is not Base64")
+    }
+
+    /// 500 code 41: core-service could not be reached or failed; `detail` says how.
+    pub fn core_unavailable(detail: impl fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::FacesServiceUnavailable,
+            format!("Error during synchronization between servers: {detail}"),
+        )
     }
 }
 
@@ -229,6 +246,7 @@ mod tests {
         assert_eq!(ErrorCode::WritingNotAllowed.row(), (32, 405));
         assert_eq!(ErrorCode::FacesServiceUnavailable.row(), (41, 500));
         assert_eq!(ErrorCode::SubjectAlreadyExists.row(), (43, 400));
+        assert_eq!(ErrorCode::IncorrectArgument.row(), (36, 400));
         assert_eq!(ApiError::no_route("GET", "/x").status(), 404);
     }
 
@@ -236,5 +254,7 @@ mod tests {
     fn body_serialises_message_then_code() {
         let json = serde_json::to_string(&ApiError::no_face().body()).unwrap();
         assert_eq!(json, r#"{"message":"No face is found in the given image","code":28}"#);
+        assert_eq!(ApiError::missing_part("file").message, "Required part file is missing");
+        assert_eq!(ApiError::missing_parameter("subject").message, "Required parameter subject is missing");
     }
 }

@@ -25,6 +25,15 @@ impl Coefficients {
     }
 }
 
+/// `v / ‖v‖₂`; `None` for a zero, infinite or NaN vector, which has no direction.
+pub fn l2_normalized(v: &[f32]) -> Option<Vec<f32>> {
+    let norm = v.iter().map(|x| f64::from(*x) * f64::from(*x)).sum::<f64>().sqrt();
+    if norm == 0.0 || !norm.is_finite() {
+        return None;
+    }
+    Some(v.iter().map(|x| (f64::from(*x) / norm) as f32).collect())
+}
+
 /// Euclidean distance between two unit vectors with the given dot product.
 pub fn distance_from_dot(dot: f64) -> f64 {
     (2.0 - 2.0 * dot).max(0.0).sqrt()
@@ -51,6 +60,14 @@ mod tests {
         assert!(c.similarity(0.5) > c.similarity(1.0));
         assert!(c.similarity(0.0) > 0.99 && c.similarity(2.0) < 0.01);
         assert!((c.similarity_of_dot(1.0) - c.similarity(0.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn normalising_gives_unit_length_or_none() {
+        assert_eq!(l2_normalized(&[3.0, 4.0]), Some(vec![0.6, 0.8]));
+        assert_eq!(l2_normalized(&[0.0, 0.0]), None);
+        assert_eq!(l2_normalized(&[f32::NAN, 1.0]), None);
+        assert_eq!(l2_normalized(&[]), None);
     }
 
     #[test]
