@@ -1,0 +1,31 @@
+//! api-service: the public REST API of Visage (`/api/v1`, CompreFace-compatible).
+//!
+//! The library holds everything; `main.rs` reads [`Settings`] and runs [`Application`], which
+//! tests start the same way on port 0.
+//!
+//! - [`config`]: settings from defaults and the environment (CompreFace's variable names too).
+//! - [`startup`]: database connection and migration, the listener, middleware, serving.
+//! - [`auth`]: the `x-api-key` extractor, typed by service kind (`ApiKey<Recognition>`).
+//! - [`params`]: query parameters, JSON bodies and path ids with CompreFace's parsing rules.
+//! - [`upload`]: images from multipart or base64 JSON, with size limits and format checks.
+//! - [`core_client`]: calls to core-service (`/find_faces`, cached `/status`) and their errors.
+//! - [`routes`]: one module per resource.
+//! - `testing` (feature `testing`): the real service on a free port over a fresh database.
+//!
+//! Every error a client sees is `{"message", "code"}` (`visage_common::ApiError`); database
+//! failures are logged with their cause and answered with the generic code 0.
+
+pub mod auth;
+pub mod config;
+pub mod core_client;
+pub mod params;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+pub mod upload;
+
+pub use config::Settings;
+pub use startup::Application;

@@ -1,0 +1,178 @@
+//! `/recognition/faces`: the faces of a recognition service's collection.
+//!
+//! | call | answer |
+//! |---|---|
+//! | `POST /recognition/faces?subject=&det_prob_threshold=` + image | 201 `{"image_id","subject"}`; exactly one face: none → 28, several → 31 |
+//! | `GET /recognition/faces?page=&size=&subject=` | one page of `{"image_id","subject"}` with totals |
+//! | `DELETE /recognition/faces?subject=` | `{"deleted": n}`: the subject with its faces; without `subject` the whole collection |
+//! | `DELETE /recognition/faces/{image_id}` | `{"image_id","subject"}`; unknown → 44 |
+//! | `POST /recognition/faces/delete` `["id", …]` | the deleted `[{"image_id","subject"}]`; unknown ids skipped |
+//! | `GET /recognition/faces/{image_id}/img` | the stored image; an empty body when there is none |
+
+use axum::extract::State;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use uuid::Uuid;
+use visage_common::similarity::l2_normalized;
+use visage_common::{ApiError, ErrorCode};
+use visage_store::{FaceRef, NewFace};
+
+use crate::auth::{ApiKey, Recognition};
+use crate::core_client::FindFaces;
+use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
+use crate::state::AppState;
+use crate::upload::{ImageFormat, ImageUpload};
+
+/// Page size when none is asked for, and the largest one served (Spring Data's).
+const DEFAULT_PAGE_SIZE: u64 = 20;
+const MAX_PAGE_SIZE: u64 = 2000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/recognition/faces", post(add).get(list).delete(delete_by_subject))
+        .route("/recognition/faces/delete", post(delete_many))
+        .route("/recognition/faces/{image_id}", delete(delete_one))
+        .route("/recognition/faces/{image_id}/img", get(image))
+}
+
+/// A face as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct FaceJson {
+    pub image_id: Uuid,
+    pub subject: String,
+}
+
+impl From<FaceRef> for FaceJson {
+    fn from(face: FaceRef) -> Self {
+        Self { image_id: face.image_id, subject: face.subject }
+    }
+}
+
+async fn add(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    upload: ImageUpload,
+) -> Result<(StatusCode, Json<FaceJson>), ApiError> {
+    let max_file_size = state.settings.max_file_size;
+    let params = &upload.params;
+    let subject = required_text(params, "subject", "Subject name")?;
+    let det_prob_threshold = params.float("det_prob_threshold")?;
+    let image = upload.image("file", max_file_size)?;
+
+    // Two at most: enough to tell "one face" from "several".
+    let request = FindFaces {
+        limit: Some(2),
+        det_prob_threshold,
+        face_plugins: Some("calculator".to_string()),
+        detect_faces: Some(true),
+    };
+    let found = state.core.find_faces(image.bytes.clone(), &image.file_name, &request).await?;
+    let face = match found.result.as_slice() {
+        [] => return Err(ApiError::no_face()),
+        [face] => face,
+        _ => return Err(ApiError::too_many_faces()),
+    };
+    let embedding = face
+        .embedding
+        .as_deref()
+        .and_then(l2_normalized)
+        .ok_or_else(|| ApiError::core_unavailable("core-service returned no usable embedding"))?;
+    let calculator = found
+        .plugins_versions
+        .get("calculator")
+        .ok_or_else(|| ApiError::core_unavailable("core-service did not name its embedder"))?;
+    let new_face = NewFace {
+        subject: &subject,
+        embedding: &embedding,
+        calculator,
+        image: state.settings.save_images_to_db.then_some(&image.bytes[..]),
+    };
+    let stored = state.store.add_face(key.model_id(), new_face).await?;
+    // The subject as the client spelled it, as CompreFace answers, even when it matched an
+    // existing subject spelled differently.
+    Ok((StatusCode::CREATED, Json(FaceJson { image_id: stored.image_id, subject })))
+}
+
+/// One page of faces with Spring Data's totals.
+#[derive(Debug, Serialize)]
+struct FacesPage {
+    faces: Vec<FaceJson>,
+    page_number: u64,
+    page_size: u64,
+    total_pages: u64,
+    total_elements: u64,
+}
+
+async fn list(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    Query(params): Query,
+) -> Result<Json<FacesPage>, ApiError> {
+    let (page, size) = page_request(&params, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    let subject = params.non_empty("subject");
+    let found = state.store.list_faces(key.model_id(), subject.as_deref(), page, size).await?;
+    Ok(Json(FacesPage {
+        faces: found.faces.into_iter().map(FaceJson::from).collect(),
+        page_number: page,
+        page_size: size,
+        total_pages: found.total.div_ceil(size),
+        total_elements: found.total,
+    }))
+}
+
+async fn delete_by_subject(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    Query(params): Query,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let deleted = match params.non_empty("subject") {
+        Some(subject) => state.store.delete_subject_faces(key.model_id(), &subject).await?,
+        // CompreFace refuses this; emptying the whole collection is what the call asks for.
+        None => state.store.delete_all_faces(key.model_id()).await?,
+    };
+    Ok(Json(serde_json::json!({ "deleted": deleted })))
+}
+
+async fn delete_one(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    PathParam(image_id): PathParam<String>,
+) -> Result<Json<FaceJson>, ApiError> {
+    let image_id = parse_uuid("image_id", &image_id)?;
+    match state.store.delete_face(key.model_id(), image_id).await? {
+        Some(face) => Ok(Json(face.into())),
+        None => Err(ApiError::new(ErrorCode::ImageNotFound, format!("Image {image_id} not found"))),
+    }
+}
+
+async fn delete_many(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    JsonBody(ids): JsonBody<Vec<String>>,
+) -> Result<Json<Vec<FaceJson>>, ApiError> {
+    let ids = ids.iter().map(|id| parse_uuid("image_id", id)).collect::<Result<Vec<_>, _>>()?;
+    let deleted = state.store.delete_faces(key.model_id(), &ids).await?;
+    Ok(Json(deleted.into_iter().map(FaceJson::from).collect()))
+}
+
+async fn image(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    PathParam(image_id): PathParam<String>,
+) -> Result<Response, ApiError> {
+    let image_id = parse_uuid("image_id", &image_id)?;
+    let content = state.store.face_image(key.model_id(), image_id).await?.flatten();
+    Ok(image_response(content))
+}
+
+/// A stored image for browsers and clients: its bytes with their type, cacheable for a year
+/// (an image id never changes its content); an empty body when there is no image.
+pub fn image_response(content: Option<Vec<u8>>) -> Response {
+    let content = content.unwrap_or_default();
+    let mime = ImageFormat::sniff(&content).map_or("application/octet-stream", ImageFormat::mime_type);
+    ([(CONTENT_TYPE, mime), (CACHE_CONTROL, "public, max-age=31536000")], content).into_response()
+}

@@ -1,0 +1,38 @@
+//! The routes of `/api/v1`, one module per resource.
+//!
+//! - [`subjects`] serves `/recognition/subjects…`
+//! - [`faces`] serves `/recognition/faces…` (add, list, delete, images)
+//! - [`service`] serves `/config`, `/consistence/status`, `/static/{api_key}/images/{image_id}`
+//!
+//! Recognition, detection, verification, embeddings and `/migrate` join as modules of their
+//! own, registered in [`router`]. Whatever no route serves is a JSON 404 (code 0): an unknown
+//! path `No handler found for …`, a known path with another method `Request method '…' not
+//! supported`, as CompreFace answers.
+
+pub mod faces;
+pub mod service;
+pub mod subjects;
+
+use axum::http::{Method, Uri};
+use axum::Router;
+use visage_common::ApiError;
+
+use crate::state::AppState;
+
+/// Everything api-service serves, under `/api/v1`.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(subjects::routes())
+        .merge(faces::routes())
+        .merge(service::routes())
+        .method_not_allowed_fallback(method_not_allowed);
+    Router::new().nest("/api/v1", api).fallback(no_route).with_state(state)
+}
+
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::no_route(method.as_str(), uri.path())
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::method_not_supported(method.as_str())
+}

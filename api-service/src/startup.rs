@@ -1,0 +1,121 @@
+//! Building and running the service: connect and migrate the database, bind the listener, serve.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{header, HeaderName, Method};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+use visage_common::ApiError;
+use visage_store::Store;
+
+use crate::auth::API_KEY_HEADER;
+use crate::config::Settings;
+use crate::core_client::CoreClient;
+use crate::routes;
+use crate::state::AppState;
+
+/// A bound, ready-to-serve api-service.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+impl Application {
+    /// Connects to the database, applies pending migrations and binds the listener (port 0
+    /// picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let store = Store::connect(settings.database.clone(), settings.db_max_connections)
+            .await
+            .with_context(|| format!("cannot connect to {}", visage_store::config::describe(&settings.database)))?;
+        store.migrate().await.context("cannot migrate the database")?;
+        Self::build_with_store(settings, store).await
+    }
+
+    /// Like [`Application::build`] on a store that is connected and migrated already.
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
+        let core = CoreClient::new(&settings.core_url, settings.core_connect_timeout, settings.core_timeout)
+            .context("cannot set up the core-service client")?;
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState { store, core: Arc::new(core), settings: Arc::new(settings) };
+        Ok(Self { listener, router: app(state), port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves.
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+    }
+}
+
+/// The routes with what applies to all of them: the body size limit, CORS for browsers, a
+/// tracing span per request named by its route, and a JSON 500 for a handler that panics.
+pub fn app(state: AppState) -> Router {
+    let body_limit = usize::try_from(state.settings.max_request_size).unwrap_or(usize::MAX);
+    routes::router(state)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let route = request.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str);
+            tracing::info_span!("request", method = %request.method(), route, path = %request.uri().path())
+        }))
+        .layer(CatchPanicLayer::custom(|_| -> Response {
+            // The panic itself is logged by the panic hook.
+            ApiError::unexpected().with_status(500).into_response()
+        }))
+}
+
+/// CORS as CompreFace's front proxy sets it for `/api/v1`: any origin, the API's methods and
+/// headers (with `x-api-key`), preflights cached for 20 days.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::any())
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS, Method::PUT, Method::DELETE])
+        .allow_headers([
+            HeaderName::from_static("dnt"),
+            header::USER_AGENT,
+            HeaderName::from_static("x-requested-with"),
+            header::IF_MODIFIED_SINCE,
+            header::CACHE_CONTROL,
+            header::CONTENT_TYPE,
+            header::RANGE,
+            HeaderName::from_static(API_KEY_HEADER),
+        ])
+        .max_age(Duration::from_secs(1_728_000))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

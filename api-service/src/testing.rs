@@ -1,0 +1,76 @@
+//! Test support (feature `testing`): the real api-service on a free port over a fresh database.
+//!
+//! ```ignore
+//! let app = TestApp::spawn(&core_url).await;
+//! let answer = app.client.get(app.url("/api/v1/recognition/subjects"))
+//!     .header("x-api-key", app.recognition.api_key.to_string()).send().await?;
+//! ```
+//!
+//! Each [`TestApp`] has a database of its own (see `visage_store::testing`) with a recognition,
+//! a detection and a verification service of its own, and serves until it is dropped.
+
+use std::net::TcpListener;
+
+use tokio::sync::oneshot;
+use visage_store::testing::TestDatabase;
+use visage_store::{Service, ServiceType};
+
+use crate::{Application, Settings};
+
+/// A running api-service and what a test needs to talk to it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+    pub recognition: Service,
+    pub detection: Service,
+    pub verification: Service,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    /// api-service with default settings, calling the core-service at `core_url`.
+    pub async fn spawn(core_url: &str) -> Self {
+        Self::spawn_with(core_url, |_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with `adjust` changing the settings first.
+    pub async fn spawn_with(core_url: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
+        crate::telemetry::init_for_tests();
+        let db = TestDatabase::create().await;
+        let mut settings = Settings::with_database(db.options.clone());
+        settings.listen = ([127, 0, 0, 1], 0).into();
+        settings.core_url = core_url.trim_end_matches('/').to_string();
+        adjust(&mut settings);
+        let app = Application::build_with_store(settings, db.store.clone()).await.expect("api-service does not start");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let recognition = db.create_service(ServiceType::Recognition).await;
+        let detection = db.create_service(ServiceType::Detection).await;
+        let verification = db.create_service(ServiceType::Verification).await;
+        Self { address, client: reqwest::Client::new(), db, recognition, detection, verification, stop: Some(stop) }
+    }
+
+    /// The full URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The URL of a local port nobody listens on: a core-service that is down.
+pub fn closed_port_url() -> String {
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free port");
+    format!("http://127.0.0.1:{port}")
+}

@@ -1,0 +1,259 @@
+//! Images arriving with a request, and the parameters that come with them.
+//!
+//! An image request is either
+//! - `multipart/form-data`: image parts (`file`, or `source_image` and `target_image`) and any
+//!   text fields, which join the query string's parameters; or
+//! - `application/json`: `{"file": "<base64>"}` (or `source_image`/`target_image`), parameters in
+//!   the query string only; unknown fields are ignored.
+//!
+//! Other content types are a 415. Sizes are enforced while the body is read: a body above
+//! `max_request_size` or an image above `max_file_size` is a 413 that names the limit. Each
+//! image is checked when a handler asks for it ([`ImageUpload::image`]), after the handler's
+//! parameter checks, as CompreFace orders them: a missing part is 34 (a missing JSON field 5),
+//! undecodable base64 is 21 `Provided value is not Base64`, content that is not a supported
+//! image format is 21 `File [<name>] has an unavailable extension`.
+
+use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::StatusCode;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+use bytes::{Bytes, BytesMut};
+use serde::Deserialize;
+use visage_common::params::Params;
+use visage_common::ApiError;
+
+use crate::params::{malformed_json, require_json, unsupported_media_type};
+use crate::state::AppState;
+
+/// Names of the parts (and JSON fields) that carry images.
+pub const IMAGE_PARTS: [&str; 3] = ["file", "source_image", "target_image"];
+
+/// A request's images and parameters.
+#[derive(Debug)]
+pub struct ImageUpload {
+    /// The query string's parameters, then the multipart text fields.
+    pub params: Params,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    Multipart(Vec<FilePart>),
+    Json(Base64Images),
+}
+
+#[derive(Debug)]
+struct FilePart {
+    name: String,
+    file_name: Option<String>,
+    bytes: Bytes,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Base64Images {
+    file: Option<String>,
+    source_image: Option<String>,
+    target_image: Option<String>,
+}
+
+/// One image, checked to be of a supported format.
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// The client's file name (the field name for JSON uploads).
+    pub file_name: String,
+    pub bytes: Bytes,
+    pub format: ImageFormat,
+}
+
+impl ImageUpload {
+    /// The image sent as `name` (one of [`IMAGE_PARTS`]).
+    pub fn image(&self, name: &str, max_file_size: u64) -> Result<Image, ApiError> {
+        let (file_name, bytes) = match &self.body {
+            Body::Multipart(parts) => {
+                let part = parts.iter().find(|p| p.name == name).ok_or_else(|| ApiError::missing_part(name))?;
+                (part.file_name.clone().unwrap_or_default(), part.bytes.clone())
+            }
+            Body::Json(images) => {
+                let value = match name {
+                    "source_image" => &images.source_image,
+                    "target_image" => &images.target_image,
+                    _ => &images.file,
+                };
+                let text = value.as_deref().ok_or_else(|| ApiError::empty_field(json_field_label(name)))?;
+                let bytes = decode_base64(text)?;
+                if bytes.len() as u64 > max_file_size {
+                    return Err(ApiError::too_large("file", max_file_size));
+                }
+                (name.to_string(), Bytes::from(bytes))
+            }
+        };
+        if bytes.is_empty() {
+            return Err(ApiError::bad_image(format!("File [{file_name}] is empty")));
+        }
+        let format = ImageFormat::sniff(&bytes)
+            .ok_or_else(|| ApiError::bad_image(format!("File [{file_name}] has an unavailable extension")))?;
+        Ok(Image { file_name, bytes, format })
+    }
+}
+
+/// The Java field name CompreFace's "cannot be empty" message uses for a JSON image field.
+fn json_field_label(name: &str) -> &'static str {
+    match name {
+        "source_image" => "sourceImageBase64",
+        "target_image" => "targetImageBase64",
+        _ => "content",
+    }
+}
+
+impl FromRequest<AppState> for ImageUpload {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let mut params = Params::from_query(request.uri().query());
+        let content_type = request.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let max_request = state.settings.max_request_size;
+        if content_type.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
+            let mut multipart = Multipart::from_request(request, state)
+                .await
+                .map_err(|e| ApiError::validation(format!("The multipart body is malformed: {}", e.body_text())))?;
+            let mut files = Vec::new();
+            while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, max_request))? {
+                let name = field.name().unwrap_or_default().to_string();
+                if IMAGE_PARTS.contains(&name.as_str()) {
+                    let file_name = field.file_name().map(str::to_string);
+                    let bytes = read_file(field, state.settings.max_file_size, max_request).await?;
+                    files.push(FilePart { name, file_name, bytes });
+                } else if !name.is_empty() {
+                    let value = field.text().await.map_err(|e| multipart_error(e, max_request))?;
+                    params.push(name, value);
+                }
+            }
+            return Ok(Self { params, body: Body::Multipart(files) });
+        }
+        require_json(request.headers()).map_err(|_| unsupported_media_type(content_type))?;
+        let limit = usize::try_from(max_request).unwrap_or(usize::MAX);
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| ApiError::too_large("request", max_request))?;
+        let images: Base64Images = serde_json::from_slice(&bytes).map_err(|e| malformed_json(&e))?;
+        Ok(Self { params, body: Body::Json(images) })
+    }
+}
+
+/// Reads one image part, stopping as soon as it passes `max_file_size`.
+async fn read_file(mut field: Field<'_>, max_file_size: u64, max_request: u64) -> Result<Bytes, ApiError> {
+    let mut bytes = BytesMut::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max_request))? {
+        if (bytes.len() + chunk.len()) as u64 > max_file_size {
+            return Err(ApiError::too_large("file", max_file_size));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes.freeze())
+}
+
+fn multipart_error(e: MultipartError, max_request: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large("request", max_request)
+    } else {
+        ApiError::validation(format!("The multipart body is malformed: {}", e.body_text()))
+    }
+}
+
+/// Decodes base64 as leniently as CompreFace checks it: standard or URL-safe alphabet, padding
+/// optional, whitespace and line breaks ignored, and a `data:<type>;base64,` prefix allowed.
+pub fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let payload = match text.split_once(";base64,") {
+        Some((prefix, rest)) if prefix.starts_with("data:") => rest,
+        _ => text,
+    };
+    let cleaned: String = payload
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    LENIENT.decode(cleaned.as_bytes()).map_err(|_| ApiError::invalid_base64())
+}
+
+/// The image formats accepted, recognised by their leading bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    Jpeg,
+    Png,
+    Gif,
+    Bmp,
+    Tiff,
+    Ico,
+    WebP,
+}
+
+impl ImageFormat {
+    /// The format of `bytes` by its magic number; `None` for anything else.
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        let starts = |magic: &[u8]| bytes.starts_with(magic);
+        if starts(&[0xff, 0xd8, 0xff]) {
+            Some(Self::Jpeg)
+        } else if starts(b"\x89PNG\r\n\x1a\n") {
+            Some(Self::Png)
+        } else if starts(b"GIF87a") || starts(b"GIF89a") {
+            Some(Self::Gif)
+        } else if starts(b"BM") {
+            Some(Self::Bmp)
+        } else if starts(b"II*\0") || starts(b"MM\0*") {
+            Some(Self::Tiff)
+        } else if starts(&[0, 0, 1, 0]) {
+            Some(Self::Ico)
+        } else if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WEBP" {
+            Some(Self::WebP)
+        } else {
+            None
+        }
+    }
+
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+            Self::Gif => "image/gif",
+            Self::Bmp => "image/bmp",
+            Self::Tiff => "image/tiff",
+            Self::Ico => "image/x-icon",
+            Self::WebP => "image/webp",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_is_read_leniently() {
+        assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(decode_base64("aGVs\nbG8").unwrap(), b"hello");
+        assert_eq!(decode_base64("data:image/png;base64,aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(decode_base64("-_8=").unwrap(), decode_base64("+/8=").unwrap());
+        assert_eq!(decode_base64("not base64!").unwrap_err(), ApiError::invalid_base64());
+    }
+
+    #[test]
+    fn formats_are_recognised_by_content() {
+        assert_eq!(ImageFormat::sniff(&[0xff, 0xd8, 0xff, 0xe0]), Some(ImageFormat::Jpeg));
+        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageFormat::WebP));
+        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WAVE"), None);
+        assert_eq!(ImageFormat::sniff(b"%PDF-1.4"), None);
+        assert_eq!(ImageFormat::sniff(b""), None);
+    }
+}
