@@ -257,12 +257,12 @@ impl Store {
     /// One face with its embedding.
     pub async fn get_face(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<StoredFace>, StoreError> {
         sqlx::query_as::<_, StoredFaceRow>(stored_face_select!("WHERE f.model_id = $1 AND f.id = $2"))
-        .bind(model_id)
-        .bind(image_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .map(StoredFace::try_from)
-        .transpose()
+            .bind(model_id)
+            .bind(image_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(StoredFace::try_from)
+            .transpose()
     }
 
     /// Every stored face with its embedding: of one service in insertion order, or of all

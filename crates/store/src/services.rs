@@ -79,9 +79,7 @@ impl TryFrom<ServiceRow> for Service {
 
     fn try_from(row: ServiceRow) -> Result<Self, StoreError> {
         let service_type = ServiceType::from_letter(&row.service_type).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!("unknown service type {:?}", row.service_type).into(),
-            ))
+            StoreError::Database(sqlx::Error::Decode(format!("unknown service type {:?}", row.service_type).into()))
         })?;
         Ok(Self { id: row.id, app_id: row.app_id, name: row.name, service_type, api_key: row.api_key })
     }

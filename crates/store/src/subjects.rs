@@ -50,13 +50,12 @@ impl Store {
 
     async fn try_rename_subject(&self, model_id: Uuid, old: &str, new: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let source: Option<(Uuid, String)> = sqlx::query_as(
-            "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE",
-        )
-        .bind(model_id)
-        .bind(old)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let source: Option<(Uuid, String)> =
+            sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE")
+                .bind(model_id)
+                .bind(old)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some((source_id, source_name)) = source else {
             return Err(StoreError::SubjectNotFound(old.to_string()));
         };

@@ -71,13 +71,7 @@ impl TestDatabase {
             .execute(self.store.pool())
             .await
             .expect("cannot create a test application");
-        let service = Service {
-            id: Uuid::new_v4(),
-            app_id,
-            name,
-            service_type,
-            api_key: Uuid::new_v4(),
-        };
+        let service = Service { id: Uuid::new_v4(), app_id, name, service_type, api_key: Uuid::new_v4() };
         sqlx::query("INSERT INTO models (id, app_id, name, type, api_key) VALUES ($1, $2, $3, $4, $5)")
             .bind(service.id)
             .bind(app_id)
@@ -130,21 +124,14 @@ fn start_cluster() -> String {
                 return url.to_string();
             }
         }
-        last_error = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        last_error = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
         std::fs::remove_dir_all(&dir).ok();
     }
     panic!("could not start a test Postgres with {}:\n{last_error}", script.display());
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("no free local port")
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free local port")
 }
 
 /// `url` with its database (the path) replaced by `name`.

@@ -36,10 +36,8 @@ async fn migrations_seed_the_demo_services_and_apply_once() {
     let (a, b) = tokio::join!(db.store.migrate(), other.migrate());
     a.unwrap();
     b.unwrap();
-    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-        .fetch_one(db.store.pool())
-        .await
-        .unwrap();
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(db.store.pool()).await.unwrap();
     assert_eq!(applied, visage_store::MIGRATOR.iter().count() as i64);
 }
 
