@@ -10,6 +10,7 @@
 
 pub mod align;
 pub mod model;
+pub mod pose;
 pub mod types;
 
 pub use types::{BoundingBox, Detection, Landmarks5};
