@@ -1,0 +1,64 @@
+//! In-memory embedding search for face recognition: the faces of one recognition service form a
+//! [`Collection`], searched for the nearest stored faces of each query embedding.
+//!
+//! # What is stored
+//!
+//! Per face, for `d`-dimensional embeddings (`P` = `d` rounded up to a power of two, at least 64):
+//! the embedding normalised to unit length as `f16` (`2d` bytes), a one-bit code of it (`P / 8`
+//! bytes) with an `f32` correction factor, the face id (`Uuid`, 16 bytes), a caller-chosen
+//! [`SubjectId`] (4 bytes) and an id → row hash entry (5 to 10 bytes). For 512-d embeddings that
+//! is about 1 120 bytes per face, 1.12 GB for a million faces, which
+//! [`Collection::heap_bytes`] reports. Rows live in chunks of 16 384 faces: an insert never
+//! copies the collection, and a removal moves the last row into the hole; both are O(1).
+//!
+//! # Search
+//!
+//! Results carry the Euclidean distance `sqrt(max(0, 2 - 2·cos))` between the unit-length query
+//! and the stored face; the caller maps it to a similarity.
+//!
+//! * Up to [`EXACT_SEARCH_MAX_FACES`] faces, every stored vector is compared with every query
+//!   (`f16` × `f32` dot products, `f32` sums): an exhaustive search.
+//! * Larger collections are scanned through their codes first. A code holds the signs of the
+//!   embedding after a fixed random rotation (random sign flips and Walsh–Hadamard transforms);
+//!   the query is quantised to four bits per coordinate, and `AND` + `popcount` give an unbiased
+//!   estimate of the cosine (the RaBitQ estimator; standard error about `0.77 / sqrt(P)`, 0.034
+//!   for 512-d). The scan reads `P / 8 + 4` bytes per face instead of `4d`, and uses every core
+//!   for large collections.
+//! * Candidates are then re-ranked exactly from the `f16` vectors in order of decreasing
+//!   estimate, until the best estimate left is four standard errors below the k-th best exact
+//!   score found (at most `k +` [`RERANK_CANDIDATES`] of them). A query with a clear match (a
+//!   known person) costs little more than the scan; an unclear one re-ranks more.
+//! * All queries of one call (the faces of one image) share one pass over the data.
+//!
+//! # Accuracy
+//!
+//! Distances are exact up to the `f16` rounding of the stored vectors: the cosine is off by at
+//! most a few `1e-5`. Exhaustive search therefore returns the true nearest faces, except between
+//! faces whose distances differ by less than that. Above [`EXACT_SEARCH_MAX_FACES`], a true
+//! neighbour is missed only if its estimate is more than four standard errors too low, or if more
+//! than [`RERANK_CANDIDATES`] faces are estimated better than it. The first is rare; the second
+//! happens when the nearest faces are all far (an unknown person, or the 5th neighbour of a known
+//! one): the best match is then one of thousands of faces at about the same low cosine, well
+//! below any recognition threshold. `docs/benchmarks.md` and `examples/recall.rs` measure both
+//! cases.
+//!
+//! # Concurrency and errors
+//!
+//! Searches take `&self` and updates `&mut self`; the caller shares a collection behind a lock.
+//! A wrong dimension, NaN, infinity or a zero vector is an [`IndexError`], never a panic, and a
+//! refused update leaves the collection's contents unchanged.
+
+mod collection;
+mod error;
+mod kernels;
+mod quant;
+mod rows;
+mod topk;
+
+pub use collection::{
+    Collection, Component, Limit, Neighbor, SubjectId, EXACT_SEARCH_MAX_FACES, RERANK_CANDIDATES,
+};
+pub use error::IndexError;
+
+/// The largest embedding dimension a collection accepts.
+pub const MAX_DIM: usize = 8_192;
