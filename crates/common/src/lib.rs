@@ -7,11 +7,13 @@
 //!   write them and by api-service to read them.
 //! - [`params`]: query and form parameters the way CompreFace reads them.
 //! - [`similarity`]: the distance-to-similarity curve with per-model coefficients.
+//! - [`upload`]: base64 images, decoded as leniently as CompreFace accepts them.
 
 pub mod config;
 pub mod error;
 pub mod face;
 pub mod params;
 pub mod similarity;
+pub mod upload;
 
 pub use error::{ApiError, ErrorCode};
