@@ -17,12 +17,12 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use base64::Engine as _;
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use visage_common::params::Params;
+use visage_common::upload::decode_base64;
 use visage_common::ApiError;
+use visage_imaging::{sniff_format, ImageFormat};
 
 use crate::params::{malformed_json, require_json, unsupported_media_type};
 use crate::state::AppState;
@@ -92,7 +92,7 @@ impl ImageUpload {
         if bytes.is_empty() {
             return Err(ApiError::bad_image(format!("File [{file_name}] is empty")));
         }
-        let format = ImageFormat::sniff(&bytes)
+        let format = sniff_format(&bytes)
             .ok_or_else(|| ApiError::bad_image(format!("File [{file_name}] has an unavailable extension")))?;
         Ok(Image { file_name, bytes, format })
     }
@@ -159,101 +159,5 @@ fn multipart_error(e: MultipartError, max_request: u64) -> ApiError {
         ApiError::too_large("request", max_request)
     } else {
         ApiError::validation(format!("The multipart body is malformed: {}", e.body_text()))
-    }
-}
-
-/// Decodes base64 as leniently as CompreFace checks it: standard or URL-safe alphabet, padding
-/// optional, whitespace and line breaks ignored, and a `data:<type>;base64,` prefix allowed.
-pub fn decode_base64(text: &str) -> Result<Vec<u8>, ApiError> {
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new()
-            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-            .with_decode_allow_trailing_bits(true),
-    );
-    let payload = match text.split_once(";base64,") {
-        Some((prefix, rest)) if prefix.starts_with("data:") => rest,
-        _ => text,
-    };
-    let cleaned: String = payload
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .map(|c| match c {
-            '-' => '+',
-            '_' => '/',
-            c => c,
-        })
-        .collect();
-    LENIENT.decode(cleaned.as_bytes()).map_err(|_| ApiError::invalid_base64())
-}
-
-/// The image formats accepted, recognised by their leading bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageFormat {
-    Jpeg,
-    Png,
-    Gif,
-    Bmp,
-    Tiff,
-    Ico,
-    WebP,
-}
-
-impl ImageFormat {
-    /// The format of `bytes` by its magic number; `None` for anything else.
-    pub fn sniff(bytes: &[u8]) -> Option<Self> {
-        let starts = |magic: &[u8]| bytes.starts_with(magic);
-        if starts(&[0xff, 0xd8, 0xff]) {
-            Some(Self::Jpeg)
-        } else if starts(b"\x89PNG\r\n\x1a\n") {
-            Some(Self::Png)
-        } else if starts(b"GIF87a") || starts(b"GIF89a") {
-            Some(Self::Gif)
-        } else if starts(b"BM") {
-            Some(Self::Bmp)
-        } else if starts(b"II*\0") || starts(b"MM\0*") {
-            Some(Self::Tiff)
-        } else if starts(&[0, 0, 1, 0]) {
-            Some(Self::Ico)
-        } else if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WEBP" {
-            Some(Self::WebP)
-        } else {
-            None
-        }
-    }
-
-    pub fn mime_type(self) -> &'static str {
-        match self {
-            Self::Jpeg => "image/jpeg",
-            Self::Png => "image/png",
-            Self::Gif => "image/gif",
-            Self::Bmp => "image/bmp",
-            Self::Tiff => "image/tiff",
-            Self::Ico => "image/x-icon",
-            Self::WebP => "image/webp",
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_is_read_leniently() {
-        assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(decode_base64("aGVs\nbG8").unwrap(), b"hello");
-        assert_eq!(decode_base64("data:image/png;base64,aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(decode_base64("-_8=").unwrap(), decode_base64("+/8=").unwrap());
-        assert_eq!(decode_base64("not base64!").unwrap_err(), ApiError::invalid_base64());
-    }
-
-    #[test]
-    fn formats_are_recognised_by_content() {
-        assert_eq!(ImageFormat::sniff(&[0xff, 0xd8, 0xff, 0xe0]), Some(ImageFormat::Jpeg));
-        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WEBPVP8 "), Some(ImageFormat::WebP));
-        assert_eq!(ImageFormat::sniff(b"RIFF\0\0\0\0WAVE"), None);
-        assert_eq!(ImageFormat::sniff(b"%PDF-1.4"), None);
-        assert_eq!(ImageFormat::sniff(b""), None);
     }
 }

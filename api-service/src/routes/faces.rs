@@ -25,7 +25,7 @@ use crate::auth::{ApiKey, Recognition};
 use crate::core_client::FindFaces;
 use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
 use crate::state::AppState;
-use crate::upload::{ImageFormat, ImageUpload};
+use crate::upload::ImageUpload;
 
 /// Page size when none is asked for, and the largest one served (Spring Data's).
 const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -173,6 +173,6 @@ async fn image(
 /// (an image id never changes its content); an empty body when there is no image.
 pub fn image_response(content: Option<Vec<u8>>) -> Response {
     let content = content.unwrap_or_default();
-    let mime = ImageFormat::sniff(&content).map_or("application/octet-stream", ImageFormat::mime_type);
+    let mime = visage_imaging::sniff_format(&content).map_or("application/octet-stream", |f| f.to_mime_type());
     ([(CONTENT_TYPE, mime), (CACHE_CONTROL, "public, max-age=31536000")], content).into_response()
 }
