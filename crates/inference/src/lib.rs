@@ -9,6 +9,7 @@
 //! immutable and are shared by all threads, so one [`engine::Engine`] serves concurrent requests.
 
 pub mod align;
+pub mod detector;
 pub mod model;
 pub mod pose;
 pub mod types;

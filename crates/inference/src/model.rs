@@ -18,6 +18,8 @@ pub enum ModelError {
     Load { path: PathBuf, message: String },
     #[error("inference failed: {0}")]
     Run(String),
+    #[error("{0}")]
+    InvalidInput(String),
 }
 
 /// Loads `path` and optimises it for an `f32` input of exactly `input_shape`.
@@ -59,4 +61,12 @@ pub fn image_tensor(img: &RgbImage, mean: [f32; 3], scale: [f32; 3], bgr: bool) 
     tract_ndarray::Array4::from_shape_vec((1, 3, h, w), data)
         .map(Tensor::from)
         .expect("the buffer holds exactly 3·h·w values")
+}
+
+/// The values of an `f32` output, in row-major order.
+pub fn as_f32_slice(value: &TValue) -> Result<&[f32], ModelError> {
+    value
+        .try_as_plain_ram()
+        .and_then(|view| view.as_slice::<f32>())
+        .map_err(|e| ModelError::Run(format!("reading a model output: {e:#}")))
 }
