@@ -10,6 +10,7 @@
 
 pub mod align;
 pub mod detector;
+pub mod embedder;
 pub mod model;
 pub mod pose;
 pub mod types;
