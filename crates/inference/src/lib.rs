@@ -11,6 +11,7 @@
 pub mod align;
 pub mod detector;
 pub mod embedder;
+pub mod engine;
 pub mod model;
 pub mod pose;
 pub mod types;
