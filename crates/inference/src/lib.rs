@@ -8,10 +8,12 @@
 //! Every model is loaded once into an optimised plan for a concrete input shape; plans are
 //! immutable and are shared by all threads, so one [`engine::Engine`] serves concurrent requests.
 
+pub mod age_gender;
 pub mod align;
 pub mod detector;
 pub mod embedder;
 pub mod engine;
+pub mod landmarks106;
 pub mod model;
 pub mod pose;
 pub mod types;
