@@ -1,0 +1,153 @@
+//! One `/find_faces` request, start to finish, on a blocking thread: decode, detect, then the
+//! requested plugins on each face, and the JSON answer.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use visage_common::face::{Age, Face, FaceBox, FindFacesResponse, Gender, Pose};
+use visage_common::ApiError;
+use visage_imaging::{DecodeError, DecodeLimits};
+use visage_inference::engine::Engine;
+use visage_inference::{pose, Detection};
+use image::RgbImage;
+
+use crate::plugins::{plugin_version, Plugin, PluginModels, PluginSet};
+
+/// What a request asks for.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Keep at most this many faces, the largest; 0 keeps all.
+    pub limit: usize,
+    /// Minimum detector confidence; the engine's default when `None`.
+    pub det_prob_threshold: Option<f32>,
+    /// Plugins to run on each face (already restricted to those this instance offers).
+    pub plugins: PluginSet,
+    /// `false` treats the whole image as one face.
+    pub detect_faces: bool,
+}
+
+/// Runs the request on `bytes`. No face at all is an error (400, code 28), as in CompreFace.
+pub fn find_faces(
+    engine: &Engine,
+    models: &PluginModels,
+    limits: &DecodeLimits,
+    bytes: &[u8],
+    request: &Request,
+) -> Result<FindFacesResponse, ApiError> {
+    let image = visage_imaging::decode(bytes, limits).map_err(decode_error)?.image;
+
+    let started = Instant::now();
+    let mut detections = if request.detect_faces {
+        let threshold = request.det_prob_threshold.unwrap_or_else(|| engine.default_threshold());
+        engine.detect(&image, threshold).map_err(internal)?
+    } else {
+        vec![engine.whole_image_face(&image)]
+    };
+    if detections.is_empty() {
+        return Err(ApiError::no_face());
+    }
+    let detector_ms = elapsed_ms(started) / detections.len() as u64;
+    if request.limit > 0 {
+        detections.truncate(request.limit);
+    }
+
+    let mut result = Vec::with_capacity(detections.len());
+    for det in &detections {
+        let mut face = Face::from_box(face_box(det, image.width(), image.height()));
+        let mut times = BTreeMap::from([("detector".to_string(), detector_ms)]);
+        for plugin in request.plugins.iter() {
+            let started = Instant::now();
+            run_plugin(engine, models, plugin, &image, det, &mut face)?;
+            times.insert(plugin.slug().to_string(), elapsed_ms(started));
+        }
+        face.execution_time = Some(times);
+        result.push(face);
+    }
+
+    let mut plugins_versions = BTreeMap::from([("detector".to_string(), engine.detector_version().to_string())]);
+    for plugin in request.plugins.iter() {
+        plugins_versions.insert(plugin.slug().to_string(), plugin_version(engine, plugin).to_string());
+    }
+    Ok(FindFacesResponse { plugins_versions, result })
+}
+
+/// Adds one plugin's output to `face`. A plugin whose model this instance did not load is skipped
+/// (the request's plugin set is already restricted to those offered).
+fn run_plugin(
+    engine: &Engine,
+    models: &PluginModels,
+    plugin: Plugin,
+    image: &RgbImage,
+    det: &Detection,
+    face: &mut Face,
+) -> Result<(), ApiError> {
+    match plugin {
+        Plugin::Calculator => face.embedding = Some(engine.embed(image, det).map_err(internal)?),
+        Plugin::Age => {
+            if let Some(model) = models.age() {
+                let age = model.estimate(image, &det.landmarks).map_err(internal)?;
+                face.age = Some(Age { probability: age.probability as f64, high: age.high, low: age.low });
+            }
+        }
+        Plugin::Gender => {
+            if let Some(model) = models.gender() {
+                let g = model.classify(image, &det.landmarks).map_err(internal)?;
+                face.gender = Some(Gender { probability: g.probability as f64, value: g.value.as_str().to_string() });
+            }
+        }
+        Plugin::Landmarks => face.landmarks = Some(det.landmarks.iter().map(|p| pixel(*p)).collect()),
+        Plugin::Landmarks2d106 => {
+            if let Some(model) = models.landmarks106() {
+                let points = model.detect(image, &det.bbox).map_err(internal)?;
+                face.landmarks2d106 = Some(points.iter().map(|p| pixel(*p)).collect());
+            }
+        }
+        Plugin::Pose => {
+            face.pose = pose::estimate(&det.landmarks)
+                .map(|p| Pose { pitch: round2(p.pitch), roll: round2(p.roll), yaw: round2(p.yaw) });
+        }
+    }
+    Ok(())
+}
+
+fn round2(x: f32) -> f64 {
+    (x as f64 * 100.0).round() / 100.0
+}
+
+/// The box in whole pixels (truncated, as CompreFace does), clamped to the image.
+fn face_box(det: &Detection, width: u32, height: u32) -> FaceBox {
+    let clamp = |v: f32, max: u32| (v.max(0.0) as i64).min(max as i64);
+    FaceBox {
+        probability: det.score as f64,
+        x_min: clamp(det.bbox.x1, width),
+        y_min: clamp(det.bbox.y1, height),
+        x_max: clamp(det.bbox.x2, width),
+        y_max: clamp(det.bbox.y2, height),
+    }
+}
+
+/// A point in whole pixels (truncated, as CompreFace does).
+fn pixel(p: [f32; 2]) -> [i64; 2] {
+    [p[0] as i64, p[1] as i64]
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    since.elapsed().as_millis() as u64
+}
+
+/// Unreadable uploads are the client's problem: a 400 that says what is wrong.
+fn decode_error(e: DecodeError) -> ApiError {
+    match e {
+        DecodeError::UnsupportedFormat => ApiError::bad_image(e),
+        DecodeError::TooLarge(_) => ApiError::validation(e.to_string()),
+        DecodeError::Empty | DecodeError::Corrupt(_) | DecodeError::UnsupportedFeature(_) => {
+            ApiError::new(visage_common::ErrorCode::NoFaceFound, e.to_string())
+        }
+    }
+}
+
+/// A failure of our own (a model that cannot run): logged, and a 500 without internals.
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "inference failed");
+    ApiError::unexpected().with_status(500)
+}

@@ -1,0 +1,185 @@
+//! The face plugins a request can ask for with `face_plugins`, and the models behind them.
+
+use std::path::Path;
+
+use visage_inference::age_gender::{self, AgeEstimator, GenderClassifier};
+use visage_inference::engine::{DetectorKind, Engine};
+use visage_inference::landmarks106::{self, Landmarks106Detector};
+use visage_inference::model::ModelError;
+
+/// An optional per-face computation. The detector always runs and is not listed here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Plugin {
+    /// The embedding (`calculator`).
+    Calculator,
+    Age,
+    Gender,
+    /// The detector's five landmarks.
+    Landmarks,
+    Landmarks2d106,
+    Pose,
+}
+
+impl Plugin {
+    pub const ALL: [Plugin; 6] = [
+        Plugin::Calculator,
+        Plugin::Age,
+        Plugin::Gender,
+        Plugin::Landmarks,
+        Plugin::Landmarks2d106,
+        Plugin::Pose,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Plugin::Calculator => "calculator",
+            Plugin::Age => "age",
+            Plugin::Gender => "gender",
+            Plugin::Landmarks => "landmarks",
+            Plugin::Landmarks2d106 => "landmarks2d106",
+            Plugin::Pose => "pose",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.slug().eq_ignore_ascii_case(slug.trim()))
+    }
+
+    /// CompreFace's plugin class names (`insightface.Calculator`, `facenet.LandmarksDetector`…).
+    pub fn from_alias(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "calculator" => Some(Plugin::Calculator),
+            "agedetector" => Some(Plugin::Age),
+            "genderdetector" => Some(Plugin::Gender),
+            "landmarksdetector" => Some(Plugin::Landmarks),
+            "landmarks2d106detector" => Some(Plugin::Landmarks2d106),
+            "posedetector" | "poseestimator" => Some(Plugin::Pose),
+            other => Self::from_slug(other),
+        }
+    }
+}
+
+/// A small set of plugins.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PluginSet(u8);
+
+impl PluginSet {
+    /// Every plugin.
+    pub fn all_optional() -> Self {
+        let mut set = Self::default();
+        for p in Plugin::ALL {
+            set.insert(p);
+        }
+        set
+    }
+
+    pub fn insert(&mut self, p: Plugin) {
+        self.0 |= 1 << p as u8;
+    }
+
+    pub fn contains(&self, p: Plugin) -> bool {
+        self.0 & (1 << p as u8) != 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Plugin> + '_ {
+        Plugin::ALL.into_iter().filter(|p| self.contains(*p))
+    }
+
+    /// Parses a `face_plugins` value: comma-separated slugs, unknown ones ignored.
+    pub fn parse_request(value: &str) -> Self {
+        let mut set = Self::default();
+        for p in value.split(',').filter_map(Plugin::from_slug) {
+            set.insert(p);
+        }
+        set
+    }
+
+    /// Only the plugins present in both sets.
+    pub fn intersect(self, other: Self) -> Self {
+        Self(self.0 & other.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_parsing_ignores_unknown_slugs_and_case() {
+        let set = PluginSet::parse_request("Age, gender,mask,,calculator,nonsense");
+        let got: Vec<_> = set.iter().map(Plugin::slug).collect();
+        assert_eq!(got, ["calculator", "age", "gender"]);
+        assert!(PluginSet::parse_request("").iter().next().is_none());
+    }
+
+    #[test]
+    fn compreface_plugin_names_are_understood() {
+        assert_eq!(Plugin::from_alias("AgeDetector"), Some(Plugin::Age));
+        assert_eq!(Plugin::from_alias("Calculator"), Some(Plugin::Calculator));
+        assert_eq!(Plugin::from_alias("MaskDetector"), None);
+    }
+}
+
+/// The optional models behind the plugins, loaded once at start-up for the plugins this
+/// instance offers. The embedding (`calculator`) comes from the engine itself.
+pub struct PluginModels {
+    offered: PluginSet,
+    age: Option<AgeEstimator>,
+    gender: Option<GenderClassifier>,
+    landmarks106: Option<Landmarks106Detector>,
+}
+
+impl PluginModels {
+    /// Loads the models `wanted` needs from `models_dir`. A missing or broken file is an error:
+    /// an instance never offers a plugin it cannot run.
+    pub fn load(models_dir: &Path, wanted: PluginSet) -> Result<Self, ModelError> {
+        let age = wanted
+            .contains(Plugin::Age)
+            .then(|| AgeEstimator::load(&models_dir.join(age_gender::AGE_MODEL_FILE)))
+            .transpose()?;
+        let gender = wanted
+            .contains(Plugin::Gender)
+            .then(|| GenderClassifier::load(&models_dir.join(age_gender::GENDER_MODEL_FILE)))
+            .transpose()?;
+        let landmarks106 = wanted
+            .contains(Plugin::Landmarks2d106)
+            .then(|| Landmarks106Detector::load(&models_dir.join(landmarks106::MODEL_FILE)))
+            .transpose()?;
+        Ok(Self { offered: wanted, age, gender, landmarks106 })
+    }
+
+    /// The plugins this instance runs (the calculator always among them).
+    pub fn offered(&self) -> PluginSet {
+        let mut set = self.offered;
+        set.insert(Plugin::Calculator);
+        set
+    }
+
+    pub fn age(&self) -> Option<&AgeEstimator> {
+        self.age.as_ref()
+    }
+
+    pub fn gender(&self) -> Option<&GenderClassifier> {
+        self.gender.as_ref()
+    }
+
+    pub fn landmarks106(&self) -> Option<&Landmarks106Detector> {
+        self.landmarks106.as_ref()
+    }
+}
+
+/// The name reported for a plugin in `plugins_versions` and `/status` `available_plugins`:
+/// `<family>.<Plugin>@<model>`, in the style of CompreFace's own names.
+pub fn plugin_version(engine: &Engine, plugin: Plugin) -> &'static str {
+    match plugin {
+        Plugin::Calculator => engine.calculator_version(),
+        Plugin::Age => "agegender.AgeDetector@age-v1",
+        Plugin::Gender => "agegender.GenderDetector@gender-v1",
+        Plugin::Landmarks => match engine.config().detector {
+            DetectorKind::Scrfd => "insightface.LandmarksDetector@scrfd_500m_bnkps",
+            DetectorKind::RetinaFace => "retinaface.LandmarksDetector@mnet025",
+        },
+        Plugin::Landmarks2d106 => "insightface.Landmarks2d106Detector@2d106det",
+        Plugin::Pose => "visage.PoseEstimator",
+    }
+}

@@ -1,0 +1,110 @@
+//! Building and running the service: load the models, bind the listener, serve.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use visage_common::face::CoreStatus;
+use visage_inference::engine::{Engine, EngineConfig};
+use visage_inference::model::ModelError;
+
+use crate::config::Config;
+use crate::plugins::{plugin_version, PluginModels};
+use crate::routes;
+
+/// Everything a request handler needs.
+pub struct AppState {
+    pub config: Config,
+    pub engine: Engine,
+    pub models: PluginModels,
+    /// One permit per request allowed to run inference at once.
+    pub workers: Semaphore,
+    /// `/status`, fixed once the models are loaded.
+    pub status: CoreStatus,
+}
+
+/// A bound, ready-to-serve core-service.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    port: u16,
+}
+
+impl Application {
+    /// Loads the models (on a blocking thread) and binds the listener; port 0 picks a free port.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let engine_config = EngineConfig {
+            models_dir: config.models_dir.clone(),
+            detector: config.detector,
+            embedder: config.embedder,
+            max_detect_size: config.max_detect_size,
+            ..EngineConfig::default()
+        };
+        let (models_dir, wanted) = (config.models_dir.clone(), config.plugins);
+        let (engine, models) = tokio::task::spawn_blocking(move || {
+            Ok::<_, ModelError>((Engine::load(engine_config)?, PluginModels::load(&models_dir, wanted)?))
+        })
+        .await
+        .context("model loading panicked")?
+        .context("cannot load the models")?;
+        let status = status_of(&engine, &models);
+        let workers = Semaphore::new(config.workers);
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(AppState { config, engine, models, workers, status });
+        let router = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+        Ok(Self { listener, router, port })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves (tests use this to stop a service mid-run).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+    }
+}
+
+fn status_of(engine: &Engine, models: &PluginModels) -> CoreStatus {
+    let mut available_plugins = std::collections::BTreeMap::from([(
+        "detector".to_string(),
+        engine.detector_version().to_string(),
+    )]);
+    for plugin in models.offered().iter() {
+        available_plugins.insert(plugin.slug().to_string(), plugin_version(engine, plugin).to_string());
+    }
+    CoreStatus {
+        status: "OK".to_string(),
+        build_version: env!("CARGO_PKG_VERSION").to_string(),
+        calculator_version: engine.calculator_version().to_string(),
+        similarity_coefficients: engine.similarity_coefficients(),
+        available_plugins,
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}
