@@ -62,9 +62,10 @@ pub struct Face {
     pub landmarks: Option<Vec<[i64; 2]>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub landmarks2d106: Option<Vec<[i64; 2]>>,
-    /// Milliseconds per plugin, present with `status=true` (core always sends it).
+    /// Whole milliseconds per plugin, present with `status=true` (core always sends it). The
+    /// detector's time is the detection time shared out over the faces found.
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub execution_time: Option<BTreeMap<String, f64>>,
+    pub execution_time: Option<BTreeMap<String, u64>>,
 }
 
 impl Face {
