@@ -5,6 +5,7 @@
 #   scripts/postgres.sh stop     stop the private cluster
 #   scripts/postgres.sh status   say whether it runs; exit 0 when it accepts connections
 #   scripts/postgres.sh url      print the connection URL
+#   scripts/postgres.sh install  make sure the server binaries are there (installing them as root)
 #
 # When DATABASE_URL or POSTGRES_URL is set, that server is used as it is: `start` and `status`
 # only check that it answers, `url` prints it, `stop` does nothing.
@@ -233,5 +234,6 @@ case "${1:-}" in
     stop) stop ;;
     status) status ;;
     url) url ;;
-    *) echo "usage: $0 start|stop|status|url" >&2; exit 2 ;;
+    install) find_bindir >/dev/null ;;
+    *) echo "usage: $0 start|stop|status|url|install" >&2; exit 2 ;;
 esac

