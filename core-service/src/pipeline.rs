@@ -47,13 +47,20 @@ pub fn find_faces(
         return Err(ApiError::no_face());
     }
     let detector_ms = elapsed_ms(started) / detections.len() as u64;
+    // Largest first by the box the client sees (whole pixels), so the order always agrees with
+    // the returned boxes; the sort is stable, so equal areas keep the detector's order.
+    let (width, height) = (image.width(), image.height());
+    detections.sort_by_key(|d| {
+        let b = face_box(d, width, height);
+        std::cmp::Reverse((b.x_max - b.x_min) * (b.y_max - b.y_min))
+    });
     if request.limit > 0 {
         detections.truncate(request.limit);
     }
 
     let mut result = Vec::with_capacity(detections.len());
     for det in &detections {
-        let mut face = Face::from_box(face_box(det, image.width(), image.height()));
+        let mut face = Face::from_box(face_box(det, width, height));
         let mut times = BTreeMap::from([("detector".to_string(), detector_ms)]);
         for plugin in request.plugins.iter() {
             let started = Instant::now();
