@@ -265,6 +265,30 @@ impl Store {
             .transpose()
     }
 
+    /// The faces among `image_ids` that the service has, with their embeddings (any order).
+    pub async fn faces_by_ids(&self, model_id: Uuid, image_ids: &[Uuid]) -> Result<Vec<StoredFace>, StoreError> {
+        sqlx::query_as::<_, StoredFaceRow>(stored_face_select!("WHERE f.model_id = $1 AND f.id = ANY($2)"))
+            .bind(model_id)
+            .bind(image_ids)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(StoredFace::try_from)
+            .collect()
+    }
+
+    /// Every face of these subjects of the service, with their embeddings (any order).
+    pub async fn faces_of_subjects(&self, model_id: Uuid, subject_ids: &[Uuid]) -> Result<Vec<StoredFace>, StoreError> {
+        sqlx::query_as::<_, StoredFaceRow>(stored_face_select!("WHERE f.model_id = $1 AND f.subject_id = ANY($2)"))
+            .bind(model_id)
+            .bind(subject_ids)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(StoredFace::try_from)
+            .collect()
+    }
+
     /// Every stored face with its embedding: of one service in insertion order, or of all
     /// services in storage order. Rows stream from one query as they arrive, for loading the
     /// search index.

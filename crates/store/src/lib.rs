@@ -16,6 +16,7 @@
 //!   existing name), delete.
 //! - [`faces`]: stored faces with their embeddings and images: add (one transaction), list by
 //!   page, delete, stream for the search index.
+//! - [`reembed`]: faces computed by another embedder, and replacing their embeddings (`/migrate`).
 //! - [`statistics`]: requests per service and day.
 //! - [`embedding`]: the byte encoding of embeddings.
 //! - `testing` (feature `testing`): a throwaway Postgres and a fresh database per test.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod embedding;
 mod error;
 pub mod faces;
+pub mod reembed;
 pub mod services;
 pub mod statistics;
 pub mod subjects;

@@ -33,6 +33,16 @@ impl Store {
         Ok(names)
     }
 
+    /// The names of those of these subjects the service has: `(id, name)`, any order.
+    pub async fn subject_names(&self, model_id: Uuid, subject_ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StoreError> {
+        let names = sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND id = ANY($2)")
+            .bind(model_id)
+            .bind(subject_ids)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(names)
+    }
+
     /// Renames subject `old` to `new`. When another subject already has the name `new`, the old
     /// subject's faces move to it and the old subject is removed. Returns whether anything
     /// changed (renaming to the very same name does not).
