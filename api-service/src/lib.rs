@@ -9,6 +9,10 @@
 //! - [`params`]: query parameters, JSON bodies and path ids with CompreFace's parsing rules.
 //! - [`upload`]: images from multipart or base64 JSON, with size limits and format checks.
 //! - [`core_client`]: calls to core-service (`/find_faces`, cached `/status`) and their errors.
+//! - [`collections`]: the recognition services' faces in memory, searched by recognition and
+//!   kept equal to the database across processes (Postgres `LISTEN/NOTIFY`).
+//! - [`processing`]: parameters of the image endpoints and how core's faces are shown.
+//! - [`migration`]: `/migrate`, recomputing embeddings of another embedder.
 //! - [`routes`]: one module per resource.
 //! - `testing` (feature `testing`): the real service on a free port over a fresh database.
 //!
@@ -16,9 +20,12 @@
 //! failures are logged with their cause and answered with the generic code 0.
 
 pub mod auth;
+pub mod collections;
 pub mod config;
 pub mod core_client;
+pub mod migration;
 pub mod params;
+pub mod processing;
 pub mod routes;
 pub mod startup;
 pub mod state;

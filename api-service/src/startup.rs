@@ -16,6 +16,7 @@ use visage_common::ApiError;
 use visage_store::Store;
 
 use crate::auth::API_KEY_HEADER;
+use crate::collections::Collections;
 use crate::config::Settings;
 use crate::core_client::CoreClient;
 use crate::routes;
@@ -47,7 +48,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = AppState { store, core: Arc::new(core), settings: Arc::new(settings) };
+        let collections = Collections::start(store.clone()).await.context("cannot listen for collection changes")?;
+        let state = AppState {
+            store,
+            core: Arc::new(core),
+            settings: Arc::new(settings),
+            collections,
+            migration: Arc::default(),
+        };
         Ok(Self { listener, router: app(state), port })
     }
 

@@ -4,8 +4,10 @@ use std::sync::Arc;
 
 use visage_store::Store;
 
+use crate::collections::Collections;
 use crate::config::Settings;
 use crate::core_client::CoreClient;
+use crate::migration::Migration;
 
 /// The state behind every route; cloning it is cheap.
 #[derive(Debug, Clone)]
@@ -13,4 +15,7 @@ pub struct AppState {
     pub store: Store,
     pub core: Arc<CoreClient>,
     pub settings: Arc<Settings>,
+    /// The recognition services' faces in memory.
+    pub collections: Collections,
+    pub migration: Arc<Migration>,
 }

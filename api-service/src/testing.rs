@@ -13,7 +13,7 @@ use std::net::TcpListener;
 
 use tokio::sync::oneshot;
 use visage_store::testing::TestDatabase;
-use visage_store::{Service, ServiceType};
+use visage_store::{Service, ServiceType, Store};
 
 use crate::{Application, Settings};
 
@@ -43,16 +43,32 @@ impl TestApp {
         settings.listen = ([127, 0, 0, 1], 0).into();
         settings.core_url = core_url.trim_end_matches('/').to_string();
         adjust(&mut settings);
-        let app = Application::build_with_store(settings, db.store.clone()).await.expect("api-service does not start");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let (address, stop) = serve(settings, db.store.clone()).await;
         let recognition = db.create_service(ServiceType::Recognition).await;
         let detection = db.create_service(ServiceType::Detection).await;
         let verification = db.create_service(ServiceType::Verification).await;
         Self { address, client: reqwest::Client::new(), db, recognition, detection, verification, stop: Some(stop) }
+    }
+
+    /// Another api-service on this one's database, with a connection pool of its own, serving
+    /// the same services: a second process of a deployment.
+    pub async fn spawn_beside(&self, core_url: &str) -> Self {
+        let mut settings = Settings::with_database(self.db.options.clone());
+        settings.listen = ([127, 0, 0, 1], 0).into();
+        settings.core_url = core_url.trim_end_matches('/').to_string();
+        let store = Store::connect(self.db.options.clone(), settings.db_max_connections)
+            .await
+            .expect("cannot connect to the test database");
+        let (address, stop) = serve(settings, store).await;
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            db: self.db.clone(),
+            recognition: self.recognition.clone(),
+            detection: self.detection.clone(),
+            verification: self.verification.clone(),
+            stop: Some(stop),
+        }
     }
 
     /// The full URL of `path` (which starts with `/`).
@@ -67,6 +83,17 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// Starts the service; it serves until the sender is dropped or used.
+async fn serve(settings: Settings, store: Store) -> (String, oneshot::Sender<()>) {
+    let app = Application::build_with_store(settings, store).await.expect("api-service does not start");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    (address, stop)
 }
 
 /// The URL of a local port nobody listens on: a core-service that is down.

@@ -8,6 +8,9 @@
 //! | `DELETE /recognition/faces/{image_id}` | `{"image_id","subject"}`; unknown → 44 |
 //! | `POST /recognition/faces/delete` `["id", …]` | the deleted `[{"image_id","subject"}]`; unknown ids skipped |
 //! | `GET /recognition/faces/{image_id}/img` | the stored image; an empty body when there is none |
+//!
+//! While `/migrate` runs, the writes are 405 code 32; after each write the service's in-memory
+//! collection is brought up to date before the answer (`Collections::settle`).
 
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
@@ -23,6 +26,7 @@ use visage_store::{FaceRef, NewFace};
 
 use crate::auth::{ApiKey, Recognition};
 use crate::core_client::FindFaces;
+use crate::migration::WritesAllowed;
 use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
 use crate::state::AppState;
 use crate::upload::ImageUpload;
@@ -54,6 +58,7 @@ impl From<FaceRef> for FaceJson {
 
 async fn add(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     upload: ImageUpload,
 ) -> Result<(StatusCode, Json<FaceJson>), ApiError> {
@@ -92,6 +97,7 @@ async fn add(
         image: state.settings.save_images_to_db.then_some(&image.bytes[..]),
     };
     let stored = state.store.add_face(key.model_id(), new_face).await?;
+    state.collections.settle(key.model_id()).await;
     // The subject as the client spelled it, as CompreFace answers, even when it matched an
     // existing subject spelled differently.
     Ok((StatusCode::CREATED, Json(FaceJson { image_id: stored.image_id, subject })))
@@ -126,6 +132,7 @@ async fn list(
 
 async fn delete_by_subject(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     Query(params): Query,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -134,28 +141,35 @@ async fn delete_by_subject(
         // CompreFace refuses this; emptying the whole collection is what the call asks for.
         None => state.store.delete_all_faces(key.model_id()).await?,
     };
+    state.collections.settle(key.model_id()).await;
     Ok(Json(serde_json::json!({ "deleted": deleted })))
 }
 
 async fn delete_one(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     PathParam(image_id): PathParam<String>,
 ) -> Result<Json<FaceJson>, ApiError> {
     let image_id = parse_uuid("image_id", &image_id)?;
     match state.store.delete_face(key.model_id(), image_id).await? {
-        Some(face) => Ok(Json(face.into())),
+        Some(face) => {
+            state.collections.settle(key.model_id()).await;
+            Ok(Json(face.into()))
+        }
         None => Err(ApiError::new(ErrorCode::ImageNotFound, format!("Image {image_id} not found"))),
     }
 }
 
 async fn delete_many(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     JsonBody(ids): JsonBody<Vec<String>>,
 ) -> Result<Json<Vec<FaceJson>>, ApiError> {
     let ids = ids.iter().map(|id| parse_uuid("image_id", id)).collect::<Result<Vec<_>, _>>()?;
     let deleted = state.store.delete_faces(key.model_id(), &ids).await?;
+    state.collections.settle(key.model_id()).await;
     Ok(Json(deleted.into_iter().map(FaceJson::from).collect()))
 }
 

@@ -3,15 +3,23 @@
 //! - [`subjects`] serves `/recognition/subjects…`
 //! - [`faces`] serves `/recognition/faces…` (add, list, delete, images)
 //! - [`service`] serves `/config`, `/consistence/status`, `/static/{api_key}/images/{image_id}`
+//! - [`recognize`] serves `/recognition/recognize` and `/recognition/faces/{image_id}/verify`
+//! - [`embeddings`] serves the `…/embeddings/…` comparisons of client-computed embeddings
+//! - [`detection`] serves `/detection/detect`, [`verification`] `/verification/verify`
+//! - [`migrate`] serves `/migrate`
 //!
-//! Recognition, detection, verification, embeddings and `/migrate` join as modules of their
-//! own, registered in [`router`]. Whatever no route serves is a JSON 404 (code 0): an unknown
+//! Whatever no route serves is a JSON 404 (code 0): an unknown
 //! path `No handler found for …`, a known path with another method `Request method '…' not
 //! supported`, as CompreFace answers.
 
+pub mod detection;
+pub mod embeddings;
 pub mod faces;
+pub mod migrate;
+pub mod recognize;
 pub mod service;
 pub mod subjects;
+pub mod verification;
 
 use axum::http::{Method, Uri};
 use axum::Router;
@@ -25,6 +33,11 @@ pub fn router(state: AppState) -> Router {
         .merge(subjects::routes())
         .merge(faces::routes())
         .merge(service::routes())
+        .merge(recognize::routes())
+        .merge(embeddings::routes())
+        .merge(detection::routes())
+        .merge(verification::routes())
+        .merge(migrate::routes())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest("/api/v1", api).fallback(no_route).with_state(state)
 }

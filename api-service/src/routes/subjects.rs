@@ -7,6 +7,9 @@
 //! | `PUT /recognition/subjects/{subject}` `{"subject"}` | `{"updated": bool}`; merges into an existing name; unknown → 42 |
 //! | `DELETE /recognition/subjects/{subject}` | `{"subject"}` with its faces; unknown → 42 |
 //! | `DELETE /recognition/subjects` | `{"deleted": n}` subjects, with all faces |
+//!
+//! While `/migrate` runs, the writes are 405 code 32; after each write the service's in-memory
+//! collection is brought up to date before the answer (`Collections::settle`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition};
+use crate::migration::WritesAllowed;
 use crate::params::{JsonBody, PathParam};
 use crate::state::AppState;
 
@@ -33,6 +37,7 @@ pub struct SubjectBody {
 
 async fn create(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     JsonBody(body): JsonBody<SubjectBody>,
 ) -> Result<(StatusCode, Json<SubjectBody>), ApiError> {
@@ -48,6 +53,7 @@ async fn list(key: ApiKey<Recognition>, State(state): State<AppState>) -> Result
 
 async fn rename(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     PathParam(old): PathParam<String>,
     JsonBody(body): JsonBody<SubjectBody>,
@@ -56,23 +62,30 @@ async fn rename(
     let old = path_name(&old)?;
     // As CompreFace: the very same name is no change, without even looking the subject up.
     let updated = old != new && state.store.rename_subject(key.model_id(), old, new).await?;
+    if updated {
+        state.collections.settle(key.model_id()).await;
+    }
     Ok(Json(serde_json::json!({ "updated": updated })))
 }
 
 async fn delete(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
     PathParam(name): PathParam<String>,
 ) -> Result<Json<SubjectBody>, ApiError> {
     let stored = state.store.delete_subject(key.model_id(), path_name(&name)?).await?;
+    state.collections.settle(key.model_id()).await;
     Ok(Json(SubjectBody { subject: Some(stored) }))
 }
 
 async fn delete_all(
     key: ApiKey<Recognition>,
+    _: WritesAllowed,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let deleted = state.store.delete_all_subjects(key.model_id()).await?;
+    state.collections.settle(key.model_id()).await;
     Ok(Json(serde_json::json!({ "deleted": deleted })))
 }
 

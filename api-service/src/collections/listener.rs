@@ -1,0 +1,148 @@
+//! The connection that LISTENs for collection changes, and the notifications it receives.
+//!
+//! Payloads are JSON `{"model", "op", "ids"}` from the database triggers (ops `faces`,
+//! `subjects`, `subject_faces`, `reload`, `drop`) or `{"model", "op": "sync", "origin", "token"}`
+//! from [`Collections::settle`](super::Collections::settle). The connection has a pool of its
+//! own, so it never competes with requests for a connection. When it is lost it is made again,
+//! with growing pauses while the database is away, and every loaded collection is reloaded.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use uuid::Uuid;
+use visage_store::Store;
+
+use super::{Change, Inner, CHANNEL};
+
+/// Pauses between attempts to reconnect: doubling from the first to the last.
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+
+/// What a notification asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Notice {
+    Change(Change),
+    /// The service was deleted.
+    Dropped,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    model: Uuid,
+    op: String,
+    #[serde(default)]
+    ids: Vec<Uuid>,
+    origin: Option<Uuid>,
+    token: Option<u64>,
+}
+
+/// A connection listening on [`CHANNEL`], on a one-connection pool of its own.
+pub(super) async fn connect(store: &Store) -> Result<PgListener, sqlx::Error> {
+    let options = store.pool().connect_options().as_ref().clone();
+    let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
+    let mut listener = PgListener::connect_with(&pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
+}
+
+/// Receives notifications until the collections are dropped.
+pub(super) async fn run(inner: Weak<Inner>, listener: PgListener) {
+    let mut listener = Some(listener);
+    loop {
+        let Some(connection) = listener.as_mut() else { return };
+        match connection.try_recv().await {
+            Ok(Some(notification)) => match inner.upgrade() {
+                Some(inner) => inner.dispatch(notification.payload()),
+                None => return,
+            },
+            // sqlx has reconnected already; what was sent meanwhile is lost.
+            Ok(None) => {
+                tracing::warn!("the connection listening for collection changes was lost and is back");
+                match inner.upgrade() {
+                    Some(inner) => inner.reload_all(),
+                    None => return,
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the connection listening for collection changes failed");
+                // Let the broken connection go before making the next one.
+                drop(listener.take());
+                let mut pause = FIRST_PAUSE;
+                loop {
+                    tokio::time::sleep(pause).await;
+                    let Some(strong) = inner.upgrade() else { return };
+                    match connect(&strong.store).await {
+                        Ok(connection) => {
+                            listener = Some(connection);
+                            strong.reload_all();
+                            break;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot listen for collection changes yet"),
+                    }
+                    pause = (pause * 2).min(LONGEST_PAUSE);
+                }
+            }
+        }
+    }
+}
+
+/// The service and what a payload asks of it; `None` for a payload that does not parse (logged)
+/// and for other processes' `sync` notifications.
+pub(super) fn parse(payload: &str, origin: Uuid) -> Option<(Uuid, Notice)> {
+    let payload: Payload = match serde_json::from_str(payload) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, payload, "unreadable collection notification");
+            return None;
+        }
+    };
+    let change = match payload.op.as_str() {
+        "faces" => Change::Faces(payload.ids),
+        "subjects" => Change::Subjects(payload.ids),
+        "subject_faces" => Change::SubjectFaces(payload.ids),
+        "reload" => Change::Reload,
+        "drop" => return Some((payload.model, Notice::Dropped)),
+        "sync" if payload.origin == Some(origin) => Change::Sync(payload.token?),
+        "sync" => return None,
+        other => {
+            tracing::warn!(op = other, "unknown collection notification");
+            return None;
+        }
+    };
+    Some((payload.model, Notice::Change(change)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_triggers_payloads() {
+        let me = Uuid::from_u128(7);
+        let model = Uuid::from_u128(1);
+        // As json_build_object writes them.
+        let faces = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "faces", "ids" : ["00000000-0000-0000-0000-000000000002"]}"#;
+        assert_eq!(parse(faces, me), Some((model, Notice::Change(Change::Faces(vec![Uuid::from_u128(2)])))));
+        let reload = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "reload", "ids" : []}"#;
+        assert_eq!(parse(reload, me), Some((model, Notice::Change(Change::Reload))));
+        let dropped = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "drop", "ids" : []}"#;
+        assert_eq!(parse(dropped, me), Some((model, Notice::Dropped)));
+        assert_eq!(parse("not json", me), None);
+        assert_eq!(parse(r#"{"model":"00000000-0000-0000-0000-000000000001","op":"what"}"#, me), None);
+    }
+
+    #[test]
+    fn only_our_own_syncs_count() {
+        let sync = |origin: u128| {
+            format!(
+                r#"{{"model":"00000000-0000-0000-0000-000000000001","op":"sync","origin":"{}","token":5}}"#,
+                Uuid::from_u128(origin)
+            )
+        };
+        let me = Uuid::from_u128(7);
+        assert_eq!(parse(&sync(7), me), Some((Uuid::from_u128(1), Notice::Change(Change::Sync(5)))));
+        assert_eq!(parse(&sync(8), me), None);
+    }
+}

@@ -1,0 +1,460 @@
+//! The faces of the recognition services, in memory and searchable, kept equal to the database
+//! across any number of api-service processes.
+//!
+//! # Loading
+//! A service's collection ([`FaceIndex`]) is loaded on first use: its rows stream from Postgres
+//! in batches that a blocking thread inserts while the next ones arrive. Requests for a
+//! collection that is loading wait for it; a failed load is forgotten, so the next request tries
+//! again.
+//!
+//! # Keeping current
+//! Database triggers (`migrations/*_collection_notify.sql`) send what changed on channel
+//! `visage_collections` from inside every writing transaction: the ids of faces or subjects,
+//! or "reload" for large changes. Postgres delivers a notification when, and only if, its
+//! transaction commits, whoever the writer is. Each process LISTENs on one connection
+//! ([`listener`]) and hands the changes of every loaded collection to that collection's worker
+//! task, which re-reads the named rows and applies the current state: applying a change twice,
+//! late, or on top of a load that already saw it is harmless, and a failed write, which commits
+//! nothing, changes nothing.
+//!
+//! After a write, the handler calls [`Collections::settle`]: a `sync` notification of its own,
+//! sent after the commit and so delivered after the write's own notification, comes back
+//! through the same worker, so the writer's next request sees its change. Other processes see
+//! it as soon as their listener gets the notification (milliseconds).
+//!
+//! When the listening connection drops, notifications may have been missed: after reconnecting,
+//! every loaded collection is reloaded.
+//!
+//! # Threads
+//! Searches and updates hold the collection's lock on blocking threads (`spawn_blocking`): a
+//! large collection is searched on every core, and the async runtime never waits for it.
+
+mod index;
+mod listener;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use parking_lot::{Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::AbortHandle;
+use uuid::Uuid;
+use visage_common::{ApiError, ErrorCode};
+use visage_index::Limit;
+use visage_store::{Store, StoreError, StoredFace};
+
+pub use index::{FaceIndex, Match, SearchError};
+
+/// The notification channel the triggers and [`Collections::settle`] send on.
+pub const CHANNEL: &str = "visage_collections";
+/// Faces per batch while loading.
+const LOAD_BATCH: usize = 8_192;
+/// The longest a write waits for its change to reach this process's collection.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Pause before reloading a collection whose update failed.
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// Every loaded collection of this process; cheap to clone.
+#[derive(Clone)]
+pub struct Collections {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Collections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Collections").field("loaded", &self.inner.entries.lock().len()).finish()
+    }
+}
+
+struct Inner {
+    store: Store,
+    /// Tells this process's `sync` notifications from other processes'.
+    origin: Uuid,
+    entries: Mutex<HashMap<Uuid, Arc<Entry>>>,
+    syncs: Mutex<HashMap<u64, PendingSync>>,
+    next_token: AtomicU64,
+    listener: OnceLock<AbortHandle>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = self.listener.get() {
+            listener.abort();
+        }
+    }
+}
+
+/// A write waiting for its change to be applied here.
+struct PendingSync {
+    model: Uuid,
+    done: oneshot::Sender<()>,
+}
+
+/// One service's collection and the queue of its worker.
+struct Entry {
+    index: Arc<RwLock<FaceIndex>>,
+    state: watch::Receiver<LoadState>,
+    changes: mpsc::UnboundedSender<Change>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LoadState {
+    Loading,
+    Ready,
+    Failed,
+}
+
+/// What a collection's worker is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Change {
+    /// Re-read these faces.
+    Faces(Vec<Uuid>),
+    /// Re-read the names of these subjects.
+    Subjects(Vec<Uuid>),
+    /// Re-read these subjects with all their faces.
+    SubjectFaces(Vec<Uuid>),
+    Reload,
+    /// Everything before this is applied: release the write waiting on this token.
+    Sync(u64),
+}
+
+impl Collections {
+    /// Starts listening for changes; collections load later, on first use.
+    pub async fn start(store: Store) -> Result<Self, sqlx::Error> {
+        let connection = listener::connect(&store).await?;
+        let inner = Arc::new(Inner {
+            store,
+            origin: Uuid::new_v4(),
+            entries: Mutex::new(HashMap::new()),
+            syncs: Mutex::new(HashMap::new()),
+            next_token: AtomicU64::new(0),
+            listener: OnceLock::new(),
+        });
+        let task = tokio::spawn(listener::run(Arc::downgrade(&inner), connection));
+        let _ = inner.listener.set(task.abort_handle());
+        Ok(Self { inner })
+    }
+
+    /// The `limit` nearest stored faces to each query, nearest first.
+    pub async fn search(&self, model: Uuid, queries: Vec<Vec<f32>>, limit: Limit) -> Result<Vec<Vec<Match>>, ApiError> {
+        let index = self.loaded(model).await?;
+        blocking(move || index.read().search(&queries, limit)).await?.map_err(search_error)
+    }
+
+    /// The subject of stored face `image_id` and the distance from it to each query; `None` if
+    /// the service has no such face.
+    pub async fn verify(
+        &self,
+        model: Uuid,
+        image_id: Uuid,
+        queries: Vec<Vec<f32>>,
+    ) -> Result<Option<(String, Vec<f32>)>, ApiError> {
+        let index = self.loaded(model).await?;
+        blocking(move || index.read().verify(image_id, &queries)).await?.transpose().map_err(search_error)
+    }
+
+    /// Waits until the changes this process committed for `model` so far are in its collection
+    /// here (see the module documentation). Returns at once when the collection is not loaded:
+    /// its load will read them. Gives up after a few seconds, logging why.
+    pub async fn settle(&self, model: Uuid) {
+        if !self.inner.entries.lock().contains_key(&model) {
+            return;
+        }
+        let token = self.inner.next_token.fetch_add(1, Ordering::Relaxed);
+        let (done, waiting) = oneshot::channel();
+        self.inner.syncs.lock().insert(token, PendingSync { model, done });
+        let payload = serde_json::json!({ "model": model, "op": "sync", "origin": self.inner.origin, "token": token })
+            .to_string();
+        let sent =
+            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(self.inner.store.pool()).await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, %model, "cannot confirm that the collection is current");
+        } else if tokio::time::timeout(SETTLE_TIMEOUT, waiting).await.is_ok() {
+            return;
+        } else {
+            tracing::warn!(%model, "the collection did not confirm the change in time");
+        }
+        self.inner.syncs.lock().remove(&token);
+    }
+
+    /// The collection of `model`, loading it first if needed.
+    async fn loaded(&self, model: Uuid) -> Result<Arc<RwLock<FaceIndex>>, ApiError> {
+        let entry = {
+            let mut entries = self.inner.entries.lock();
+            entries.entry(model).or_insert_with(|| spawn_entry(&self.inner, model)).clone()
+        };
+        let mut state = entry.state.clone();
+        match state.wait_for(|s| *s != LoadState::Loading).await.map(|s| *s) {
+            Ok(LoadState::Ready) => Ok(entry.index.clone()),
+            // The worker logged why.
+            _ => Err(ApiError::unexpected()),
+        }
+    }
+}
+
+impl Inner {
+    /// Routes one notification's payload.
+    fn dispatch(&self, payload: &str) {
+        let Some((model, change)) = listener::parse(payload, self.origin) else { return };
+        let change = match change {
+            listener::Notice::Change(change) => change,
+            listener::Notice::Dropped => {
+                self.entries.lock().remove(&model);
+                return;
+            }
+        };
+        let entry = self.entries.lock().get(&model).cloned();
+        match entry {
+            Some(entry) => {
+                if let Err(mpsc::error::SendError(Change::Sync(token))) = entry.changes.send(change) {
+                    self.release(token);
+                }
+            }
+            None => {
+                if let Change::Sync(token) = change {
+                    self.release(token);
+                }
+            }
+        }
+    }
+
+    /// After a lost connection: reload every collection, then release the writes waiting on
+    /// notifications that may never come.
+    fn reload_all(&self) {
+        let entries: Vec<(Uuid, Arc<Entry>)> = self.entries.lock().iter().map(|(m, e)| (*m, e.clone())).collect();
+        tracing::info!(collections = entries.len(), "reloading every collection");
+        for (_, entry) in &entries {
+            let _ = entry.changes.send(Change::Reload);
+        }
+        let waiting: Vec<(u64, Uuid)> = self.syncs.lock().iter().map(|(t, s)| (*t, s.model)).collect();
+        for (token, model) in waiting {
+            match entries.iter().find(|(m, _)| *m == model) {
+                Some((_, entry)) if entry.changes.send(Change::Sync(token)).is_ok() => {}
+                _ => self.release(token),
+            }
+        }
+    }
+
+    fn release(&self, token: u64) {
+        if let Some(sync) = self.syncs.lock().remove(&token) {
+            let _ = sync.done.send(());
+        }
+    }
+
+    /// Forgets a collection whose load failed, so that the next request loads it anew.
+    fn forget(&self, model: Uuid, index: &Arc<RwLock<FaceIndex>>) {
+        let mut entries = self.entries.lock();
+        if entries.get(&model).is_some_and(|e| Arc::ptr_eq(&e.index, index)) {
+            entries.remove(&model);
+        }
+    }
+}
+
+/// A new entry whose worker starts loading at once.
+fn spawn_entry(inner: &Arc<Inner>, model: Uuid) -> Arc<Entry> {
+    let index = Arc::new(RwLock::new(FaceIndex::new()));
+    let (state_tx, state) = watch::channel(LoadState::Loading);
+    let (changes, queue) = mpsc::unbounded_channel();
+    let worker = Worker { inner: Arc::downgrade(inner), store: inner.store.clone(), model, index: index.clone() };
+    tokio::spawn(worker.run(state_tx, queue));
+    Arc::new(Entry { index, state, changes })
+}
+
+/// The task that loads one collection and then applies its changes in order.
+struct Worker {
+    inner: Weak<Inner>,
+    store: Store,
+    model: Uuid,
+    index: Arc<RwLock<FaceIndex>>,
+}
+
+impl Worker {
+    async fn run(self, state: watch::Sender<LoadState>, mut queue: mpsc::UnboundedReceiver<Change>) {
+        match load(&self.store, self.model).await {
+            Ok(loaded) => {
+                *self.index.write() = loaded;
+                state.send_replace(LoadState::Ready);
+            }
+            Err(e) => {
+                tracing::error!(error = ?e, model = %self.model, "cannot load the collection");
+                if let Some(inner) = self.inner.upgrade() {
+                    inner.forget(self.model, &self.index);
+                    queue.close();
+                    while let Ok(change) = queue.try_recv() {
+                        if let Change::Sync(token) = change {
+                            inner.release(token);
+                        }
+                    }
+                }
+                state.send_replace(LoadState::Failed);
+                return;
+            }
+        }
+        let mut pending = Batch::default();
+        loop {
+            if pending.is_empty() {
+                match queue.recv().await {
+                    Some(change) => pending.add(change),
+                    None => return,
+                }
+            }
+            while let Ok(change) = queue.try_recv() {
+                pending.add(change);
+            }
+            let batch = std::mem::take(&mut pending);
+            let applied = self.apply(&batch).await;
+            if let Some(inner) = self.inner.upgrade() {
+                for token in &batch.syncs {
+                    inner.release(*token);
+                }
+            }
+            if let Err(e) = applied {
+                tracing::error!(error = ?e, model = %self.model, "cannot update the collection; reloading it");
+                if queue.is_closed() {
+                    return;
+                }
+                pending.reload = true;
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+        }
+    }
+
+    /// Applies the current database state of what `batch` names: faces are re-read first and
+    /// subject names last, so that a subject deleted meanwhile takes its faces along.
+    async fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.reload {
+            let fresh = load(&self.store, self.model).await?;
+            let old = std::mem::replace(&mut *self.index.write(), fresh);
+            // Freeing a large collection takes a while: not on the async threads.
+            tokio::task::spawn_blocking(move || drop(old));
+            return Ok(());
+        }
+        let faces: Vec<Uuid> = batch.faces.iter().copied().collect();
+        let whole: Vec<Uuid> = batch.subject_faces.iter().copied().collect();
+        let subjects: Vec<Uuid> = batch.subjects.union(&batch.subject_faces).copied().collect();
+        let face_rows = if faces.is_empty() { Vec::new() } else { self.store.faces_by_ids(self.model, &faces).await? };
+        let whole_rows =
+            if whole.is_empty() { Vec::new() } else { self.store.faces_of_subjects(self.model, &whole).await? };
+        let names: HashMap<Uuid, String> = if subjects.is_empty() {
+            HashMap::new()
+        } else {
+            self.store.subject_names(self.model, &subjects).await?.into_iter().collect()
+        };
+        let index = self.index.clone();
+        blocking(move || {
+            let mut index = index.write();
+            for subject in &whole {
+                index.remove_subject_faces(*subject);
+            }
+            for face in whole_rows.iter().chain(&face_rows) {
+                index.upsert(face);
+            }
+            let present: HashSet<Uuid> = face_rows.iter().map(|f| f.image_id).collect();
+            for gone in faces.iter().filter(|id| !present.contains(id)) {
+                index.remove(*gone);
+            }
+            for subject in &subjects {
+                match names.get(subject) {
+                    Some(name) => index.rename_subject(*subject, name),
+                    None => index.remove_subject(*subject),
+                }
+            }
+        })
+        .await
+        .map_err(|_| StoreError::Database(sqlx::Error::WorkerCrashed))
+    }
+}
+
+/// Changes queued for one collection, merged.
+#[derive(Debug, Default)]
+struct Batch {
+    faces: HashSet<Uuid>,
+    subjects: HashSet<Uuid>,
+    subject_faces: HashSet<Uuid>,
+    reload: bool,
+    syncs: Vec<u64>,
+}
+
+impl Batch {
+    fn add(&mut self, change: Change) {
+        match change {
+            Change::Faces(ids) => self.faces.extend(ids),
+            Change::Subjects(ids) => self.subjects.extend(ids),
+            Change::SubjectFaces(ids) => self.subject_faces.extend(ids),
+            Change::Reload => self.reload = true,
+            Change::Sync(token) => self.syncs.push(token),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.faces.is_empty()
+            && self.subjects.is_empty()
+            && self.subject_faces.is_empty()
+            && !self.reload
+            && self.syncs.is_empty()
+    }
+}
+
+/// Reads a service's faces into a new index. Rows stream in while a blocking thread inserts
+/// the previous batch.
+async fn load(store: &Store, model: Uuid) -> Result<FaceIndex, StoreError> {
+    let started = Instant::now();
+    let (batches, mut received) = mpsc::channel::<Vec<StoredFace>>(2);
+    let builder = tokio::task::spawn_blocking(move || {
+        let mut index = FaceIndex::new();
+        while let Some(batch) = received.blocking_recv() {
+            index.extend(batch);
+        }
+        index
+    });
+    let streamed = async {
+        let mut rows = store.stream_faces(Some(model));
+        let mut batch = Vec::with_capacity(LOAD_BATCH);
+        while let Some(face) = rows.try_next().await? {
+            batch.push(face);
+            if batch.len() == LOAD_BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH));
+                if batches.send(full).await.is_err() {
+                    break;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            let _ = batches.send(batch).await;
+        }
+        Ok::<_, StoreError>(())
+    }
+    .await;
+    drop(batches);
+    let index = match builder.await {
+        Ok(index) => index,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    };
+    streamed?;
+    tracing::info!(
+        %model,
+        faces = index.len(),
+        megabytes = index.heap_bytes() >> 20,
+        seconds = started.elapsed().as_secs_f32(),
+        "collection loaded"
+    );
+    Ok(index)
+}
+
+/// Runs `work` on a blocking thread.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+        ApiError::unexpected()
+    })
+}
+
+/// A query the collection cannot answer: 400 code 0 with what is wrong.
+fn search_error(e: SearchError) -> ApiError {
+    ApiError::new(ErrorCode::Undefined, e.to_string())
+}

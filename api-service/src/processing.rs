@@ -1,0 +1,209 @@
+//! What the endpoints that send an image to core share: their parameters, the core request,
+//! and how core's faces are shown to the client.
+//!
+//! | parameter | default | rule |
+//! |---|---|---|
+//! | `limit` | 0 (all faces) | ≥ 0, else 26 `Limit should be equal or greater than 0; ` |
+//! | `det_prob_threshold` | core's | a number; core refuses values outside [0, 1] |
+//! | `face_plugins` | none | comma-separated plugin slugs |
+//! | `status` | false | adds `execution_time` per face and `plugins_versions` |
+//! | `prediction_count` | 1 | a positive number or -1 (all), else 12 |
+//!
+//! Endpoints that compare faces need embeddings: they ask core for the `calculator` plugin
+//! whatever the client asked for, and show `embedding` only when the client asked for it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use visage_common::face::Face;
+use visage_common::params::Params;
+use visage_common::similarity::{distance_from_dot, l2_normalized, round5, Coefficients};
+use visage_common::{ApiError, ErrorCode};
+use visage_index::Limit;
+
+use crate::core_client::FindFaces;
+
+const CALCULATOR: &str = "calculator";
+
+/// `{"result": [...], "plugins_versions": {...}}`, the versions only with `status=true`.
+#[derive(Debug, Serialize)]
+pub struct FaceResults<T> {
+    pub result: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugins_versions: Option<BTreeMap<String, String>>,
+}
+
+/// One stored face matching a query: `{"subject", "similarity"}`.
+#[derive(Debug, Serialize)]
+pub struct SubjectSimilarity {
+    pub subject: String,
+    pub similarity: f64,
+}
+
+/// The parameters of an endpoint that detects faces in an image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageOptions {
+    pub limit: u64,
+    pub det_prob_threshold: Option<f64>,
+    /// The client's `face_plugins`, as given.
+    pub face_plugins: String,
+    pub status: bool,
+}
+
+impl ImageOptions {
+    pub fn read(params: &Params) -> Result<Self, ApiError> {
+        let limit = params.int("limit")?.unwrap_or(0);
+        let limit =
+            u64::try_from(limit).map_err(|_| ApiError::validation("Limit should be equal or greater than 0; "))?;
+        Ok(Self {
+            limit,
+            det_prob_threshold: params.float("det_prob_threshold")?,
+            face_plugins: params.get("face_plugins").unwrap_or_default(),
+            status: params.bool_or("status", false)?,
+        })
+    }
+
+    /// The core request: the client's plugins, with `calculator` added when `embeddings` are
+    /// needed.
+    pub fn core_request(&self, embeddings: bool, detect_faces: bool) -> FindFaces {
+        let plugins = self.face_plugins.trim();
+        let face_plugins = if !embeddings || self.wants_embeddings() {
+            Some(plugins.to_string()).filter(|p| !p.is_empty())
+        } else if plugins.is_empty() {
+            Some(CALCULATOR.to_string())
+        } else {
+            Some(format!("{CALCULATOR},{plugins}"))
+        };
+        FindFaces {
+            limit: Some(self.limit),
+            det_prob_threshold: self.det_prob_threshold,
+            face_plugins,
+            detect_faces: Some(detect_faces),
+        }
+    }
+
+    /// Whether the client asked for embeddings (CompreFace's test: the plugins mention them).
+    pub fn wants_embeddings(&self) -> bool {
+        self.face_plugins.contains(CALCULATOR)
+    }
+
+    /// A face of core's answer as the client gets it: the embedding only when asked for, the
+    /// execution times only with `status`.
+    pub fn present(&self, mut face: Face) -> Face {
+        if !self.wants_embeddings() {
+            face.embedding = None;
+        }
+        if !self.status {
+            face.execution_time = None;
+        }
+        face
+    }
+
+    /// Core's `plugins_versions`, shown with `status` only.
+    pub fn plugins_versions(&self, versions: BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+        self.status.then_some(versions)
+    }
+}
+
+/// `prediction_count`: how many of the nearest stored faces to show (default 1, -1 all).
+pub fn prediction_count(params: &Params) -> Result<Limit, ApiError> {
+    let count = params.int("prediction_count")?.unwrap_or(1);
+    Limit::from_prediction_count(count).ok_or_else(|| {
+        ApiError::new(ErrorCode::IncorrectPredictionCount, "Prediction count should be any positive number or -1")
+    })
+}
+
+/// The similarity clients see for a distance between unit-length embeddings, to 5 decimals.
+pub fn similarity(coefficients: &Coefficients, distance: f32) -> f64 {
+    round5(coefficients.similarity(f64::from(distance)))
+}
+
+/// The embedding of a face core found, which every comparing endpoint asked for.
+pub fn embedding_of(face: &Face) -> Result<Vec<f32>, ApiError> {
+    face.embedding
+        .clone()
+        .ok_or_else(|| ApiError::core_unavailable("core-service returned a face without its embedding"))
+}
+
+/// Compares one embedding with others, CompreFace's verification: both sides normalised, the
+/// similarity of each target in target order.
+pub fn compare(coefficients: &Coefficients, source: &[f32], targets: &[Vec<f32>]) -> Result<Vec<f64>, ApiError> {
+    let source = unit(source)?;
+    targets
+        .iter()
+        .map(|target| {
+            if target.len() != source.len() {
+                return Err(ApiError::new(
+                    ErrorCode::Undefined,
+                    format!(
+                        "Embeddings of {} values cannot be compared with embeddings of {} values",
+                        target.len(),
+                        source.len()
+                    ),
+                ));
+            }
+            let target = unit(target)?;
+            let dot: f64 = source.iter().zip(&target).map(|(a, b)| f64::from(*a) * f64::from(*b)).sum();
+            Ok(round5(coefficients.similarity(distance_from_dot(dot))))
+        })
+        .collect()
+}
+
+fn unit(embedding: &[f32]) -> Result<Vec<f32>, ApiError> {
+    l2_normalized(embedding).ok_or_else(|| {
+        ApiError::new(ErrorCode::Undefined, "Invalid embedding: it needs values, finite and not all zero")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(query: &str) -> Result<ImageOptions, ApiError> {
+        ImageOptions::read(&Params::from_query(Some(query)))
+    }
+
+    #[test]
+    fn reads_the_parameters_with_their_defaults() {
+        let o = options("").unwrap();
+        assert_eq!((o.limit, o.det_prob_threshold, o.face_plugins.as_str(), o.status), (0, None, "", false));
+        let o = options("limit=2&det_prob_threshold=0.5&face_plugins=age&face_plugins=gender&status=TRUE").unwrap();
+        assert_eq!(
+            (o.limit, o.det_prob_threshold, o.face_plugins.as_str(), o.status),
+            (2, Some(0.5), "age,gender", true)
+        );
+        let err = options("limit=-1").unwrap_err();
+        assert_eq!((err.code.code(), err.message.as_str()), (26, "Limit should be equal or greater than 0; "));
+    }
+
+    #[test]
+    fn the_calculator_is_requested_when_embeddings_are_needed() {
+        let plugins = |query: &str, embeddings| options(query).unwrap().core_request(embeddings, true).face_plugins;
+        assert_eq!(plugins("", true).as_deref(), Some("calculator"));
+        assert_eq!(plugins("face_plugins=age", true).as_deref(), Some("calculator,age"));
+        assert_eq!(plugins("face_plugins=age,calculator", true).as_deref(), Some("age,calculator"));
+        assert_eq!(plugins("", false), None);
+        assert_eq!(plugins("face_plugins=age", false).as_deref(), Some("age"));
+    }
+
+    #[test]
+    fn prediction_count_is_positive_or_minus_one() {
+        let count = |q: &str| prediction_count(&Params::from_query(Some(q)));
+        assert_eq!(count(""), Ok(Limit::Top(1)));
+        assert_eq!(count("prediction_count=3"), Ok(Limit::Top(3)));
+        assert_eq!(count("prediction_count=-1"), Ok(Limit::All));
+        for bad in ["prediction_count=0", "prediction_count=-2"] {
+            let err = count(bad).unwrap_err();
+            assert_eq!((err.code.code(), err.status()), (12, 400), "{bad}");
+        }
+    }
+
+    #[test]
+    fn comparison_normalises_both_sides() {
+        let c = Coefficients([1.1, 6.0]);
+        let got = compare(&c, &[2.0, 0.0], &[vec![0.0, 3.0], vec![5.0, 0.0]]).unwrap();
+        assert_eq!(got, vec![round5(c.similarity(2f64.sqrt())), round5(c.similarity(0.0))]);
+        assert_eq!(compare(&c, &[1.0, 0.0], &[vec![1.0]]).unwrap_err().code, ErrorCode::Undefined);
+        assert_eq!(compare(&c, &[0.0, 0.0], &[vec![1.0, 0.0]]).unwrap_err().code, ErrorCode::Undefined);
+    }
+}
