@@ -2,5 +2,12 @@
 //! success needs inference. One binary, so that the process loads the models once.
 
 mod consistence;
+mod detection;
+mod durability;
+mod embeddings;
 mod faces;
 mod helpers;
+mod instances;
+mod migrate;
+mod recognize;
+mod verification;
