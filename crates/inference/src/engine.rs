@@ -175,15 +175,6 @@ impl Engine {
         self.config.embedder.plugin_name()
     }
 
-    /// The version reported for a plugin slug, `None` for one this engine does not run.
-    pub fn plugin_version(&self, slug: &str) -> Option<&'static str> {
-        match slug {
-            "detector" => Some(self.detector_version()),
-            "calculator" => Some(self.calculator_version()),
-            _ => None,
-        }
-    }
-
     /// `[c0, c1]` of the similarity curve for this engine's embedder.
     pub fn similarity_coefficients(&self) -> [f64; 2] {
         self.config.embedder.similarity_coefficients()
