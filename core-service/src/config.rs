@@ -64,12 +64,11 @@ impl Config {
         let embedder = var_or(&["EMBEDDER", "CALCULATION_PLUGIN"], d.embedder, |v| {
             EmbedderKind::parse(v).ok_or_else(|| "expected w600k_mbf".to_string())
         })?;
-        let max_detect_size = var_or(&["MAX_DETECT_SIZE", "IMG_LENGTH_LIMIT"], d.max_detect_size, |v| {
-            match v.parse::<u32>() {
+        let max_detect_size =
+            var_or(&["MAX_DETECT_SIZE", "IMG_LENGTH_LIMIT"], d.max_detect_size, |v| match v.parse::<u32>() {
                 Ok(n) if (32..=4096).contains(&n) => Ok(n),
                 _ => Err("expected a number of pixels between 32 and 4096".to_string()),
-            }
-        })?;
+            })?;
         let plugins = var_or(&["EXTRA_PLUGINS"], d.plugins, |v| {
             let mut set = PluginSet::default();
             for slug in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use image::RgbImage;
 use visage_common::face::{Age, Face, FaceBox, FindFacesResponse, Gender, Pose};
 use visage_common::ApiError;
 use visage_imaging::{DecodeError, DecodeLimits};
 use visage_inference::engine::Engine;
 use visage_inference::landmarks106::{self, Landmarks106};
 use visage_inference::{pose, Detection};
-use image::RgbImage;
 
 use crate::plugins::{plugin_version, Plugin, PluginModels, PluginSet};
 
@@ -125,8 +125,11 @@ fn run_plugin(
             // detector's own (a few degrees instead of up to six between a photo and its mirror
             // image); the detector's are the fallback when that model is not loaded.
             let five = landmarks106(points106)?.map_or(det.landmarks, |p| landmarks106::five_points(&p));
-            face.pose = pose::estimate(&five)
-                .map(|p| Pose { pitch: round2(p.pitch), roll: round2(p.roll), yaw: round2(p.yaw) });
+            face.pose = pose::estimate(&five).map(|p| Pose {
+                pitch: round2(p.pitch),
+                roll: round2(p.roll),
+                yaw: round2(p.yaw),
+            });
         }
     }
     Ok(())

@@ -21,14 +21,8 @@ pub enum Plugin {
 }
 
 impl Plugin {
-    pub const ALL: [Plugin; 6] = [
-        Plugin::Calculator,
-        Plugin::Age,
-        Plugin::Gender,
-        Plugin::Landmarks,
-        Plugin::Landmarks2d106,
-        Plugin::Pose,
-    ];
+    pub const ALL: [Plugin; 6] =
+        [Plugin::Calculator, Plugin::Age, Plugin::Gender, Plugin::Landmarks, Plugin::Landmarks2d106, Plugin::Pose];
 
     pub fn slug(self) -> &'static str {
         match self {

@@ -50,9 +50,8 @@ impl Application {
         .context("cannot load the models")?;
         let status = status_of(&engine, &models);
         let workers = Semaphore::new(config.workers);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(AppState { config, engine, models, workers, status });
         let router = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
@@ -75,10 +74,8 @@ impl Application {
 }
 
 fn status_of(engine: &Engine, models: &PluginModels) -> CoreStatus {
-    let mut available_plugins = std::collections::BTreeMap::from([(
-        "detector".to_string(),
-        engine.detector_version().to_string(),
-    )]);
+    let mut available_plugins =
+        std::collections::BTreeMap::from([("detector".to_string(), engine.detector_version().to_string())]);
     for plugin in models.offered().iter() {
         available_plugins.insert(plugin.slug().to_string(), plugin_version(engine, plugin).to_string());
     }

@@ -51,7 +51,9 @@ pub(super) async fn connect(store: &Store) -> Result<PgListener, sqlx::Error> {
 pub(super) async fn run(inner: Weak<Inner>, listener: PgListener) {
     let mut listener = Some(listener);
     loop {
-        let Some(connection) = listener.as_mut() else { return };
+        let Some(connection) = listener.as_mut() else {
+            return;
+        };
         match connection.try_recv().await {
             Ok(Some(notification)) => match inner.upgrade() {
                 Some(inner) => inner.dispatch(notification.payload()),
@@ -72,14 +74,18 @@ pub(super) async fn run(inner: Weak<Inner>, listener: PgListener) {
                 let mut pause = FIRST_PAUSE;
                 loop {
                     tokio::time::sleep(pause).await;
-                    let Some(strong) = inner.upgrade() else { return };
+                    let Some(strong) = inner.upgrade() else {
+                        return;
+                    };
                     match connect(&strong.store).await {
                         Ok(connection) => {
                             listener = Some(connection);
                             strong.reload_all();
                             break;
                         }
-                        Err(e) => tracing::warn!(error = %e, "cannot listen for collection changes yet"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot listen for collection changes yet")
+                        }
                     }
                     pause = (pause * 2).min(LONGEST_PAUSE);
                 }

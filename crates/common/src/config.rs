@@ -18,19 +18,12 @@ pub struct ConfigError {
 /// The first of `names` that is set to a non-empty value.
 pub fn first_var(names: &[&str]) -> Option<(String, String)> {
     names.iter().find_map(|name| {
-        std::env::var(name)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| (name.to_string(), v.trim().to_string()))
+        std::env::var(name).ok().filter(|v| !v.trim().is_empty()).map(|v| (name.to_string(), v.trim().to_string()))
     })
 }
 
 /// Parses the first set variable of `names` with `parse`, or returns `default`.
-pub fn var_or<T>(
-    names: &[&str],
-    default: T,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<T, ConfigError> {
+pub fn var_or<T>(names: &[&str], default: T, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
     match first_var(names) {
         None => Ok(default),
         Some((name, value)) => parse(&value).map_err(|reason| ConfigError { name, value, reason }),

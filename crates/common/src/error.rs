@@ -163,11 +163,8 @@ impl ApiError {
 
     /// 413 for a request or file above the configured limit.
     pub fn too_large(what: &str, limit_bytes: u64) -> Self {
-        Self::new(
-            ErrorCode::Undefined,
-            format!("The {what} exceeds its maximum allowed size of {limit_bytes} bytes"),
-        )
-        .with_status(413)
+        Self::new(ErrorCode::Undefined, format!("The {what} exceeds its maximum allowed size of {limit_bytes} bytes"))
+            .with_status(413)
     }
 
     pub fn empty_field(field: &str) -> Self {
@@ -209,18 +206,15 @@ impl ApiError {
 
     /// 500 code 41: core-service could not be reached or failed; `detail` says how.
     pub fn core_unavailable(detail: impl fmt::Display) -> Self {
-        Self::new(
-            ErrorCode::FacesServiceUnavailable,
-            format!("Error during synchronization between servers: {detail}"),
-        )
+        Self::new(ErrorCode::FacesServiceUnavailable, format!("Error during synchronization between servers: {detail}"))
     }
 }
 
 #[cfg(feature = "http")]
 impl axum::response::IntoResponse for ApiError {
     fn into_response(self) -> axum::response::Response {
-        let status = axum::http::StatusCode::from_u16(self.status())
-            .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            axum::http::StatusCode::from_u16(self.status()).unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
         (status, axum::Json(self.body())).into_response()
     }
 }

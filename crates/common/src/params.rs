@@ -13,9 +13,7 @@ pub struct Params(Vec<(String, String)>);
 impl Params {
     /// Parses a raw query string (`None` for a request without one).
     pub fn from_query(query: Option<&str>) -> Self {
-        let pairs = query
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
+        let pairs = query.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default();
         Self(pairs)
     }
 
@@ -47,9 +45,7 @@ impl Params {
 
     /// An integer; `None` when absent or blank.
     pub fn int(&self, name: &str) -> Result<Option<i64>, ApiError> {
-        self.non_empty(name)
-            .map(|v| v.trim().parse::<i64>().map_err(|_| invalid(name, &v, "an integer")))
-            .transpose()
+        self.non_empty(name).map(|v| v.trim().parse::<i64>().map_err(|_| invalid(name, &v, "an integer"))).transpose()
     }
 
     /// A number; `None` when absent or blank.

@@ -36,11 +36,7 @@ impl Default for DecodeLimits {
     /// 50 megapixels (the largest sample photo has 36), at most 16384 pixels a side, and
     /// 512 MiB of decoder memory: enough for a 50-megapixel image with 16-bit RGBA samples.
     fn default() -> Self {
-        Self {
-            max_pixels: 50_000_000,
-            max_side: 16_384,
-            max_alloc: 512 * 1024 * 1024,
-        }
+        Self { max_pixels: 50_000_000, max_side: 16_384, max_alloc: 512 * 1024 * 1024 }
     }
 }
 
@@ -105,15 +101,12 @@ impl DecodeError {
     fn from_image(error: ImageError, limits: &DecodeLimits) -> Self {
         match error {
             ImageError::Limits(limit) => match limit.kind() {
-                LimitErrorKind::DimensionError => Self::TooLarge(format!(
-                    "a side is longer than the limit of {} pixels",
-                    limits.max_side
-                )),
+                LimitErrorKind::DimensionError => {
+                    Self::TooLarge(format!("a side is longer than the limit of {} pixels", limits.max_side))
+                }
                 _ => limits.memory_exceeded(),
             },
-            ImageError::Unsupported(unsupported) => {
-                Self::UnsupportedFeature(unsupported.to_string())
-            }
+            ImageError::Unsupported(unsupported) => Self::UnsupportedFeature(unsupported.to_string()),
             ImageError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
                 Self::Corrupt("the data ends unexpectedly".to_owned())
             }
@@ -125,9 +118,7 @@ impl DecodeError {
 /// Recognises a supported image format from the leading magic bytes. Nothing is decoded, so a
 /// `Some` does not promise that [`decode`] will succeed.
 pub fn sniff_format(bytes: &[u8]) -> Option<ImageFormat> {
-    image::guess_format(bytes)
-        .ok()
-        .filter(|format| SUPPORTED_FORMATS.contains(format))
+    image::guess_format(bytes).ok().filter(|format| SUPPORTED_FORMATS.contains(format))
 }
 
 /// Decodes `bytes` into an upright 8-bit RGB image within `limits`.
@@ -143,17 +134,10 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<Decoded, DecodeErro
         },
         _ => (bytes, format),
     };
-    Ok(Decoded {
-        image: decode_as(payload, payload_format, limits)?,
-        format,
-    })
+    Ok(Decoded { image: decode_as(payload, payload_format, limits)?, format })
 }
 
-fn decode_as(
-    bytes: &[u8],
-    format: ImageFormat,
-    limits: &DecodeLimits,
-) -> Result<RgbImage, DecodeError> {
+fn decode_as(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> Result<RgbImage, DecodeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits.image_limits());
     // Reads the header only; the decoders refuse dimensions over `max_side` here.
@@ -165,9 +149,7 @@ fn decode_as(
         return Err(limits.memory_exceeded());
     }
     // Broken metadata should not cost the picture: treat it as "no rotation".
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
 
     let mut image = DynamicImage::from_decoder(decoder).map_err(image_error)?;
     image.apply_orientation(orientation);

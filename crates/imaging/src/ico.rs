@@ -23,12 +23,8 @@ pub(crate) fn best_png_entry(bytes: &[u8]) -> Option<&[u8]> {
     let offset = u32::from_le_bytes([best[12], best[13], best[14], best[15]]);
     let start = usize::try_from(offset).ok()?;
     // A payload cut short is kept: the PNG decoder reports what is missing.
-    let end = start
-        .saturating_add(usize::try_from(length).ok()?)
-        .min(bytes.len());
-    bytes
-        .get(start..end)
-        .filter(|payload| payload.starts_with(PNG_SIGNATURE))
+    let end = start.saturating_add(usize::try_from(length).ok()?).min(bytes.len());
+    bytes.get(start..end).filter(|payload| payload.starts_with(PNG_SIGNATURE))
 }
 
 #[cfg(test)]
@@ -66,10 +62,7 @@ mod tests {
 
     #[test]
     fn bmp_entries_and_broken_directories_give_none() {
-        assert_eq!(
-            best_png_entry(&icon(&[(32, 32, b"\x28\0\0\0 bmp header")])),
-            None
-        );
+        assert_eq!(best_png_entry(&icon(&[(32, 32, b"\x28\0\0\0 bmp header")])), None);
         assert_eq!(best_png_entry(&icon(&[])), None);
         let mut claims_more = icon(&[(32, 32, PNG_SIGNATURE)]);
         claims_more[4] = 200;

@@ -29,9 +29,7 @@ pub fn resize_to_fit(image: &RgbImage, max_side: u32) -> (Cow<'_, RgbImage>, f32
         .expect("an RgbImage buffer holds width * height RGB pixels");
     let mut dst = Image::new(new_width, new_height, PixelType::U8x3);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Bilinear));
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .expect("source and destination are both U8x3 and non-empty");
+    Resizer::new().resize(&src, &mut dst, &options).expect("source and destination are both U8x3 and non-empty");
     let resized = RgbImage::from_raw(new_width, new_height, dst.into_vec())
         .expect("the destination buffer holds new_width * new_height RGB pixels");
     (Cow::Owned(resized), scale as f32)
@@ -74,13 +72,8 @@ mod tests {
     fn downscaling_averages_instead_of_aliasing() {
         // One-pixel black and white stripes, reduced 7.5 times: sampling would give stripes or a
         // flat black or white; an area-correct filter gives even grey.
-        let stripes = RgbImage::from_fn(4800, 60, |x, _| {
-            if x % 2 == 0 {
-                Rgb([0, 0, 0])
-            } else {
-                Rgb([255, 255, 255])
-            }
-        });
+        let stripes =
+            RgbImage::from_fn(4800, 60, |x, _| if x % 2 == 0 { Rgb([0, 0, 0]) } else { Rgb([255, 255, 255]) });
         let (resized, _) = resize_to_fit(&stripes, 640);
         assert_eq!(resized.dimensions(), (640, 8));
         for pixel in resized.pixels() {
@@ -93,13 +86,7 @@ mod tests {
     #[test]
     fn colours_keep_their_place() {
         // Left half red, right half blue.
-        let image = RgbImage::from_fn(2000, 1000, |x, _| {
-            if x < 1000 {
-                Rgb([200, 0, 0])
-            } else {
-                Rgb([0, 0, 200])
-            }
-        });
+        let image = RgbImage::from_fn(2000, 1000, |x, _| if x < 1000 { Rgb([200, 0, 0]) } else { Rgb([0, 0, 200]) });
         let (resized, _) = resize_to_fit(&image, 200);
         assert_eq!(resized.dimensions(), (200, 100));
         assert_eq!(resized.get_pixel(50, 50).0, [200, 0, 0]);

@@ -30,14 +30,7 @@ fn faces(gallery: &Gallery) -> Vec<(Uuid, SubjectId, &[f32])> {
 /// New faces of stored identities, as a recognition request would bring.
 fn queries(generator: &Generator, gallery: &Gallery, count: usize) -> Vec<Vec<f32>> {
     let mut rng = StdRng::seed_from_u64(11);
-    (0..count)
-        .map(|_| {
-            generator.face(
-                &gallery.centres[rng.gen_range(0..gallery.centres.len())],
-                &mut rng,
-            )
-        })
-        .collect()
+    (0..count).map(|_| generator.face(&gallery.centres[rng.gen_range(0..gallery.centres.len())], &mut rng)).collect()
 }
 
 fn benches(c: &mut Criterion) {
@@ -53,19 +46,11 @@ fn benches(c: &mut Criterion) {
         group.sample_size(if n >= 1_000_000 { 30 } else { 100 });
         let mut next = queries.iter().cycle();
         group.bench_function(BenchmarkId::new("1 query", n), |b| {
-            b.iter(|| {
-                collection
-                    .search(&[next.next().expect("cycle")], Limit::Top(1))
-                    .expect("valid query")
-            })
+            b.iter(|| collection.search(&[next.next().expect("cycle")], Limit::Top(1)).expect("valid query"))
         });
         let mut batches = queries.chunks_exact(8).cycle();
         group.bench_function(BenchmarkId::new("8 queries", n), |b| {
-            b.iter(|| {
-                collection
-                    .search(batches.next().expect("cycle"), Limit::Top(1))
-                    .expect("valid query")
-            })
+            b.iter(|| collection.search(batches.next().expect("cycle"), Limit::Top(1)).expect("valid query"))
         });
         group.finish();
 
@@ -76,9 +61,7 @@ fn benches(c: &mut Criterion) {
                 b.iter(|| {
                     id += 1;
                     let face = Uuid::from_u128(id);
-                    collection
-                        .insert(face, 7, &queries[rng.gen_range(0..queries.len())])
-                        .expect("new face");
+                    collection.insert(face, 7, &queries[rng.gen_range(0..queries.len())]).expect("new face");
                     black_box(collection.remove(face))
                 })
             });

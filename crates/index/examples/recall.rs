@@ -27,15 +27,8 @@ const UNKNOWN_QUERIES: usize = 1_000;
 const BATCH: usize = 8;
 
 fn main() {
-    let sizes: Vec<usize> = std::env::args()
-        .skip(1)
-        .map(|a| a.parse().expect("face count"))
-        .collect();
-    let sizes = if sizes.is_empty() {
-        vec![1_000, 100_000, 1_000_000]
-    } else {
-        sizes
-    };
+    let sizes: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("face count")).collect();
+    let sizes = if sizes.is_empty() { vec![1_000, 100_000, 1_000_000] } else { sizes };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     println!("visage-index: recall and latency on SYNTHETIC data (not real faces), {DIM}-d, {cores} cores");
     let generator = Generator::new(DIM, 42);
@@ -51,32 +44,15 @@ fn report_cosines(generator: &Generator) {
     let (mut same, mut different) = (Vec::new(), Vec::new());
     for _ in 0..2_000 {
         let (a, b) = (generator.identity(&mut rng), generator.identity(&mut rng));
-        same.push(cosine(
-            &generator.face(&a, &mut rng),
-            &generator.face(&a, &mut rng),
-        ));
-        different.push(cosine(
-            &generator.face(&a, &mut rng),
-            &generator.face(&b, &mut rng),
-        ));
+        same.push(cosine(&generator.face(&a, &mut rng), &generator.face(&a, &mut rng)));
+        different.push(cosine(&generator.face(&a, &mut rng), &generator.face(&b, &mut rng)));
     }
     let summary = |v: &mut Vec<f32>| {
         v.sort_by(f32::total_cmp);
-        format!(
-            "p5 {:.2}, p50 {:.2}, p95 {:.2}",
-            v[v.len() / 20],
-            v[v.len() / 2],
-            v[v.len() * 19 / 20]
-        )
+        format!("p5 {:.2}, p50 {:.2}, p95 {:.2}", v[v.len() / 20], v[v.len() / 2], v[v.len() * 19 / 20])
     };
-    println!(
-        "cosine of two faces of one identity: {}",
-        summary(&mut same)
-    );
-    println!(
-        "cosine of faces of two identities:   {}",
-        summary(&mut different)
-    );
+    println!("cosine of two faces of one identity: {}", summary(&mut same));
+    println!("cosine of faces of two identities:   {}", summary(&mut different));
 }
 
 /// Agreement with the exact search and latencies for one set of queries.
@@ -114,29 +90,17 @@ fn evaluate(collection: &Collection, gallery: &Gallery, queries: &[Vec<f32>]) ->
     }
     nearest.sort();
     five.sort();
-    Outcome {
-        top1: percent(top1, queries.len()),
-        top5: percent(top5, queries.len() * K),
-        nearest,
-        five,
-        max_error,
-    }
+    Outcome { top1: percent(top1, queries.len()), top5: percent(top5, queries.len() * K), nearest, five, max_error }
 }
 
 fn measure(generator: &Generator, n: usize) {
     let gallery = generator.gallery(n, n as u64);
     let mut rng = StdRng::seed_from_u64(7);
     let known: Vec<Vec<f32>> = (0..KNOWN_QUERIES)
-        .map(|_| {
-            generator.face(
-                &gallery.centres[rng.gen_range(0..gallery.centres.len())],
-                &mut rng,
-            )
-        })
+        .map(|_| generator.face(&gallery.centres[rng.gen_range(0..gallery.centres.len())], &mut rng))
         .collect();
-    let unknown: Vec<Vec<f32>> = (0..UNKNOWN_QUERIES)
-        .map(|_| generator.face(&generator.identity(&mut rng), &mut rng))
-        .collect();
+    let unknown: Vec<Vec<f32>> =
+        (0..UNKNOWN_QUERIES).map(|_| generator.face(&generator.identity(&mut rng), &mut rng)).collect();
 
     let faces: Vec<(Uuid, SubjectId, &[f32])> = gallery
         .vectors
@@ -179,26 +143,16 @@ fn measure(generator: &Generator, n: usize) {
     let batches: Vec<&[Vec<f32>]> = known.chunks_exact(BATCH).take(100).collect();
     let start = Instant::now();
     for batch in &batches {
-        black_box(
-            collection
-                .search(batch, Limit::Top(1))
-                .expect("valid query"),
-        );
+        black_box(collection.search(batch, Limit::Top(1)).expect("valid query"));
     }
     let per_call = start.elapsed() / batches.len() as u32;
-    println!(
-        "  {BATCH} queries in one call (one image with {BATCH} faces): {:.2} ms per call",
-        ms(per_call)
-    );
+    println!("  {BATCH} queries in one call (one image with {BATCH} faces): {:.2} ms per call", ms(per_call));
 
     if n >= 100_000 {
         drop(collection);
         let halves: Vec<f16> = gallery.vectors.iter().map(|&x| f16::from_f32(x)).collect();
-        let faces: Vec<(Uuid, SubjectId, &[f16])> = faces
-            .iter()
-            .zip(halves.chunks_exact(DIM))
-            .map(|((id, s, _), v)| (*id, *s, v))
-            .collect();
+        let faces: Vec<(Uuid, SubjectId, &[f16])> =
+            faces.iter().zip(halves.chunks_exact(DIM)).map(|((id, s, _), v)| (*id, *s, v)).collect();
         let start = Instant::now();
         let mut collection = Collection::new(DIM).expect("dimension");
         collection.insert_many(&faces).expect("valid faces");
@@ -261,10 +215,7 @@ fn exact_top(gallery: &Gallery, queries: &[Vec<f32>]) -> Vec<Vec<(u32, f32)>> {
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("reference thread"))
-            .collect()
+        handles.into_iter().flat_map(|h| h.join().expect("reference thread")).collect()
     })
 }
 

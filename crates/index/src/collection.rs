@@ -153,12 +153,7 @@ impl Collection {
     }
 
     /// Adds one face. Its embedding is normalised to unit length before it is stored.
-    pub fn insert<T: Component>(
-        &mut self,
-        face: Uuid,
-        subject: SubjectId,
-        embedding: &[T],
-    ) -> Result<(), IndexError> {
+    pub fn insert<T: Component>(&mut self, face: Uuid, subject: SubjectId, embedding: &[T]) -> Result<(), IndexError> {
         self.insert_many(&[(face, subject, embedding)])
     }
 
@@ -171,10 +166,7 @@ impl Collection {
         E: AsRef<[T]> + Sync,
     {
         if let Some((_, _, e)) = faces.iter().find(|(_, _, e)| e.as_ref().len() != self.dim) {
-            return Err(IndexError::DimensionMismatch {
-                expected: self.dim,
-                actual: e.as_ref().len(),
-            });
+            return Err(IndexError::DimensionMismatch { expected: self.dim, actual: e.as_ref().len() });
         }
         let old_len = self.len();
         if old_len + faces.len() > u32::MAX as usize {
@@ -183,8 +175,7 @@ impl Collection {
         reserve(&mut self.ids, faces.len());
         reserve(&mut self.subjects, faces.len());
         let (ids, hasher) = (&self.ids, &self.hasher);
-        self.index
-            .reserve(faces.len(), |&r| hasher.hash_one(ids[r as usize]));
+        self.index.reserve(faces.len(), |&r| hasher.hash_one(ids[r as usize]));
         for &(face, subject, _) in faces {
             if self.contains(face) {
                 self.truncate(old_len);
@@ -194,9 +185,7 @@ impl Collection {
             self.ids.push(face);
             self.subjects.push(subject);
             let (ids, hasher) = (&self.ids, &self.hasher);
-            self.index.insert_unique(hasher.hash_one(face), row, |&r| {
-                hasher.hash_one(ids[r as usize])
-            });
+            self.index.insert_unique(hasher.hash_one(face), row, |&r| hasher.hash_one(ids[r as usize]));
         }
 
         let (dim, stride, rotation) = (self.dim, self.stride, &self.rotation);
@@ -209,13 +198,7 @@ impl Collection {
                 code: vec![0; rotation.words()],
             };
             for run in runs {
-                encode_run(
-                    run,
-                    &faces[run.first - old_len..],
-                    rotation,
-                    stride,
-                    &mut scratch,
-                )?;
+                encode_run(run, &faces[run.first - old_len..], rotation, stride, &mut scratch)?;
             }
             Ok(())
         });
@@ -275,15 +258,8 @@ impl Collection {
     /// stored vectors in order of decreasing estimate, until the best estimate left is more than
     /// four standard errors of the estimator below the k-th best exact score found. A clear match
     /// therefore costs little more than the scan, and an unclear one at most the full re-ranking.
-    pub fn search<E: AsRef<[f32]>>(
-        &self,
-        queries: &[E],
-        limit: Limit,
-    ) -> Result<Vec<Vec<Neighbor>>, IndexError> {
-        let queries = queries
-            .iter()
-            .map(|q| self.prepare(q.as_ref()))
-            .collect::<Result<Vec<_>, _>>()?;
+    pub fn search<E: AsRef<[f32]>>(&self, queries: &[E], limit: Limit) -> Result<Vec<Vec<Neighbor>>, IndexError> {
+        let queries = queries.iter().map(|q| self.prepare(q.as_ref())).collect::<Result<Vec<_>, _>>()?;
         let n = self.len();
         let k = match limit {
             Limit::Top(k) => k.min(n),
@@ -315,17 +291,10 @@ impl Collection {
 
     /// The exact distance from one stored face to each query, in query order (for verifying a
     /// face against a stored one).
-    pub fn distances<E: AsRef<[f32]>>(
-        &self,
-        face: Uuid,
-        queries: &[E],
-    ) -> Result<Vec<f32>, IndexError> {
+    pub fn distances<E: AsRef<[f32]>>(&self, face: Uuid, queries: &[E]) -> Result<Vec<f32>, IndexError> {
         let row = self.row_of(face).ok_or(IndexError::UnknownFace(face))?;
         let stored = self.rows.vector(row);
-        queries
-            .iter()
-            .map(|q| Ok(distance(kernels::dot(stored, &self.prepare(q.as_ref())?))))
-            .collect()
+        queries.iter().map(|q| Ok(distance(kernels::dot(stored, &self.prepare(q.as_ref())?)))).collect()
     }
 
     /// Bytes allocated by the collection (vectors, codes, ids, subjects and the id index).
@@ -338,11 +307,7 @@ impl Collection {
     }
 
     fn row_of(&self, face: Uuid) -> Option<usize> {
-        self.index
-            .find(self.hasher.hash_one(face), |&r| {
-                self.ids[r as usize] == face
-            })
-            .map(|&r| r as usize)
+        self.index.find(self.hasher.hash_one(face), |&r| self.ids[r as usize] == face).map(|&r| r as usize)
     }
 
     /// Drops rows from `len` on, with their ids (used to undo a refused insert).
@@ -399,10 +364,7 @@ impl Collection {
     }
 
     fn approximate(&self, queries: &[Vec<f32>], k: usize, candidates: usize) -> Vec<TopK> {
-        let codes: Vec<QueryCode> = queries
-            .iter()
-            .map(|q| QueryCode::new(&self.rotation, &q[..self.dim]))
-            .collect();
+        let codes: Vec<QueryCode> = queries.iter().map(|q| QueryCode::new(&self.rotation, &q[..self.dim])).collect();
         let words = self.rotation.words();
         // Re-ranking goes in order of decreasing estimate and stops when the best estimate left
         // is more than `margin` (about four standard errors of the estimator) below the k-th best
@@ -413,10 +375,7 @@ impl Collection {
         let new = || Shortlist::new(k, candidates, 2.0 * margin);
         let shortlists = self.scan(CODE_ROWS_PER_THREAD, queries.len(), new, |run, lists| {
             let mut estimates = [0.0; SCAN_ROWS];
-            let blocks = run
-                .codes
-                .chunks(SCAN_ROWS * words)
-                .zip(run.factors.chunks(SCAN_ROWS));
+            let blocks = run.codes.chunks(SCAN_ROWS * words).zip(run.factors.chunks(SCAN_ROWS));
             for (b, (block_codes, block_factors)) in blocks.enumerate() {
                 let first = b * SCAN_ROWS;
                 // Padding rows of the last block are estimated but not reported.
@@ -450,10 +409,7 @@ impl Collection {
                         if let Some(ahead) = batch.get(i + PREFETCH_AHEAD) {
                             kernels::prefetch(self.rows.vector(ahead.row as usize));
                         }
-                        top.push(
-                            kernels::dot(self.rows.vector(candidate.row as usize), q),
-                            candidate.row,
-                        );
+                        top.push(kernels::dot(self.rows.vector(candidate.row as usize), q), candidate.row);
                     }
                     rest = tail;
                 }
@@ -483,9 +439,7 @@ impl Collection {
             selections
         });
         let mut parts = parts.into_iter();
-        let mut merged = parts
-            .next()
-            .unwrap_or_else(|| (0..queries).map(|_| new()).collect());
+        let mut merged = parts.next().unwrap_or_else(|| (0..queries).map(|_| new()).collect());
         for part in parts {
             for (into, from) in merged.iter_mut().zip(part) {
                 into.merge(from);
@@ -498,10 +452,7 @@ impl Collection {
 /// Checks one embedding and writes it, scaled to unit length, into `out` (the collection's dimension).
 fn normalise<T: Component>(embedding: &[T], out: &mut [f32]) -> Result<(), IndexError> {
     if embedding.len() != out.len() {
-        return Err(IndexError::DimensionMismatch {
-            expected: out.len(),
-            actual: embedding.len(),
-        });
+        return Err(IndexError::DimensionMismatch { expected: out.len(), actual: embedding.len() });
     }
     T::to_f32(embedding, out);
     // Independent partial sums, so that the loop vectorises.
@@ -517,11 +468,7 @@ fn normalise<T: Component>(embedding: &[T], out: &mut [f32]) -> Result<(), Index
         if !out.iter().all(|v| v.is_finite()) {
             return Err(IndexError::NonFinite);
         }
-        let norm = out
-            .iter()
-            .map(|&v| f64::from(v) * f64::from(v))
-            .sum::<f64>()
-            .sqrt();
+        let norm = out.iter().map(|&v| f64::from(v) * f64::from(v)).sum::<f64>().sqrt();
         if norm == 0.0 {
             return Err(IndexError::ZeroVector);
         }
@@ -531,8 +478,7 @@ fn normalise<T: Component>(embedding: &[T], out: &mut [f32]) -> Result<(), Index
         let scale = scale as f32;
         out.iter_mut().for_each(|v| *v *= scale);
     } else {
-        out.iter_mut()
-            .for_each(|v| *v = (f64::from(*v) * scale) as f32);
+        out.iter_mut().for_each(|v| *v = (f64::from(*v) * scale) as f32);
     }
     Ok(())
 }
@@ -546,9 +492,7 @@ fn encode_run<T: Component, E: AsRef<[T]>>(
     scratch: &mut Scratch,
 ) -> Result<(), IndexError> {
     let words = rotation.words();
-    for (i, (vector, (_, _, embedding))) in
-        run.vectors.chunks_exact_mut(stride).zip(faces).enumerate()
-    {
+    for (i, (vector, (_, _, embedding))) in run.vectors.chunks_exact_mut(stride).zip(faces).enumerate() {
         normalise(embedding.as_ref(), &mut scratch.unit)?;
         vector[..scratch.unit.len()].convert_from_f32_slice(&scratch.unit);
         let slot = run.lead + i;
@@ -589,11 +533,7 @@ fn workers(rows: usize, per_thread: usize) -> usize {
 
 /// Runs `work` on up to `threads` contiguous parts of `items`, in parallel (the calling thread
 /// takes the last part), and returns the results in order.
-fn in_parallel<W: Send, R: Send>(
-    items: &mut [W],
-    threads: usize,
-    work: impl Fn(&mut [W]) -> R + Sync,
-) -> Vec<R> {
+fn in_parallel<W: Send, R: Send>(items: &mut [W], threads: usize, work: impl Fn(&mut [W]) -> R + Sync) -> Vec<R> {
     let size = items.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         let mut parts = items.chunks_mut(size);
@@ -603,10 +543,7 @@ fn in_parallel<W: Send, R: Send>(
         let last = last.map(work);
         handles
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
+            .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
             .chain(last)
             .collect()
     })

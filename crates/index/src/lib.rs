@@ -55,9 +55,7 @@ mod quant;
 mod rows;
 mod topk;
 
-pub use collection::{
-    Collection, Component, Limit, Neighbor, SubjectId, EXACT_SEARCH_MAX_FACES, RERANK_CANDIDATES,
-};
+pub use collection::{Collection, Component, Limit, Neighbor, SubjectId, EXACT_SEARCH_MAX_FACES, RERANK_CANDIDATES};
 pub use error::IndexError;
 
 /// The largest embedding dimension a collection accepts.

@@ -31,15 +31,7 @@ impl Rotation {
     pub(crate) fn new(dim: usize) -> Self {
         let padded = dim.next_power_of_two().max(64);
         let mut state = SEED;
-        let signs = (0..ROUNDS * padded)
-            .map(|_| {
-                if splitmix64(&mut state) >> 63 == 0 {
-                    1.0
-                } else {
-                    -1.0
-                }
-            })
-            .collect();
+        let signs = (0..ROUNDS * padded).map(|_| if splitmix64(&mut state) >> 63 == 0 { 1.0 } else { -1.0 }).collect();
         Self { padded, signs }
     }
 
@@ -104,11 +96,7 @@ impl QueryCode {
     pub(crate) fn new(rotation: &Rotation, q: &[f32]) -> Self {
         let mut rotated = vec![0.0; rotation.padded()];
         rotation.apply(q, &mut rotated);
-        let (lo, hi) = rotated
-            .iter()
-            .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| {
-                (lo.min(v), hi.max(v))
-            });
+        let (lo, hi) = rotated.iter().fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
         let levels = ((1 << QUERY_BITS) - 1) as f32;
         let step = if hi > lo { (hi - lo) / levels } else { 1.0 };
         let words = rotation.words();
@@ -124,13 +112,7 @@ impl QueryCode {
         }
         // Σ q̃·s over s = 2b - 1, with q̃ = lo + step·u: 2·(lo·popcount(b) + step·Σ u·b) - Σ q̃.
         let quantised_sum = rotation.padded() as f32 * lo + step * level_sum as f32;
-        Self {
-            planes,
-            words,
-            scale: 2.0 * step,
-            per_bit: 2.0 * lo,
-            bias: -quantised_sum,
-        }
+        Self { planes, words, scale: 2.0 * step, per_bit: 2.0 * lo, bias: -quantised_sum }
     }
 }
 
@@ -150,9 +132,7 @@ mod tests {
 
     fn unit(seed: u64, dim: usize) -> Vec<f32> {
         let mut state = seed;
-        let v: Vec<f32> = (0..dim)
-            .map(|_| (splitmix64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5)
-            .collect();
+        let v: Vec<f32> = (0..dim).map(|_| (splitmix64(&mut state) >> 40) as f32 / (1u64 << 24) as f32 - 0.5).collect();
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         v.into_iter().map(|x| x / norm).collect()
     }
@@ -185,11 +165,7 @@ mod tests {
             // Stored vectors correlated with the query at various strengths.
             let noise = unit(seed, dim);
             let w = (seed % 10) as f32 / 10.0;
-            let mixed: Vec<f32> = query
-                .iter()
-                .zip(&noise)
-                .map(|(q, n)| w * q + (1.0 - w) * n)
-                .collect();
+            let mixed: Vec<f32> = query.iter().zip(&noise).map(|(q, n)| w * q + (1.0 - w) * n).collect();
             let norm = mixed.iter().map(|x| x * x).sum::<f32>().sqrt();
             let x: Vec<f32> = mixed.iter().map(|v| v / norm).collect();
             let factor = rotation.encode(&x, &mut scratch, &mut code);

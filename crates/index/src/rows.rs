@@ -60,12 +60,9 @@ impl Chunk {
     }
 
     fn reserve_rows(&mut self, rows: usize, stride: usize, words: usize) {
-        self.vectors
-            .reserve_exact(rows * stride - self.vectors.len());
-        self.codes
-            .reserve_exact(padded(rows) * words - self.codes.len());
-        self.factors
-            .reserve_exact(padded(rows) - self.factors.len());
+        self.vectors.reserve_exact(rows * stride - self.vectors.len());
+        self.codes.reserve_exact(padded(rows) * words - self.codes.len());
+        self.factors.reserve_exact(padded(rows) - self.factors.len());
     }
 
     fn heap_bytes(&self) -> usize {
@@ -106,12 +103,7 @@ pub(crate) struct Rows {
 
 impl Rows {
     pub(crate) fn new(stride: usize, words: usize) -> Self {
-        Self {
-            stride,
-            words,
-            chunks: Vec::new(),
-            len: 0,
-        }
+        Self { stride, words, chunks: Vec::new(), len: 0 }
     }
 
     pub(crate) fn vector(&self, row: usize) -> &[f16] {
@@ -126,11 +118,7 @@ impl Rows {
         let mut ranges = Vec::new();
         for (c, chunk) in self.chunks.iter().enumerate() {
             let first = c * CHUNK_ROWS;
-            ranges.extend(
-                (0..chunk.rows)
-                    .step_by(max_rows)
-                    .map(|s| first + s..first + (s + max_rows).min(chunk.rows)),
-            );
+            ranges.extend((0..chunk.rows).step_by(max_rows).map(|s| first + s..first + (s + max_rows).min(chunk.rows)));
         }
         ranges
     }
@@ -138,10 +126,7 @@ impl Rows {
     /// The rows of a range returned by [`Rows::ranges`].
     pub(crate) fn run(&self, rows: Range<usize>) -> Run<'_> {
         let chunk = &self.chunks[rows.start / CHUNK_ROWS];
-        let (start, end) = (
-            rows.start % CHUNK_ROWS,
-            rows.start % CHUNK_ROWS + rows.len(),
-        );
+        let (start, end) = (rows.start % CHUNK_ROWS, rows.start % CHUNK_ROWS + rows.len());
         Run {
             first: rows.start,
             rows: rows.len(),
@@ -189,13 +174,7 @@ impl Rows {
                 let (v, v_rest) = vectors.split_at_mut((end - local) * stride);
                 let (k, k_rest) = codes.split_at_mut(blocks * words);
                 let (f, f_rest) = factors.split_at_mut(blocks);
-                runs.push(RunMut {
-                    first: first + local,
-                    lead,
-                    vectors: v,
-                    codes: k,
-                    factors: f,
-                });
+                runs.push(RunMut { first: first + local, lead, vectors: v, codes: k, factors: f });
                 (vectors, codes, factors) = (v_rest, k_rest, f_rest);
                 (local, lead) = (end, 0);
             }
@@ -230,9 +209,7 @@ impl Rows {
             let (src_chunk, src) = (last / CHUNK_ROWS, last % CHUNK_ROWS);
             if dst_chunk == src_chunk {
                 let chunk = &mut self.chunks[src_chunk];
-                chunk
-                    .vectors
-                    .copy_within(src * stride..(src + 1) * stride, dst * stride);
+                chunk.vectors.copy_within(src * stride..(src + 1) * stride, dst * stride);
                 for w in 0..words {
                     chunk.codes[code_slot(dst, w, words)] = chunk.codes[code_slot(src, w, words)];
                 }
@@ -257,8 +234,7 @@ impl Rows {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.chunks.capacity() * size_of::<Chunk>()
-            + self.chunks.iter().map(Chunk::heap_bytes).sum::<usize>()
+        self.chunks.capacity() * size_of::<Chunk>() + self.chunks.iter().map(Chunk::heap_bytes).sum::<usize>()
     }
 }
 
@@ -288,17 +264,10 @@ mod tests {
         let run = rows.run(start..(start + 1024).min(rows.len));
         let local = row - start;
         let v = run.factors[local];
-        assert_eq!(
-            run.vectors[local * 16..(local + 1) * 16],
-            [f16::from_f32(v); 16]
-        );
+        assert_eq!(run.vectors[local * 16..(local + 1) * 16], [f16::from_f32(v); 16]);
         assert_eq!(rows.vector(row), &run.vectors[local * 16..(local + 1) * 16]);
         for w in 0..WORDS {
-            assert_eq!(
-                run.codes[code_slot(local, w, WORDS)],
-                v as u64 + w as u64,
-                "row {row} word {w}"
-            );
+            assert_eq!(run.codes[code_slot(local, w, WORDS)], v as u64 + w as u64, "row {row} word {w}");
         }
         v
     }
@@ -312,28 +281,14 @@ mod tests {
         fill(&mut rows, CHUNK_ROWS + 5, |r| (r % 2048) as f32);
         assert_eq!(rows.len, CHUNK_ROWS + 18);
         assert_eq!(rows.chunks.len(), 2);
-        for row in [
-            0,
-            9,
-            10,
-            12,
-            13,
-            1000,
-            CHUNK_ROWS - 1,
-            CHUNK_ROWS,
-            CHUNK_ROWS + 17,
-        ] {
+        for row in [0, 9, 10, 12, 13, 1000, CHUNK_ROWS - 1, CHUNK_ROWS, CHUNK_ROWS + 17] {
             assert_eq!(read(&rows, row), (row % 2048) as f32);
         }
         let ranges = rows.ranges(1024);
-        assert_eq!(
-            ranges.iter().map(|r| r.len()).sum::<usize>(),
-            CHUNK_ROWS + 18
-        );
+        assert_eq!(ranges.iter().map(|r| r.len()).sum::<usize>(), CHUNK_ROWS + 18);
         assert!(ranges
             .iter()
-            .all(|r| r.start.is_multiple_of(BLOCK)
-                && r.start / CHUNK_ROWS == (r.end - 1) / CHUNK_ROWS));
+            .all(|r| r.start.is_multiple_of(BLOCK) && r.start / CHUNK_ROWS == (r.end - 1) / CHUNK_ROWS));
 
         // The last row (value (CHUNK_ROWS + 17) % 2048 = 17) moves across chunks into row 3,
         // then a row of the first chunk moves within it.
@@ -348,10 +303,7 @@ mod tests {
         rows.truncate(4);
         assert_eq!(rows.len, 4);
         assert_eq!(read(&rows, 3), 17.0);
-        assert!(
-            rows.heap_bytes() < 100 * (16 * 2 + WORDS * 8 + 4),
-            "shrinks after mass removal"
-        );
+        assert!(rows.heap_bytes() < 100 * (16 * 2 + WORDS * 8 + 4), "shrinks after mass removal");
         rows.clear();
         assert_eq!(rows.len, 0);
         assert_eq!(rows.heap_bytes(), 0);
@@ -364,9 +316,6 @@ mod tests {
         let per_row = 16 * 2 + WORDS * 8 + 4;
         let chunks = rows.chunks.capacity() * size_of::<Chunk>();
         // The last chunk's 100 rows are padded to whole blocks (104) for codes and factors.
-        assert_eq!(
-            rows.heap_bytes() - chunks,
-            (2 * CHUNK_ROWS + 100) * per_row + 4 * (WORDS * 8 + 4)
-        );
+        assert_eq!(rows.heap_bytes() - chunks, (2 * CHUNK_ROWS + 100) * per_row + 4 * (WORDS * 8 + 4));
     }
 }

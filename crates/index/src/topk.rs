@@ -12,10 +12,7 @@ pub(crate) struct Scored {
 /// Ordered best first. Equal scores put the lower row first, which keeps results deterministic.
 impl Ord for Scored {
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .score
-            .total_cmp(&self.score)
-            .then(self.row.cmp(&other.row))
+        other.score.total_cmp(&self.score).then(self.row.cmp(&other.row))
     }
 }
 
@@ -45,16 +42,8 @@ pub(crate) struct TopK {
 
 impl TopK {
     pub(crate) fn new(capacity: usize) -> Self {
-        let floor = if capacity == 0 {
-            f32::INFINITY
-        } else {
-            f32::NEG_INFINITY
-        };
-        Self {
-            capacity,
-            kept: Vec::new(),
-            floor,
-        }
+        let floor = if capacity == 0 { f32::INFINITY } else { f32::NEG_INFINITY };
+        Self { capacity, kept: Vec::new(), floor }
     }
 
     #[inline]
@@ -73,10 +62,7 @@ impl TopK {
     pub(crate) fn push_all(&mut self, scores: &[f32], first: u32, lower: f32) {
         for (g, group) in scores.chunks(16).enumerate() {
             let bar = self.floor.max(lower);
-            let mut above = group
-                .iter()
-                .enumerate()
-                .fold(0u32, |m, (i, &s)| m | (u32::from(s > bar) << i));
+            let mut above = group.iter().enumerate().fold(0u32, |m, (i, &s)| m | (u32::from(s > bar) << i));
             while above != 0 {
                 let i = above.trailing_zeros() as usize;
                 self.push(group[i], first + (g * 16 + i) as u32);
@@ -92,11 +78,7 @@ impl TopK {
             self.kept.truncate(self.capacity);
         }
         if self.kept.len() == self.capacity && self.capacity > 0 {
-            self.floor = self
-                .kept
-                .iter()
-                .map(|s| s.score)
-                .fold(f32::INFINITY, f32::min);
+            self.floor = self.kept.iter().map(|s| s.score).fold(f32::INFINITY, f32::min);
         }
     }
 
@@ -154,11 +136,7 @@ pub(crate) struct Shortlist {
 
 impl Shortlist {
     pub(crate) fn new(k: usize, capacity: usize, slack: f32) -> Self {
-        Self {
-            best: TopK::new(k),
-            kept: TopK::new(capacity),
-            slack,
-        }
+        Self { best: TopK::new(k), kept: TopK::new(capacity), slack }
     }
 
     pub(crate) fn push_all(&mut self, scores: &[f32], first: u32) {
@@ -200,9 +178,7 @@ mod tests {
     #[test]
     fn cuts_keep_the_best_of_many() {
         // Scores rise and fall so that several cuts happen with rows still to come.
-        let scores: Vec<f32> = (0..10_000u32)
-            .map(|row| ((row * 7919) % 10_007) as f32)
-            .collect();
+        let scores: Vec<f32> = (0..10_000u32).map(|row| ((row * 7919) % 10_007) as f32).collect();
         let mut one_by_one = TopK::new(5);
         for (row, &score) in scores.iter().enumerate() {
             one_by_one.push(score, row as u32);
@@ -212,10 +188,7 @@ mod tests {
             grouped.push_all(part, 100 * i as u32, f32::NEG_INFINITY);
         }
         let best = [10_006.0, 10_005.0, 10_004.0, 10_003.0, 10_002.0];
-        let rows: Vec<u32> = best
-            .iter()
-            .map(|b| scores.iter().position(|s| s == b).unwrap() as u32)
-            .collect();
+        let rows: Vec<u32> = best.iter().map(|b| scores.iter().position(|s| s == b).unwrap() as u32).collect();
         for top in [one_by_one, grouped] {
             let kept = top.into_sorted();
             assert_eq!(kept.iter().map(|s| s.score).collect::<Vec<_>>(), best);

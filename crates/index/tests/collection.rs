@@ -13,11 +13,7 @@ fn random_vector(rng: &mut StdRng, dim: usize) -> Vec<f32> {
 }
 
 fn unit(v: &[f32]) -> Vec<f64> {
-    let norm = v
-        .iter()
-        .map(|&x| f64::from(x) * f64::from(x))
-        .sum::<f64>()
-        .sqrt();
+    let norm = v.iter().map(|&x| f64::from(x) * f64::from(x)).sum::<f64>().sqrt();
     v.iter().map(|&x| f64::from(x) / norm).collect()
 }
 
@@ -50,8 +46,7 @@ impl Model {
 fn assert_matches(got: &[visage_index::Neighbor], model: &Model, query: &[f32], k: usize) {
     let want = model.ranking(query);
     assert_eq!(got.len(), k.min(want.len()));
-    let by_id: HashMap<Uuid, (SubjectId, f64)> =
-        want.iter().map(|(id, s, d)| (*id, (*s, *d))).collect();
+    let by_id: HashMap<Uuid, (SubjectId, f64)> = want.iter().map(|(id, s, d)| (*id, (*s, *d))).collect();
     for (i, n) in got.iter().enumerate() {
         let (subject, distance) = by_id[&n.face];
         assert_eq!(n.subject, subject);
@@ -61,12 +56,7 @@ fn assert_matches(got: &[visage_index::Neighbor], model: &Model, query: &[f32], 
             n.face,
             n.distance
         );
-        assert!(
-            (f64::from(n.distance) - want[i].2).abs() < 2e-4,
-            "rank {i}: {} vs {}",
-            n.distance,
-            want[i].2
-        );
+        assert!((f64::from(n.distance) - want[i].2).abs() < 2e-4, "rank {i}: {} vs {}", n.distance, want[i].2);
         if i > 0 {
             assert!(got[i - 1].distance <= n.distance);
         }
@@ -75,15 +65,8 @@ fn assert_matches(got: &[visage_index::Neighbor], model: &Model, query: &[f32], 
 
 fn filled(rng: &mut StdRng, dim: usize, n: usize, subjects: u32) -> (Collection, Model) {
     let mut model = Model::default();
-    let faces: Vec<(Uuid, SubjectId, Vec<f32>)> = (0..n)
-        .map(|i| {
-            (
-                Uuid::from_u128(i as u128 + 1),
-                rng.gen_range(0..subjects),
-                random_vector(rng, dim),
-            )
-        })
-        .collect();
+    let faces: Vec<(Uuid, SubjectId, Vec<f32>)> =
+        (0..n).map(|i| (Uuid::from_u128(i as u128 + 1), rng.gen_range(0..subjects), random_vector(rng, dim))).collect();
     for (id, s, v) in &faces {
         model.faces.insert(*id, (*s, v.clone()));
     }
@@ -127,19 +110,11 @@ fn large_collections_use_the_prefilter_and_still_find_the_true_neighbours() {
     let dim = 512;
     let n = (EXACT_SEARCH_MAX_FACES + 4_000).next_multiple_of(5);
     let centres: Vec<Vec<f32>> = (0..n / 5).map(|_| random_vector(&mut rng, dim)).collect();
-    let sample = |rng: &mut StdRng, c: &[f32]| -> Vec<f32> {
-        c.iter().map(|x| x + rng.gen_range(-0.8f32..0.8)).collect()
-    };
+    let sample =
+        |rng: &mut StdRng, c: &[f32]| -> Vec<f32> { c.iter().map(|x| x + rng.gen_range(-0.8f32..0.8)).collect() };
     let mut model = Model::default();
-    let faces: Vec<(Uuid, SubjectId, Vec<f32>)> = (0..n)
-        .map(|i| {
-            (
-                Uuid::from_u128(i as u128 + 1),
-                (i / 5) as u32,
-                sample(&mut rng, &centres[i / 5]),
-            )
-        })
-        .collect();
+    let faces: Vec<(Uuid, SubjectId, Vec<f32>)> =
+        (0..n).map(|i| (Uuid::from_u128(i as u128 + 1), (i / 5) as u32, sample(&mut rng, &centres[i / 5]))).collect();
     for (id, s, v) in &faces {
         model.faces.insert(*id, (*s, v.clone()));
     }
@@ -153,22 +128,11 @@ fn large_collections_use_the_prefilter_and_still_find_the_true_neighbours() {
     }
     // Unrelated queries: whatever the prefilter keeps is reported with its exact distance.
     let random: Vec<Vec<f32>> = (0..2).map(|_| random_vector(&mut rng, dim)).collect();
-    for (got, q) in collection
-        .search(&random, Limit::Top(3))
-        .unwrap()
-        .iter()
-        .zip(&random)
-    {
-        let want: HashMap<Uuid, f64> = model
-            .ranking(q)
-            .into_iter()
-            .map(|(id, _, d)| (id, d))
-            .collect();
+    for (got, q) in collection.search(&random, Limit::Top(3)).unwrap().iter().zip(&random) {
+        let want: HashMap<Uuid, f64> = model.ranking(q).into_iter().map(|(id, _, d)| (id, d)).collect();
         assert_eq!(got.len(), 3);
         assert!(got.windows(2).all(|w| w[0].distance <= w[1].distance));
-        assert!(got
-            .iter()
-            .all(|n| (f64::from(n.distance) - want[&n.face]).abs() < 2e-4));
+        assert!(got.iter().all(|n| (f64::from(n.distance) - want[&n.face]).abs() < 2e-4));
     }
 }
 
@@ -253,15 +217,9 @@ fn limits_and_empty_collections() {
     let mut rng = StdRng::seed_from_u64(5);
     let empty = Collection::new(16).unwrap();
     let q = random_vector(&mut rng, 16);
-    assert_eq!(
-        empty.search(&[&q, &q], Limit::Top(3)).unwrap(),
-        vec![vec![], vec![]]
-    );
+    assert_eq!(empty.search(&[&q, &q], Limit::Top(3)).unwrap(), vec![vec![], vec![]]);
     assert_eq!(empty.search(&[&q], Limit::All).unwrap(), vec![vec![]]);
-    assert!(empty
-        .search::<Vec<f32>>(&[], Limit::Top(1))
-        .unwrap()
-        .is_empty());
+    assert!(empty.search::<Vec<f32>>(&[], Limit::Top(1)).unwrap().is_empty());
 
     let (c, model) = filled(&mut rng, 16, 7, 3);
     assert_eq!(c.search(&[&q], Limit::Top(0)).unwrap(), vec![vec![]]);
@@ -277,82 +235,38 @@ fn limits_and_empty_collections() {
 
 #[test]
 fn bad_input_is_an_error_and_changes_nothing() {
-    assert_eq!(
-        Collection::new(0).err(),
-        Some(IndexError::InvalidDimension(0))
-    );
-    assert_eq!(
-        Collection::new(100_000).err(),
-        Some(IndexError::InvalidDimension(100_000))
-    );
+    assert_eq!(Collection::new(0).err(), Some(IndexError::InvalidDimension(0)));
+    assert_eq!(Collection::new(100_000).err(), Some(IndexError::InvalidDimension(100_000)));
 
     let mut c = Collection::new(4).unwrap();
     let a = Uuid::from_u128(1);
     c.insert(a, 1, &[1.0f32, 0.0, 0.0, 0.0]).unwrap();
 
-    let mismatch = IndexError::DimensionMismatch {
-        expected: 4,
-        actual: 3,
-    };
-    assert_eq!(
-        c.insert(Uuid::from_u128(2), 1, &[1.0f32, 2.0, 3.0]),
-        Err(mismatch.clone())
-    );
-    assert_eq!(
-        c.search(&[[1.0f32, 2.0, 3.0]], Limit::Top(1)),
-        Err(mismatch.clone())
-    );
+    let mismatch = IndexError::DimensionMismatch { expected: 4, actual: 3 };
+    assert_eq!(c.insert(Uuid::from_u128(2), 1, &[1.0f32, 2.0, 3.0]), Err(mismatch.clone()));
+    assert_eq!(c.search(&[[1.0f32, 2.0, 3.0]], Limit::Top(1)), Err(mismatch.clone()));
     assert_eq!(c.distances(a, &[[1.0f32, 2.0, 3.0]]), Err(mismatch));
+    assert_eq!(c.insert(Uuid::from_u128(2), 1, &[1.0f32, f32::NAN, 0.0, 0.0]), Err(IndexError::NonFinite));
+    assert_eq!(c.insert(Uuid::from_u128(2), 1, &[f32::INFINITY, 0.0, 0.0, 0.0]), Err(IndexError::NonFinite));
     assert_eq!(
-        c.insert(Uuid::from_u128(2), 1, &[1.0f32, f32::NAN, 0.0, 0.0]),
+        c.insert(Uuid::from_u128(2), 1, &[f16::NAN, f16::ZERO, f16::ZERO, f16::ZERO]),
         Err(IndexError::NonFinite)
     );
-    assert_eq!(
-        c.insert(Uuid::from_u128(2), 1, &[f32::INFINITY, 0.0, 0.0, 0.0]),
-        Err(IndexError::NonFinite)
-    );
-    assert_eq!(
-        c.insert(
-            Uuid::from_u128(2),
-            1,
-            &[f16::NAN, f16::ZERO, f16::ZERO, f16::ZERO]
-        ),
-        Err(IndexError::NonFinite)
-    );
-    assert_eq!(
-        c.search(&[[0.0f32, f32::NEG_INFINITY, 0.0, 0.0]], Limit::All),
-        Err(IndexError::NonFinite)
-    );
-    assert_eq!(
-        c.insert(Uuid::from_u128(2), 1, &[0.0f32; 4]),
-        Err(IndexError::ZeroVector)
-    );
-    assert_eq!(
-        c.search(&[[0.0f32; 4]], Limit::Top(1)),
-        Err(IndexError::ZeroVector)
-    );
-    assert_eq!(
-        c.insert(a, 2, &[0.0f32, 1.0, 0.0, 0.0]),
-        Err(IndexError::DuplicateFace(a))
-    );
+    assert_eq!(c.search(&[[0.0f32, f32::NEG_INFINITY, 0.0, 0.0]], Limit::All), Err(IndexError::NonFinite));
+    assert_eq!(c.insert(Uuid::from_u128(2), 1, &[0.0f32; 4]), Err(IndexError::ZeroVector));
+    assert_eq!(c.search(&[[0.0f32; 4]], Limit::Top(1)), Err(IndexError::ZeroVector));
+    assert_eq!(c.insert(a, 2, &[0.0f32, 1.0, 0.0, 0.0]), Err(IndexError::DuplicateFace(a)));
     let unknown = Uuid::from_u128(99);
-    assert_eq!(
-        c.distances(unknown, &[[1.0f32, 0.0, 0.0, 0.0]]),
-        Err(IndexError::UnknownFace(unknown))
-    );
+    assert_eq!(c.distances(unknown, &[[1.0f32, 0.0, 0.0, 0.0]]), Err(IndexError::UnknownFace(unknown)));
 
     // A batch with a bad face anywhere is refused as a whole, even when encoded in parallel.
-    let mut batch: Vec<(Uuid, SubjectId, Vec<f32>)> = (10..20_010)
-        .map(|i| (Uuid::from_u128(i), 3, vec![1.0, 2.0, 3.0, i as f32]))
-        .collect();
+    let mut batch: Vec<(Uuid, SubjectId, Vec<f32>)> =
+        (10..20_010).map(|i| (Uuid::from_u128(i), 3, vec![1.0, 2.0, 3.0, i as f32])).collect();
     batch[15_000].2[1] = f32::NAN;
     assert_eq!(c.insert_many(&batch), Err(IndexError::NonFinite));
     batch[15_000].2[1] = 2.0;
     batch[19_999].0 = Uuid::from_u128(10);
-    assert_eq!(
-        c.insert_many(&batch),
-        Err(IndexError::DuplicateFace(Uuid::from_u128(10)))
-    );
+    assert_eq!(c.insert_many(&batch), Err(IndexError::DuplicateFace(Uuid::from_u128(10))));
     batch[19_999].0 = a;
     assert_eq!(c.insert_many(&batch), Err(IndexError::DuplicateFace(a)));
 
@@ -364,12 +278,8 @@ fn bad_input_is_an_error_and_changes_nothing() {
     assert_eq!((hit[0].face, hit[0].distance), (a, 0.0));
 
     // Tiny but non-zero values still have a direction.
-    c.insert(Uuid::from_u128(3), 4, &[0.0f32, 1e-40, 0.0, 0.0])
-        .unwrap();
-    assert_eq!(
-        c.distances(Uuid::from_u128(3), &[[0.0f32, 5.0, 0.0, 0.0]]),
-        Ok(vec![0.0])
-    );
+    c.insert(Uuid::from_u128(3), 4, &[0.0f32, 1e-40, 0.0, 0.0]).unwrap();
+    assert_eq!(c.distances(Uuid::from_u128(3), &[[0.0f32, 5.0, 0.0, 0.0]]), Ok(vec![0.0]));
 }
 
 #[test]
@@ -394,24 +304,13 @@ fn f16_rows_load_like_f32_rows() {
     let halves: Vec<(Uuid, SubjectId, Vec<f16>)> = rows
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            (
-                Uuid::from_u128(i as u128),
-                0,
-                v.iter().map(|&x| f16::from_f32(x)).collect(),
-            )
-        })
+        .map(|(i, v)| (Uuid::from_u128(i as u128), 0, v.iter().map(|&x| f16::from_f32(x)).collect()))
         .collect();
-    let singles: Vec<(Uuid, SubjectId, Vec<f32>)> = halves
-        .iter()
-        .map(|(id, s, v)| (*id, *s, v.iter().map(|x| x.to_f32()).collect()))
-        .collect();
+    let singles: Vec<(Uuid, SubjectId, Vec<f32>)> =
+        halves.iter().map(|(id, s, v)| (*id, *s, v.iter().map(|x| x.to_f32()).collect())).collect();
     let (mut a, mut b) = (Collection::new(dim).unwrap(), Collection::new(dim).unwrap());
     a.insert_many(&halves).unwrap();
     b.insert_many(&singles).unwrap();
     let q = random_vector(&mut rng, dim);
-    assert_eq!(
-        a.search(&[&q], Limit::All).unwrap(),
-        b.search(&[&q], Limit::All).unwrap()
-    );
+    assert_eq!(a.search(&[&q], Limit::All).unwrap(), b.search(&[&q], Limit::All).unwrap());
 }

@@ -43,16 +43,11 @@ fn parse_args() -> Result<Args, String> {
             "--models" => args.config.models_dir = PathBuf::from(value()?),
             "--detector" => {
                 let v = value()?;
-                args.config.detector =
-                    DetectorKind::parse(&v).ok_or_else(|| format!("unknown detector {v}"))?;
+                args.config.detector = DetectorKind::parse(&v).ok_or_else(|| format!("unknown detector {v}"))?;
             }
-            "--threshold" => {
-                args.threshold = Some(value()?.parse().map_err(|e| format!("--threshold: {e}"))?)
-            }
+            "--threshold" => args.threshold = Some(value()?.parse().map_err(|e| format!("--threshold: {e}"))?),
             "--max-detect-size" => {
-                args.config.max_detect_size = value()?
-                    .parse()
-                    .map_err(|e| format!("--max-detect-size: {e}"))?
+                args.config.max_detect_size = value()?.parse().map_err(|e| format!("--max-detect-size: {e}"))?
             }
             "--sampling" => {
                 args.sampling = match value()?.as_str() {
@@ -74,25 +69,17 @@ fn parse_args() -> Result<Args, String> {
 
 fn run(args: Args) -> Result<Value, String> {
     let c = &args.config;
-    let detector = Detector::load(
-        c.detector,
-        &c.models_dir.join(c.detector.file_name()),
-        c.max_detect_size,
-    )
-    .map_err(|e| e.to_string())?;
+    let detector = Detector::load(c.detector, &c.models_dir.join(c.detector.file_name()), c.max_detect_size)
+        .map_err(|e| e.to_string())?;
     let embedder = Embedder::load(c.embedder, &c.models_dir.join(c.embedder.file_name()))
         .map_err(|e| e.to_string())?
         .with_sampling(args.sampling);
-    let threshold = args
-        .threshold
-        .unwrap_or_else(|| c.detector.default_threshold());
+    let threshold = args.threshold.unwrap_or_else(|| c.detector.default_threshold());
     let mut out = Vec::new();
     for file in &args.files {
         let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", file.display());
         let bytes = std::fs::read(file).map_err(|e| fail(&e))?;
-        let img = visage_imaging::decode(&bytes, &DecodeLimits::default())
-            .map_err(|e| fail(&e))?
-            .image;
+        let img = visage_imaging::decode(&bytes, &DecodeLimits::default()).map_err(|e| fail(&e))?.image;
         let faces = detector.detect(&img, threshold).map_err(|e| fail(&e))?;
         let mut items = Vec::new();
         for face in &faces {
@@ -102,9 +89,7 @@ fn run(args: Args) -> Result<Value, String> {
                 "landmarks": face.landmarks,
             });
             if args.embeddings {
-                item["embedding"] = json!(embedder
-                    .embed(&img, &face.landmarks)
-                    .map_err(|e| fail(&e))?);
+                item["embedding"] = json!(embedder.embed(&img, &face.landmarks).map_err(|e| fail(&e))?);
             }
             items.push(item);
         }

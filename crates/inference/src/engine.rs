@@ -71,15 +71,8 @@ impl Engine {
             &config.models_dir.join(config.detector.file_name()),
             config.max_detect_size,
         )?;
-        let embedder = Embedder::load(
-            config.embedder,
-            &config.models_dir.join(config.embedder.file_name()),
-        )?;
-        Ok(Self {
-            config,
-            detector,
-            embedder,
-        })
+        let embedder = Embedder::load(config.embedder, &config.models_dir.join(config.embedder.file_name()))?;
+        Ok(Self { config, detector, embedder })
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -101,11 +94,7 @@ impl Engine {
 
     /// Faces with a detector score of at least `det_prob_threshold`, in original pixels, largest
     /// first.
-    pub fn detect(
-        &self,
-        img: &RgbImage,
-        det_prob_threshold: f32,
-    ) -> Result<Vec<Detection>, ModelError> {
+    pub fn detect(&self, img: &RgbImage, det_prob_threshold: f32) -> Result<Vec<Detection>, ModelError> {
         self.detector.detect(img, det_prob_threshold)
     }
 
@@ -116,16 +105,7 @@ impl Engine {
         let (w, h) = (img.width() as f32, img.height() as f32);
         let (sx, sy) = (w / ARCFACE_SIZE as f32, h / ARCFACE_SIZE as f32);
         let landmarks: Landmarks5 = ARCFACE_TEMPLATE.map(|[x, y]| [x * sx, y * sy]);
-        Detection {
-            bbox: BoundingBox {
-                x1: 0.0,
-                y1: 0.0,
-                x2: w,
-                y2: h,
-            },
-            score: 1.0,
-            landmarks,
-        }
+        Detection { bbox: BoundingBox { x1: 0.0, y1: 0.0, x2: w, y2: h }, score: 1.0, landmarks }
     }
 
     /// The L2-normalised embedding of one face of `img`.
@@ -135,11 +115,7 @@ impl Engine {
 
     /// The embeddings of several faces of `img`, in order, spread over up to `config.threads`
     /// threads.
-    pub fn embed_all(
-        &self,
-        img: &RgbImage,
-        faces: &[Detection],
-    ) -> Result<Vec<Vec<f32>>, ModelError> {
+    pub fn embed_all(&self, img: &RgbImage, faces: &[Detection]) -> Result<Vec<Vec<f32>>, ModelError> {
         let threads = self.config.threads.clamp(1, faces.len().max(1));
         if threads == 1 {
             return faces.iter().map(|f| self.embed(img, f)).collect();
@@ -148,15 +124,11 @@ impl Engine {
         std::thread::scope(|scope| {
             let handles: Vec<_> = faces
                 .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || part.iter().map(|f| self.embed(img, f)).collect::<Vec<_>>())
-                })
+                .map(|part| scope.spawn(move || part.iter().map(|f| self.embed(img, f)).collect::<Vec<_>>()))
                 .collect();
             let mut out = Vec::with_capacity(faces.len());
             for handle in handles {
-                let part = handle
-                    .join()
-                    .map_err(|_| ModelError::Run("an embedding thread panicked".into()))?;
+                let part = handle.join().map_err(|_| ModelError::Run("an embedding thread panicked".into()))?;
                 for embedding in part {
                     out.push(embedding?);
                 }
@@ -188,11 +160,7 @@ impl Engine {
 
 /// Euclidean distance between two embeddings.
 pub fn distance(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| ((x - y) as f64).powi(2))
-        .sum::<f64>()
-        .sqrt()
+    a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>().sqrt()
 }
 
 #[cfg(test)]
