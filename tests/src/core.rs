@@ -21,9 +21,16 @@ pub fn url() -> &'static str {
 
 /// Where the models are: `MODELS_DIR`, else the repository's `models/`.
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../models"))
+    std::env::var_os("MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        // The checkout that runs the tests (cargo sets the variable), which may not be the
+        // one this library was compiled in.
+        let dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        dir.ancestors()
+            .map(|a| a.join("models"))
+            .find(|m| m.join("README.md").exists())
+            .unwrap_or_else(|| dir.join("../models"))
+    })
 }
 
 fn start() -> String {

@@ -38,7 +38,10 @@ pub async fn seed_face(app: &TestApp, subject: &str, image: Option<&[u8]>) -> Fa
 
 /// A fixture file from `tests/fixtures`.
 pub fn fixture(path: &str) -> Vec<u8> {
-    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(path);
+    let full = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .join("../tests/fixtures")
+        .join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
 }
 

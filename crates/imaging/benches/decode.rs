@@ -12,7 +12,8 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 use visage_imaging::{decode, resize_to_fit, DecodeLimits, RgbImage};
 
 fn fixture(path: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
         .join("../../tests/fixtures")
         .join(path);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
@@ -26,9 +27,7 @@ const PHOTO_12MP: &str = "upstream-samples/004_A.jpg";
 const PHOTO_36MP: &str = "upstream-samples/001_A.jpg";
 
 fn decoded(path: &str) -> RgbImage {
-    decode(&fixture(path), &DecodeLimits::default())
-        .expect("sample decodes")
-        .image
+    decode(&fixture(path), &DecodeLimits::default()).expect("sample decodes").image
 }
 
 fn bench_decode(c: &mut Criterion) {
@@ -42,9 +41,7 @@ fn bench_decode(c: &mut Criterion) {
     ] {
         let bytes = fixture(path);
         if bytes.len() > 1_000_000 {
-            group
-                .sample_size(10)
-                .measurement_time(Duration::from_secs(10));
+            group.sample_size(10).measurement_time(Duration::from_secs(10));
         }
         group.bench_function(label, |b| b.iter(|| decode(black_box(&bytes), &limits)));
     }
@@ -64,40 +61,21 @@ fn bench_resize(c: &mut Criterion) {
 /// The filters `resize_to_fit` could use, 12 MP to 480x640.
 fn bench_filters(c: &mut Criterion) {
     let image = decoded(PHOTO_12MP);
-    let src = ImageRef::new(
-        image.width(),
-        image.height(),
-        image.as_raw(),
-        PixelType::U8x3,
-    )
-    .expect("an RgbImage buffer");
+    let src =
+        ImageRef::new(image.width(), image.height(), image.as_raw(), PixelType::U8x3).expect("an RgbImage buffer");
     let mut group = c.benchmark_group("filter 12 MP to 640");
     group.sample_size(20);
     for (label, algorithm) in [
-        (
-            "convolution bilinear",
-            ResizeAlg::Convolution(FilterType::Bilinear),
-        ),
+        ("convolution bilinear", ResizeAlg::Convolution(FilterType::Bilinear)),
         ("convolution box", ResizeAlg::Convolution(FilterType::Box)),
-        (
-            "convolution lanczos3",
-            ResizeAlg::Convolution(FilterType::Lanczos3),
-        ),
-        (
-            "interpolation bilinear (aliases)",
-            ResizeAlg::Interpolation(FilterType::Bilinear),
-        ),
+        ("convolution lanczos3", ResizeAlg::Convolution(FilterType::Lanczos3)),
+        ("interpolation bilinear (aliases)", ResizeAlg::Interpolation(FilterType::Bilinear)),
     ] {
         let options = ResizeOptions::new().resize_alg(algorithm);
         let mut resizer = Resizer::new();
         let mut dst = Image::new(480, 640, PixelType::U8x3);
-        group.bench_function(label, |b| {
-            b.iter(|| {
-                resizer
-                    .resize(black_box(&src), &mut dst, &options)
-                    .expect("resize")
-            })
-        });
+        group
+            .bench_function(label, |b| b.iter(|| resizer.resize(black_box(&src), &mut dst, &options).expect("resize")));
     }
     group.finish();
 }

@@ -12,41 +12,27 @@ use rand::{Rng, SeedableRng};
 use visage_imaging::{decode, sniff_format, DecodeError, DecodeLimits, ImageFormat, RgbImage};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    let path = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
         .join("../../tests/fixtures/image-formats")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
 fn decode_fixture(name: &str) -> visage_imaging::Decoded {
-    decode(&fixture(name), &DecodeLimits::default())
-        .unwrap_or_else(|e| panic!("{name} should decode: {e}"))
+    decode(&fixture(name), &DecodeLimits::default()).unwrap_or_else(|e| panic!("{name} should decode: {e}"))
 }
 
 fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
     assert_eq!(a.dimensions(), b.dimensions());
-    let total: u64 = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(x, y)| u64::from(x.abs_diff(*y)))
-        .sum();
+    let total: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
     total as f64 / a.as_raw().len() as f64
 }
 
 /// Mean and standard deviation of the grey level of one row.
 fn row_stats(image: &RgbImage, y: u32) -> (f64, f64) {
-    let values: Vec<f64> = (0..image.width())
-        .map(|x| {
-            image
-                .get_pixel(x, y)
-                .0
-                .iter()
-                .map(|&c| f64::from(c))
-                .sum::<f64>()
-                / 3.0
-        })
-        .collect();
+    let values: Vec<f64> =
+        (0..image.width()).map(|x| image.get_pixel(x, y).0.iter().map(|&c| f64::from(c)).sum::<f64>() / 3.0).collect();
     let mean = values.iter().sum::<f64>() / values.len() as f64;
     let variance = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64;
     (mean, variance.sqrt())
@@ -54,10 +40,7 @@ fn row_stats(image: &RgbImage, y: u32) -> (f64, f64) {
 
 fn encode(image: impl Into<image::DynamicImage>, format: ImageFormat) -> Vec<u8> {
     let mut bytes = Cursor::new(Vec::new());
-    image
-        .into()
-        .write_to(&mut bytes, format)
-        .expect("encoding a test image");
+    image.into().write_to(&mut bytes, format).expect("encoding a test image");
     bytes.into_inner()
 }
 
@@ -66,11 +49,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -115,19 +94,13 @@ fn every_einstein_decodes_to_the_same_portrait() {
         assert_eq!(decoded.format, format, "{name}");
         assert_eq!(decoded.image.dimensions(), (256, 256), "{name}");
         let diff = mean_abs_diff(&decoded.image, &reference.image);
-        assert!(
-            diff < bound,
-            "{name}: mean abs diff {diff:.3} against the png, bound {bound}"
-        );
+        assert!(diff < bound, "{name}: mean abs diff {diff:.3} against the png, bound {bound}");
     }
 }
 
 #[test]
 fn lossless_copies_decode_to_identical_pixels() {
-    assert_eq!(
-        decode_fixture("einstein.bmp").image,
-        decode_fixture("einstein.tiff").image
-    );
+    assert_eq!(decode_fixture("einstein.bmp").image, decode_fixture("einstein.tiff").image);
 }
 
 #[test]
@@ -160,36 +133,26 @@ fn broken_and_foreign_inputs_give_typed_errors() {
     let corrupted = decode(&fixture("corrupted.png"), &DecodeLimits::default());
     match corrupted {
         Err(error @ DecodeError::Corrupt(_)) => {
-            assert!(
-                error.to_string().starts_with("The image data is corrupt: "),
-                "{error}"
-            )
+            assert!(error.to_string().starts_with("The image data is corrupt: "), "{error}")
         }
         other => panic!("corrupted.png: expected Corrupt, got {other:?}"),
     }
 
     let empty = decode(&fixture("empty.png"), &DecodeLimits::default());
     match empty {
-        Err(error @ DecodeError::UnsupportedFormat) => assert_eq!(
-            error.to_string(),
-            "The file is not a supported image (jpeg, png, bmp, gif, tiff, ico, webp)"
-        ),
+        Err(error @ DecodeError::UnsupportedFormat) => {
+            assert_eq!(error.to_string(), "The file is not a supported image (jpeg, png, bmp, gif, tiff, ico, webp)")
+        }
         other => panic!("empty.png: expected UnsupportedFormat, got {other:?}"),
     }
 
-    assert!(matches!(
-        decode(b"", &DecodeLimits::default()),
-        Err(DecodeError::Empty)
-    ));
+    assert!(matches!(decode(b"", &DecodeLimits::default()), Err(DecodeError::Empty)));
     assert!(matches!(
         decode(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", &DecodeLimits::default()),
         Err(DecodeError::UnsupportedFormat)
     ));
     // The JPEG signature and nothing after it.
-    assert!(matches!(
-        decode(&[0xFF, 0xD8, 0xFF], &DecodeLimits::default()),
-        Err(DecodeError::Corrupt(_))
-    ));
+    assert!(matches!(decode(&[0xFF, 0xD8, 0xFF], &DecodeLimits::default()), Err(DecodeError::Corrupt(_))));
 }
 
 #[test]
@@ -200,31 +163,20 @@ fn truncated_fixture_decodes_whole() {
     // A portrait down to the last row: no row is a flat fill.
     for y in 0..225 {
         let (_, deviation) = row_stats(&decoded.image, y);
-        assert!(
-            deviation > 10.0,
-            "row {y} is flat (deviation {deviation:.1})"
-        );
+        assert!(deviation > 10.0, "row {y} is flat (deviation {deviation:.1})");
     }
 }
 
 #[test]
 fn truncated_jpeg_keeps_what_is_there_and_fills_the_rest_grey() {
     let whole = fixture("einstein.jpeg");
-    let reference = decode(&whole, &DecodeLimits::default())
-        .expect("intact jpeg")
-        .image;
-    let cut = decode(&whole[..whole.len() / 2], &DecodeLimits::default())
-        .expect("half a jpeg decodes")
-        .image;
+    let reference = decode(&whole, &DecodeLimits::default()).expect("intact jpeg").image;
+    let cut = decode(&whole[..whole.len() / 2], &DecodeLimits::default()).expect("half a jpeg decodes").image;
     assert_eq!(cut.dimensions(), (256, 256));
     // The first 96 rows (six 16-pixel MCU rows) are all in the first half of the data.
     for y in 0..96 {
         for x in 0..256 {
-            assert_eq!(
-                cut.get_pixel(x, y),
-                reference.get_pixel(x, y),
-                "pixel ({x}, {y})"
-            );
+            assert_eq!(cut.get_pixel(x, y), reference.get_pixel(x, y), "pixel ({x}, {y})");
         }
     }
     // The part past the data is mid-grey, as libjpeg fills it.
@@ -232,10 +184,7 @@ fn truncated_jpeg_keeps_what_is_there_and_fills_the_rest_grey() {
         assert_eq!(row_stats(&cut, y), (128.0, 0.0), "row {y}");
     }
     // Cut inside the headers, there is nothing to show.
-    assert!(matches!(
-        decode(&whole[..300], &DecodeLimits::default()),
-        Err(DecodeError::Corrupt(_))
-    ));
+    assert!(matches!(decode(&whole[..300], &DecodeLimits::default()), Err(DecodeError::Corrupt(_))));
 }
 
 /// An APP1 segment holding a big-endian TIFF directory with one Orientation entry.
@@ -274,39 +223,19 @@ fn exif_orientation_is_applied() {
         })
     });
     let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, 95)
-        .encode_image(&landscape)
-        .expect("encoding the test jpeg");
-    let plain = decode(&jpeg, &DecodeLimits::default())
-        .expect("plain jpeg")
-        .image;
+    JpegEncoder::new_with_quality(&mut jpeg, 95).encode_image(&landscape).expect("encoding the test jpeg");
+    let plain = decode(&jpeg, &DecodeLimits::default()).expect("plain jpeg").image;
     assert_eq!(plain.dimensions(), (64, 32));
 
     let segment = exif_orientation_segment(6);
     let rotated_jpeg = [&jpeg[..2], &segment[..], &jpeg[2..]].concat();
-    let rotated = decode(&rotated_jpeg, &DecodeLimits::default())
-        .expect("exif jpeg")
-        .image;
+    let rotated = decode(&rotated_jpeg, &DecodeLimits::default()).expect("exif jpeg").image;
     // Orientation 6: the stored picture must be turned 90 degrees clockwise to be upright.
     assert_eq!(rotated.dimensions(), (32, 64));
-    let near = |actual: &Rgb<u8>, expected: [u8; 3]| {
-        actual
-            .0
-            .iter()
-            .zip(expected)
-            .all(|(a, e)| a.abs_diff(e) <= 20)
-    };
-    for (x, y, expected) in [
-        (8, 16, BLUE),
-        (24, 16, RED),
-        (24, 48, GREEN),
-        (8, 48, WHITE),
-    ] {
+    let near = |actual: &Rgb<u8>, expected: [u8; 3]| actual.0.iter().zip(expected).all(|(a, e)| a.abs_diff(e) <= 20);
+    for (x, y, expected) in [(8, 16, BLUE), (24, 16, RED), (24, 48, GREEN), (8, 48, WHITE)] {
         let pixel = rotated.get_pixel(x, y);
-        assert!(
-            near(pixel, expected),
-            "({x}, {y}) is {pixel:?}, expected about {expected:?}"
-        );
+        assert!(near(pixel, expected), "({x}, {y}) is {pixel:?}, expected about {expected:?}");
     }
     assert_eq!(rotated, image::imageops::rotate90(&plain));
 }
@@ -314,11 +243,7 @@ fn exif_orientation_is_applied() {
 #[test]
 fn headers_declaring_huge_images_are_refused_before_decoding() {
     // 2.5 gigapixels behind a few hundred bytes: over the side limit.
-    assert_too_large(
-        &png_declaring(50_000, 50_000),
-        "png 50000x50000",
-        SIDE_TOO_LONG,
-    );
+    assert_too_large(&png_declaring(50_000, 50_000), "png 50000x50000", SIDE_TOO_LONG);
     // 100 megapixels, each side allowed: over the pixel limit.
     assert_too_large(
         &png_declaring(10_000, 10_000),
@@ -326,10 +251,7 @@ fn headers_declaring_huge_images_are_refused_before_decoding() {
         "10000x10000 pixels; the limit is 50000000 pixels in total and 16384 pixels a side",
     );
     // Within the limits, the same file gets as far as decoding, which fails on the missing data.
-    assert!(matches!(
-        decode(&png_declaring(4_000, 4_000), &DecodeLimits::default()),
-        Err(DecodeError::Corrupt(_))
-    ));
+    assert!(matches!(decode(&png_declaring(4_000, 4_000), &DecodeLimits::default()), Err(DecodeError::Corrupt(_))));
 
     let mut bmp = encode(RgbImage::new(4, 4), ImageFormat::Bmp);
     bmp[18..22].copy_from_slice(&30_000i32.to_le_bytes());
@@ -342,10 +264,7 @@ fn headers_declaring_huge_images_are_refused_before_decoding() {
     assert_too_large(&gif, "gif 65535x65535", SIDE_TOO_LONG);
 
     let mut jpeg = encode(RgbImage::new(16, 16), ImageFormat::Jpeg);
-    let sof = jpeg
-        .windows(2)
-        .position(|marker| marker == [0xFF, 0xC0])
-        .expect("a baseline SOF0 marker");
+    let sof = jpeg.windows(2).position(|marker| marker == [0xFF, 0xC0]).expect("a baseline SOF0 marker");
     jpeg[sof + 5..sof + 7].copy_from_slice(&9_000u16.to_be_bytes());
     jpeg[sof + 7..sof + 9].copy_from_slice(&12_000u16.to_be_bytes());
     match decode(&jpeg, &DecodeLimits::default()) {
@@ -365,49 +284,31 @@ fn limits_are_configurable() {
     };
     let defaults = DecodeLimits::default();
     assert_eq!(
-        refusal(DecodeLimits {
-            max_pixels: 256 * 255,
-            ..defaults.clone()
-        }),
+        refusal(DecodeLimits { max_pixels: 256 * 255, ..defaults.clone() }),
         "256x256 pixels; the limit is 65280 pixels in total and 16384 pixels a side"
     );
     assert_eq!(
-        refusal(DecodeLimits {
-            max_side: 255,
-            ..defaults.clone()
-        }),
+        refusal(DecodeLimits { max_side: 255, ..defaults.clone() }),
         "a side is longer than the limit of 255 pixels"
     );
     assert_eq!(
-        refusal(DecodeLimits {
-            max_alloc: 100_000,
-            ..defaults
-        }),
+        refusal(DecodeLimits { max_alloc: 100_000, ..defaults }),
         "decoding it needs more than the limit of 0.1 MiB of memory"
     );
-    let exact = DecodeLimits {
-        max_pixels: 256 * 256,
-        max_side: 256,
-        max_alloc: 1 << 20,
-    };
+    let exact = DecodeLimits { max_pixels: 256 * 256, max_side: 256, max_alloc: 1 << 20 };
     let decoded = decode(&png, &exact).expect("an image at the limits decodes");
     assert_eq!(decoded.image.dimensions(), (256, 256));
 }
 
 #[test]
 fn grey_deep_and_alpha_images_become_8_bit_rgb() {
-    let grey16 =
-        ImageBuffer::<Luma<u16>, _>::from_fn(3, 2, |x, _| Luma([[0, 0x8080, 0xFFFF][x as usize]]));
+    let grey16 = ImageBuffer::<Luma<u16>, _>::from_fn(3, 2, |x, _| Luma([[0, 0x8080, 0xFFFF][x as usize]]));
     let decoded = decode(&encode(grey16, ImageFormat::Png), &DecodeLimits::default()).expect("L16");
     let row: Vec<[u8; 3]> = (0..3).map(|x| decoded.image.get_pixel(x, 1).0).collect();
     assert_eq!(row, [[0, 0, 0], [128, 128, 128], [255, 255, 255]]);
 
     let grey_alpha = GrayAlphaImage::from_pixel(2, 2, image::LumaA([77, 0]));
-    let decoded = decode(
-        &encode(grey_alpha, ImageFormat::Png),
-        &DecodeLimits::default(),
-    )
-    .expect("LA8");
+    let decoded = decode(&encode(grey_alpha, ImageFormat::Png), &DecodeLimits::default()).expect("LA8");
     assert_eq!(decoded.image.get_pixel(1, 1).0, [77, 77, 77]);
 
     // Alpha is dropped, not composited: fully transparent pixels keep their colour.
@@ -416,8 +317,7 @@ fn grey_deep_and_alpha_images_become_8_bit_rgb() {
     assert_eq!(decoded.image.get_pixel(0, 0).0, [10, 20, 30]);
 
     let rgb16 = ImageBuffer::<Rgb<u16>, _>::from_pixel(2, 2, Rgb([0xFFFF, 0x0101, 0x7F7F]));
-    let decoded =
-        decode(&encode(rgb16, ImageFormat::Tiff), &DecodeLimits::default()).expect("RGB16");
+    let decoded = decode(&encode(rgb16, ImageFormat::Tiff), &DecodeLimits::default()).expect("RGB16");
     assert_eq!(decoded.format, ImageFormat::Tiff);
     assert_eq!(decoded.image.get_pixel(1, 1).0, [255, 1, 127]);
 }
@@ -425,19 +325,12 @@ fn grey_deep_and_alpha_images_become_8_bit_rgb() {
 #[test]
 fn only_the_first_gif_frame_is_decoded() {
     let frame = |colour: [u8; 4]| {
-        Frame::from_parts(
-            RgbaImage::from_pixel(8, 8, Rgba(colour)),
-            0,
-            0,
-            Delay::from_numer_denom_ms(100, 1),
-        )
+        Frame::from_parts(RgbaImage::from_pixel(8, 8, Rgba(colour)), 0, 0, Delay::from_numer_denom_ms(100, 1))
     };
     let mut gif = Vec::new();
     {
         let mut encoder = GifEncoder::new(&mut gif);
-        encoder
-            .encode_frames([frame([250, 0, 0, 255]), frame([0, 0, 250, 255])])
-            .expect("encoding the test gif");
+        encoder.encode_frames([frame([250, 0, 0, 255]), frame([0, 0, 250, 255])]).expect("encoding the test gif");
     }
     let decoded = decode(&gif, &DecodeLimits::default()).expect("animated gif");
     assert_eq!(decoded.format, ImageFormat::Gif);
@@ -459,11 +352,7 @@ fn mutated_files_never_panic() {
         "corrupted.png",
     ];
     // Small limits keep each attempt cheap when damage inflates the declared size.
-    let limits = DecodeLimits {
-        max_pixels: 4_000_000,
-        max_side: 4_096,
-        max_alloc: 64 << 20,
-    };
+    let limits = DecodeLimits { max_pixels: 4_000_000, max_side: 4_096, max_alloc: 64 << 20 };
     let mut rng = StdRng::seed_from_u64(0x5EED);
     let mut panics = Vec::new();
     let mut decoded = 0;
@@ -479,11 +368,7 @@ fn mutated_files_never_panic() {
                 }
                 1 => {
                     // Headers are where lengths and sizes live: aim there half of the time.
-                    let span = if rng.gen_bool(0.5) {
-                        bytes.len().min(256)
-                    } else {
-                        bytes.len()
-                    };
+                    let span = if rng.gen_bool(0.5) { bytes.len().min(256) } else { bytes.len() };
                     let flips = rng.gen_range(1..=8);
                     for _ in 0..flips {
                         let at = rng.gen_range(0..span);

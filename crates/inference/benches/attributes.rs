@@ -17,7 +17,9 @@ use visage_inference::landmarks106::{self, Landmarks106Detector};
 use visage_inference::{pose, Detection};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .join("../..")
 }
 
 fn model_path(file: &str) -> PathBuf {

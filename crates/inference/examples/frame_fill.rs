@@ -46,15 +46,8 @@ fn cases(root: &Path, scrfd: &Detector) -> Result<Vec<(usize, RgbImage)>, Box<dy
                 let crop = image::imageops::crop_imm(&img, x1, y1, x2 - x1, y2 - y1).to_image();
                 out.push((kind, crop));
             }
-            let to_chip = Similarity::estimate(&face.landmarks, &ARCFACE_TEMPLATE)
-                .ok_or("degenerate landmarks")?;
-            let chip = align::warp(
-                &img,
-                &to_chip,
-                ARCFACE_SIZE,
-                ARCFACE_SIZE,
-                Sampling::Bilinear,
-            );
+            let to_chip = Similarity::estimate(&face.landmarks, &ARCFACE_TEMPLATE).ok_or("degenerate landmarks")?;
+            let chip = align::warp(&img, &to_chip, ARCFACE_SIZE, ARCFACE_SIZE, Sampling::Bilinear);
             out.push((3, chip));
         }
     }
@@ -62,7 +55,9 @@ fn cases(root: &Path, scrfd: &Detector) -> Result<Vec<(usize, RgbImage)>, Box<dy
 }
 
 fn main() -> Result<(), Box<dyn Error>> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .join("../..");
     let cases = cases(&root, &load(&root, DetectorKind::Scrfd)?)?;
     println!("| detector | case | n | canvas ×1 | ×2 | ×3 | ×4 | detect() |");
     println!("|---|---|---|---|---|---|---|---|");

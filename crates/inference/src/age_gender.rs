@@ -259,14 +259,14 @@ mod tests {
 
     #[test]
     fn chip_shows_the_marked_landmarks_where_dlib_would() {
-        // Five coloured 11×11 squares at the landmarks of a face four times the chip's size.
+        // Five coloured 17×17 squares at the landmarks of a face four times the chip's size.
         let mut img = RgbImage::new(400, 400);
         let place = Similarity { a: 4.0, b: 0.0, tx: 60.0, ty: 50.0 };
         let landmarks = chip_points(64).map(|p| place.apply(p));
         let colours = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255]];
         for (p, c) in landmarks.iter().zip(colours) {
-            for dy in -5..=5 {
-                for dx in -5..=5 {
+            for dy in -8..=8 {
+                for dx in -8..=8 {
                     img.put_pixel((p[0].round() as i32 + dx) as u32, (p[1].round() as i32 + dy) as u32, image::Rgb(c));
                 }
             }

@@ -13,18 +13,16 @@ use visage_inference::engine::{distance, Engine, EngineConfig};
 use visage_inference::Detection;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .join("../..")
 }
 
 fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
-        let config = EngineConfig {
-            models_dir: repo().join("models"),
-            ..EngineConfig::default()
-        };
-        Engine::load(config)
-            .unwrap_or_else(|e| panic!("{e}\n(run scripts/fetch-models.sh to fetch the models)"))
+        let config = EngineConfig { models_dir: repo().join("models"), ..EngineConfig::default() };
+        Engine::load(config).unwrap_or_else(|e| panic!("{e}\n(run scripts/fetch-models.sh to fetch the models)"))
     })
 }
 
@@ -36,24 +34,19 @@ fn photo(rel: &str) -> RgbImage {
         return img.clone();
     }
     let bytes = std::fs::read(repo().join("tests/fixtures").join(rel)).expect("fixture exists");
-    let img = visage_imaging::decode(&bytes, &DecodeLimits::default())
-        .expect("fixture decodes")
-        .image;
+    let img = visage_imaging::decode(&bytes, &DecodeLimits::default()).expect("fixture decodes").image;
     cache.lock().unwrap().insert(rel.to_string(), img.clone());
     img
 }
 
 fn annotations() -> Value {
-    let text =
-        std::fs::read_to_string(repo().join("tests/fixtures/upstream-samples/annotations.json"))
-            .unwrap();
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/upstream-samples/annotations.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
 fn detect(img: &RgbImage) -> Vec<Detection> {
     let e = engine();
-    e.detect(img, e.default_threshold())
-        .expect("detection runs")
+    e.detect(img, e.default_threshold()).expect("detection runs")
 }
 
 /// The embedding of the only face found in a photo.
@@ -84,26 +77,14 @@ fn every_annotated_nose_is_in_exactly_one_box_and_counts_match() {
             faces.iter().map(|f| f.bbox).collect::<Vec<_>>()
         );
         for nose in note["noses"].as_array().unwrap() {
-            let (x, y) = (
-                nose[0].as_f64().unwrap() as f32,
-                nose[1].as_f64().unwrap() as f32,
-            );
+            let (x, y) = (nose[0].as_f64().unwrap() as f32, nose[1].as_f64().unwrap() as f32);
             let holding = faces.iter().filter(|f| f.bbox.contains(x, y)).count();
-            assert_eq!(
-                holding, 1,
-                "{name}: nose ({x}, {y}) lies in {holding} boxes"
-            );
+            assert_eq!(holding, 1, "{name}: nose ({x}, {y}) lies in {holding} boxes");
         }
         let areas: Vec<f32> = faces.iter().map(|f| f.bbox.area()).collect();
-        assert!(
-            areas.windows(2).all(|w| w[0] >= w[1]),
-            "{name}: faces not largest first: {areas:?}"
-        );
+        assert!(areas.windows(2).all(|w| w[0] >= w[1]), "{name}: faces not largest first: {areas:?}");
         for f in &faces {
-            assert!(
-                f.bbox.x1 >= 0.0 && f.bbox.y1 >= 0.0,
-                "{name}: box outside the image"
-            );
+            assert!(f.bbox.x1 >= 0.0 && f.bbox.y1 >= 0.0, "{name}: box outside the image");
             assert!(
                 f.bbox.x2 <= img.width() as f32 && f.bbox.y2 <= img.height() as f32,
                 "{name}: box outside the image"
@@ -117,10 +98,7 @@ fn every_annotated_nose_is_in_exactly_one_box_and_counts_match() {
 fn a_photo_without_faces_gives_none_even_with_the_retry_pass() {
     let img = photo("upstream-samples/017_0.jpg");
     assert!(detect(&img).is_empty());
-    let faces = engine()
-        .detector()
-        .detect_once(&img, engine().default_threshold(), 2)
-        .unwrap();
+    let faces = engine().detector().detect_once(&img, engine().default_threshold(), 2).unwrap();
     assert!(faces.is_empty(), "{faces:?}");
 }
 
@@ -150,15 +128,9 @@ fn every_pair_of_the_same_person_scores_above_every_pair_of_different_people() {
     assert_eq!((same_a.len(), a_vs_other.len()), (15, 18));
     let worst_same = same_a.iter().cloned().fold(f64::INFINITY, f64::min);
     let best_other = a_vs_other.iter().cloned().fold(0.0, f64::max);
-    assert!(
-        worst_same > best_other,
-        "A/A min {worst_same} <= A/other max {best_other}"
-    );
+    assert!(worst_same > best_other, "A/A min {worst_same} <= A/other max {best_other}");
     // With the fitted coefficients the two groups also fall on either side of 0.5.
-    assert!(
-        worst_same > 0.5 && best_other < 0.5,
-        "A/A min {worst_same}, A/other max {best_other}"
-    );
+    assert!(worst_same > 0.5 && best_other < 0.5, "A/A min {worst_same}, A/other max {best_other}");
 }
 
 #[test]
@@ -172,16 +144,11 @@ fn one_portrait_in_every_format_gives_one_face_and_the_same_embedding() {
     // The truncated JPEG (another portrait, cut short near the end) decodes as far as its data
     // goes and still shows its face.
     let bytes = std::fs::read(repo().join("tests/fixtures/image-formats/truncated.jpg")).unwrap();
-    let truncated = visage_imaging::decode(&bytes, &DecodeLimits::default())
-        .expect("decoded as far as it goes")
-        .image;
+    let truncated = visage_imaging::decode(&bytes, &DecodeLimits::default()).expect("decoded as far as it goes").image;
     let faces = detect(&truncated);
     assert_eq!(faces.len(), 1, "truncated.jpg: {faces:?}");
     let c = cosine(&reference, &engine().embed(&truncated, &faces[0]).unwrap());
-    assert!(
-        c < 0.3,
-        "truncated.jpg shows someone else, yet cosine {c} to the Einstein portrait"
-    );
+    assert!(c < 0.3, "truncated.jpg shows someone else, yet cosine {c} to the Einstein portrait");
 }
 
 /// Tight crops of detected faces (the box, and the box grown by 10 %) and aligned 112×112 chips,
@@ -203,20 +170,10 @@ fn frame_filling_faces() -> Vec<(String, RgbImage, Vec<f32>)> {
                 let x2 = ((face.bbox.x2 + dw) as u32).min(img.width());
                 let y2 = ((face.bbox.y2 + dh) as u32).min(img.height());
                 let crop = image::imageops::crop_imm(&img, x1, y1, x2 - x1, y2 - y1).to_image();
-                out.push((
-                    format!("{name} face {i} crop +{grow}"),
-                    crop,
-                    embedding.clone(),
-                ));
+                out.push((format!("{name} face {i} crop +{grow}"), crop, embedding.clone()));
             }
             let to_chip = Similarity::estimate(&face.landmarks, &ARCFACE_TEMPLATE).unwrap();
-            let chip = align::warp(
-                &img,
-                &to_chip,
-                ARCFACE_SIZE,
-                ARCFACE_SIZE,
-                Sampling::Bilinear,
-            );
+            let chip = align::warp(&img, &to_chip, ARCFACE_SIZE, ARCFACE_SIZE, Sampling::Bilinear);
             out.push((format!("{name} face {i} chip"), chip, embedding));
         }
     }
@@ -235,19 +192,11 @@ fn faces_that_fill_the_frame_are_detected() {
             Some(face) => {
                 // The largest face found is the one the crop was made of.
                 let c = cosine(embedding, &engine().embed(img, face).unwrap());
-                assert!(
-                    c >= 0.6,
-                    "{label}: the face found is not the cropped one (cosine {c})"
-                );
+                assert!(c >= 0.6, "{label}: the face found is not the cropped one (cosine {c})");
             }
         }
     }
-    assert!(
-        missed.is_empty(),
-        "{} of {} frame-filling faces missed: {missed:?}",
-        missed.len(),
-        cases.len()
-    );
+    assert!(missed.is_empty(), "{} of {} frame-filling faces missed: {missed:?}", missed.len(), cases.len());
 }
 
 #[test]
@@ -258,10 +207,7 @@ fn an_aligned_chip_embedded_as_a_whole_image_matches_its_face() {
     let direct = e.embed(&img, face).unwrap();
     let chip = e.embedder().align(&img, &face.landmarks).unwrap();
     let whole = e.whole_image_face(&chip);
-    assert_eq!(
-        (whole.bbox.x1, whole.bbox.y1, whole.bbox.x2, whole.bbox.y2),
-        (0.0, 0.0, 112.0, 112.0)
-    );
+    assert_eq!((whole.bbox.x1, whole.bbox.y1, whole.bbox.x2, whole.bbox.y2), (0.0, 0.0, 112.0, 112.0));
     assert_eq!(whole.landmarks, ARCFACE_TEMPLATE);
     // The template maps onto itself: the chip passes through the warp unchanged.
     assert_eq!(e.embedder().align(&chip, &whole.landmarks).unwrap(), chip);
@@ -287,14 +233,8 @@ fn embeddings_are_unit_length_and_parallel_embedding_keeps_the_order() {
 
 #[test]
 fn missing_models_are_reported_with_the_fetch_instruction() {
-    let config = EngineConfig {
-        models_dir: PathBuf::from("/nonexistent"),
-        ..EngineConfig::default()
-    };
-    let err = Engine::load(config)
-        .err()
-        .expect("loading fails")
-        .to_string();
+    let config = EngineConfig { models_dir: PathBuf::from("/nonexistent"), ..EngineConfig::default() };
+    let err = Engine::load(config).err().expect("loading fails").to_string();
     assert!(err.contains("scripts/fetch-models.sh"), "{err}");
 }
 

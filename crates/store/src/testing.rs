@@ -100,9 +100,20 @@ fn server_url() -> &'static str {
     })
 }
 
+/// A file of this repository. Found from the running package's directory (cargo sets
+/// `CARGO_MANIFEST_DIR` for tests), so a test binary built from a checkout elsewhere still uses
+/// the files of the checkout that runs it.
+fn repository_file(relative: &str) -> PathBuf {
+    let compiled = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").join(relative);
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        return compiled;
+    };
+    PathBuf::from(dir).ancestors().map(|a| a.join(relative)).find(|p| p.exists()).unwrap_or(compiled)
+}
+
 /// Starts a private cluster for this process and returns its URL.
 fn start_cluster() -> String {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/postgres.sh");
+    let script = repository_file("scripts/postgres.sh");
     let mut last_error = String::new();
     // A port found free can be taken by someone else before the server binds it: try again.
     for _ in 0..3 {

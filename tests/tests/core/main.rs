@@ -14,7 +14,10 @@ fn core() -> &'static str {
 }
 
 fn fixture(path: &str) -> Vec<u8> {
-    let full = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path);
+    let full = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .join("fixtures")
+        .join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
 }
 
@@ -51,12 +54,7 @@ fn error_code(body: &Value) -> i64 {
 }
 
 fn embedding(face: &Value) -> Vec<f32> {
-    face["embedding"]
-        .as_array()
-        .expect("an embedding")
-        .iter()
-        .map(|v| v.as_f64().expect("numbers") as f32)
-        .collect()
+    face["embedding"].as_array().expect("an embedding").iter().map(|v| v.as_f64().expect("numbers") as f32).collect()
 }
 
 fn cosine(a: &[f32], b: &[f32]) -> f32 {
@@ -187,7 +185,8 @@ async fn the_same_person_scores_closer_than_another() {
 
 #[tokio::test]
 async fn detect_faces_false_takes_the_whole_image_as_the_face() {
-    let (status, body) = find_faces(fixture("image-formats/einstein.jpeg"), "detect_faces=False&face_plugins=calculator").await;
+    let (status, body) =
+        find_faces(fixture("image-formats/einstein.jpeg"), "detect_faces=False&face_plugins=calculator").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(boxes(&body), [[0, 0, 256, 256]]);
     assert_eq!(body["result"][0]["box"]["probability"], 1.0);
@@ -201,7 +200,8 @@ async fn every_image_format_gives_the_same_face() {
     assert_eq!(status, 200);
     let reference = embedding(&reference["result"][0]);
     for ext in ["bmp", "gif", "ico", "png", "tiff", "webp"] {
-        let (status, body) = find_faces(fixture(&format!("image-formats/einstein.{ext}")), "face_plugins=calculator").await;
+        let (status, body) =
+            find_faces(fixture(&format!("image-formats/einstein.{ext}")), "face_plugins=calculator").await;
         assert_eq!(status, 200, "{ext}: {body}");
         assert_eq!(boxes(&body).len(), 1, "{ext}");
         let similarity = cosine(&reference, &embedding(&body["result"][0]));
@@ -260,7 +260,8 @@ async fn requests_without_an_image_say_what_is_missing() {
     let response = client.post(format!("{}/find_faces", core())).body("plain").send().await.unwrap();
     assert_eq!(response.status(), 400);
 
-    let response = client.post(format!("{}/find_faces_base64", core())).json(&json!({"other": 1})).send().await.unwrap();
+    let response =
+        client.post(format!("{}/find_faces_base64", core())).json(&json!({"other": 1})).send().await.unwrap();
     assert_eq!(response.status(), 400);
     assert_eq!(error_code(&response.json().await.unwrap()), 5);
 
