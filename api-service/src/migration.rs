@@ -52,26 +52,26 @@ impl Migration {
         if self.running.swap(true, Ordering::AcqRel) {
             return Err(already_running());
         }
-        match prepare(&store, &core).await {
-            Ok(Some((lock, calculator))) => {
-                tokio::spawn(async move {
-                    run(&store, &core, &calculator).await;
-                    if let Err(e) = lock.close().await {
-                        tracing::warn!(error = %e, "closing the migration's lock connection failed");
-                    }
-                    self.running.store(false, Ordering::Release);
-                });
-                Ok(())
+        let running = Running(self);
+        let (lock, calculator) = prepare(&store, &core).await?.ok_or_else(already_running)?;
+        tokio::spawn(async move {
+            run(&store, &core, &calculator).await;
+            // Closing the connection releases the advisory lock (so does a dropped one).
+            if let Err(e) = lock.close().await {
+                tracing::warn!(error = %e, "closing the migration's lock connection failed");
             }
-            Ok(None) => {
-                self.running.store(false, Ordering::Release);
-                Err(already_running())
-            }
-            Err(e) => {
-                self.running.store(false, Ordering::Release);
-                Err(e)
-            }
-        }
+            drop(running);
+        });
+        Ok(())
+    }
+}
+
+/// Clears the flag when the migration ends, however it ends.
+struct Running(Arc<Migration>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.running.store(false, Ordering::Release);
     }
 }
 

@@ -6,9 +6,11 @@
 //! map update and shows in the very next search.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use uuid::Uuid;
 use visage_index::{Collection, IndexError, Limit, SubjectId};
+use visage_store::bulk::EmbeddingRow;
 use visage_store::StoredFace;
 
 /// One stored face found for a query.
@@ -36,7 +38,8 @@ pub enum SearchError {
 pub struct FaceIndex {
     collections: Vec<Collection>,
     subjects: HashMap<Uuid, SubjectId>,
-    names: HashMap<SubjectId, (Uuid, String)>,
+    /// The database id and name of each subject; the name is unknown for a moment during a load.
+    names: HashMap<SubjectId, (Uuid, Option<String>)>,
     next_subject: SubjectId,
 }
 
@@ -59,22 +62,31 @@ impl FaceIndex {
         self.collections.iter().map(Collection::heap_bytes).sum()
     }
 
-    /// Adds faces known to be new (a bulk load). Faces the index cannot hold (an embedding of
-    /// length 0, NaN or zero values) are logged and left out.
-    pub fn extend(&mut self, faces: Vec<StoredFace>) {
-        let mut by_length: HashMap<usize, Vec<(Uuid, SubjectId, Vec<f32>)>> = HashMap::new();
-        for face in faces {
-            if !usable(&face) {
+    /// Adds faces known to be new (a bulk load), their subjects named later by
+    /// [`FaceIndex::name_subjects`]. Faces the index cannot hold (an embedding of no values,
+    /// NaN or all zeros) are logged and left out. `values` is scratch space kept between calls.
+    pub fn extend(&mut self, rows: &[EmbeddingRow], values: &mut Vec<f32>) {
+        values.clear();
+        let mut by_length: HashMap<usize, Vec<(Uuid, SubjectId, Range<usize>)>> = HashMap::new();
+        for row in rows {
+            let start = values.len();
+            values.extend(row.embedding.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
+            if !row.embedding.len().is_multiple_of(4) || !usable(row.image_id, &values[start..]) {
+                values.truncate(start);
                 continue;
             }
-            let subject = self.subject_id(face.subject_id, face.subject);
-            by_length.entry(face.embedding.len()).or_default().push((face.image_id, subject, face.embedding));
+            let subject = self.subject_id(row.subject_id, None);
+            by_length.entry(values.len() - start).or_default().push((row.image_id, subject, start..values.len()));
         }
-        for (length, rows) in by_length {
-            let Some(collection) = self.collection_mut(length) else { continue };
-            if collection.insert_many(&rows).is_err() {
+        for (length, faces) in by_length {
+            let Some(collection) = self.collection_mut(length) else {
+                continue;
+            };
+            let faces: Vec<(Uuid, SubjectId, &[f32])> =
+                faces.into_iter().map(|(id, subject, range)| (id, subject, &values[range])).collect();
+            if collection.insert_many(&faces).is_err() {
                 // Only a duplicate id can get here; insert what can be inserted.
-                for (image_id, subject, embedding) in &rows {
+                for (image_id, subject, embedding) in &faces {
                     if let Err(e) = collection.insert(*image_id, *subject, embedding) {
                         tracing::warn!(%image_id, error = %e, "face left out of the search index");
                     }
@@ -84,13 +96,25 @@ impl FaceIndex {
         self.drop_empty();
     }
 
+    /// Names the subjects after a bulk load. A subject with no name here was deleted since its
+    /// faces were read: its faces go too.
+    pub fn name_subjects(&mut self, names: Vec<(Uuid, String)>) {
+        for (subject, name) in names {
+            self.rename_subject(subject, &name);
+        }
+        let unnamed: Vec<Uuid> = self.names.values().filter(|(_, name)| name.is_none()).map(|(id, _)| *id).collect();
+        for subject in unnamed {
+            self.remove_subject(subject);
+        }
+    }
+
     /// Stores `face` as read from the database, replacing the face with its id if there is one.
     pub fn upsert(&mut self, face: &StoredFace) {
         self.remove(face.image_id);
-        if !usable(face) {
+        if !usable(face.image_id, &face.embedding) {
             return;
         }
-        let subject = self.subject_id(face.subject_id, face.subject.clone());
+        let subject = self.subject_id(face.subject_id, Some(face.subject.clone()));
         if let Some(collection) = self.collection_mut(face.embedding.len()) {
             if let Err(e) = collection.insert(face.image_id, subject, &face.embedding) {
                 tracing::warn!(image_id = %face.image_id, error = %e, "face left out of the search index");
@@ -112,7 +136,7 @@ impl FaceIndex {
     pub fn rename_subject(&mut self, subject: Uuid, name: &str) {
         if let Some(id) = self.subjects.get(&subject) {
             if let Some(entry) = self.names.get_mut(id) {
-                name.clone_into(&mut entry.1);
+                entry.1 = Some(name.to_string());
             }
         }
     }
@@ -141,7 +165,9 @@ impl FaceIndex {
         if self.is_empty() {
             return Ok(vec![Vec::new(); queries.len()]);
         }
-        let Some(length) = queries.first().map(Vec::len) else { return Ok(Vec::new()) };
+        let Some(length) = queries.first().map(Vec::len) else {
+            return Ok(Vec::new());
+        };
         if queries.iter().any(|q| q.len() != length) {
             return Err(SearchError::MixedLengths);
         }
@@ -153,7 +179,7 @@ impl FaceIndex {
                 neighbors
                     .into_iter()
                     .filter_map(|n| {
-                        let (_, name) = self.names.get(&n.subject)?;
+                        let name = self.names.get(&n.subject)?.1.as_ref()?;
                         Some(Match { image_id: n.face, subject: name.clone(), distance: n.distance })
                     })
                     .collect()
@@ -166,7 +192,7 @@ impl FaceIndex {
     pub fn verify(&self, image_id: Uuid, queries: &[Vec<f32>]) -> Option<Result<(String, Vec<f32>), SearchError>> {
         let collection = self.collections.iter().find(|c| c.contains(image_id))?;
         let subject = collection.subject_of(image_id)?;
-        let (_, name) = self.names.get(&subject)?;
+        let name = self.names.get(&subject)?.1.as_ref()?;
         if let Some(q) = queries.iter().find(|q| q.len() != collection.dim()) {
             return Some(Err(SearchError::Length { expected: collection.dim(), actual: q.len() }));
         }
@@ -175,8 +201,8 @@ impl FaceIndex {
 
     fn collection(&self, length: usize) -> Result<&Collection, SearchError> {
         self.collections.iter().find(|c| c.dim() == length).ok_or_else(|| SearchError::Length {
-            // The largest collection: the length clients are most likely after.
-            expected: self.collections.iter().max_by_key(|c| c.len()).map_or(0, Collection::dim),
+            // The largest collection (the oldest of equals): the length clients most likely need.
+            expected: self.collections.iter().rev().max_by_key(|c| c.len()).map_or(0, Collection::dim),
             actual: length,
         })
     }
@@ -198,11 +224,11 @@ impl FaceIndex {
         self.collections.get_mut(at)
     }
 
-    /// The index's id of a subject, made on first sight; the name is refreshed on every sight.
-    fn subject_id(&mut self, subject: Uuid, name: String) -> SubjectId {
+    /// The index's id of a subject, made on first sight; a name given refreshes the known one.
+    fn subject_id(&mut self, subject: Uuid, name: Option<String>) -> SubjectId {
         if let Some(&id) = self.subjects.get(&subject) {
-            if let Some(entry) = self.names.get_mut(&id) {
-                entry.1 = name;
+            if let (Some(entry), Some(name)) = (self.names.get_mut(&id), name) {
+                entry.1 = Some(name);
             }
             return id;
         }
@@ -220,13 +246,11 @@ impl FaceIndex {
     }
 }
 
-/// Whether the index can hold the face's embedding: some values, all finite, not all zero.
-fn usable(face: &StoredFace) -> bool {
-    let ok = !face.embedding.is_empty()
-        && face.embedding.iter().all(|x| x.is_finite())
-        && face.embedding.iter().any(|x| *x != 0.0);
+/// Whether the index can hold a face's embedding: some values, all finite, not all zero.
+fn usable(image_id: Uuid, embedding: &[f32]) -> bool {
+    let ok = !embedding.is_empty() && embedding.iter().all(|x| x.is_finite()) && embedding.iter().any(|x| *x != 0.0);
     if !ok {
-        tracing::warn!(image_id = %face.image_id, "face with an unusable embedding left out of the search index");
+        tracing::warn!(%image_id, "face with an unusable embedding left out of the search index");
     }
     ok
 }
@@ -246,14 +270,32 @@ mod tests {
         }
     }
 
+    /// A bulk load of these faces.
+    fn loaded(faces: &[StoredFace]) -> FaceIndex {
+        let rows: Vec<EmbeddingRow> = faces
+            .iter()
+            .map(|f| EmbeddingRow {
+                image_id: f.image_id,
+                subject_id: f.subject_id,
+                embedding: visage_store::embedding::to_bytes(&f.embedding),
+            })
+            .collect();
+        let mut index = FaceIndex::new();
+        let mut scratch = Vec::new();
+        index.extend(&rows[..1], &mut scratch);
+        index.extend(&rows[1..], &mut scratch);
+        index.name_subjects(faces.iter().map(|f| (f.subject_id, f.subject.clone())).collect());
+        index
+    }
+
     fn names(index: &FaceIndex, query: &[f32], limit: Limit) -> Vec<String> {
         index.search(&[query.to_vec()], limit).unwrap().remove(0).into_iter().map(|m| m.subject).collect()
     }
 
     #[test]
     fn searches_renames_and_removes() {
-        let mut index = FaceIndex::new();
-        index.extend(vec![face(1, 10, "a", &[1.0, 0.0]), face(2, 20, "b", &[0.0, 1.0]), face(3, 10, "a", &[0.9, 0.1])]);
+        let mut index =
+            loaded(&[face(1, 10, "a", &[1.0, 0.0]), face(2, 20, "b", &[0.0, 1.0]), face(3, 10, "a", &[0.9, 0.1])]);
         assert_eq!(index.len(), 3);
         assert_eq!(names(&index, &[1.0, 0.05], Limit::All), ["a", "a", "b"]);
         index.rename_subject(Uuid::from_u128(10), "z");
@@ -265,9 +307,22 @@ mod tests {
     }
 
     #[test]
-    fn upsert_moves_a_face_to_its_new_subject_and_embedding() {
+    fn a_load_drops_the_faces_of_subjects_deleted_meanwhile() {
+        let rows = [face(1, 10, "a", &[1.0, 0.0]), face(2, 20, "b", &[0.0, 1.0])].map(|f| EmbeddingRow {
+            image_id: f.image_id,
+            subject_id: f.subject_id,
+            embedding: visage_store::embedding::to_bytes(&f.embedding),
+        });
         let mut index = FaceIndex::new();
-        index.extend(vec![face(1, 10, "a", &[1.0, 0.0])]);
+        index.extend(&rows, &mut Vec::new());
+        index.name_subjects(vec![(Uuid::from_u128(20), "b".to_string())]);
+        assert_eq!(names(&index, &[1.0, 0.0], Limit::All), ["b"]);
+        assert_eq!(index.len(), 1);
+    }
+
+    #[test]
+    fn upsert_moves_a_face_to_its_new_subject_and_embedding() {
+        let mut index = loaded(&[face(1, 10, "a", &[1.0, 0.0])]);
         index.upsert(&face(1, 20, "b", &[0.0, 1.0]));
         let found = index.search(&[vec![0.0, 1.0]], Limit::All).unwrap();
         assert_eq!(found[0].len(), 1);
@@ -276,14 +331,14 @@ mod tests {
 
     #[test]
     fn lengths_are_kept_apart_and_checked() {
-        let mut index = FaceIndex::new();
-        assert_eq!(index.search(&[vec![1.0; 7]], Limit::All).unwrap(), vec![Vec::<Match>::new()]);
-        index.extend(vec![
+        assert_eq!(FaceIndex::new().search(&[vec![1.0; 7]], Limit::All).unwrap(), vec![Vec::<Match>::new()]);
+        let mut index = loaded(&[
             face(1, 10, "a", &[1.0, 0.0]),
             face(2, 10, "a", &[0.0, 0.0, 1.0]),
             face(3, 10, "a", &[0.0; 2]),
+            face(4, 10, "a", &[f32::NAN, 1.0]),
         ]);
-        assert_eq!(index.len(), 2, "the zero vector is left out");
+        assert_eq!(index.len(), 2, "the zero and NaN vectors are left out");
         assert_eq!(names(&index, &[0.0, 0.0, 2.0], Limit::All), ["a"]);
         assert_eq!(index.search(&[vec![1.0; 4]], Limit::All), Err(SearchError::Length { expected: 2, actual: 4 }));
         assert_eq!(index.search(&[vec![1.0; 2], vec![1.0; 3]], Limit::All), Err(SearchError::MixedLengths));
@@ -295,8 +350,7 @@ mod tests {
 
     #[test]
     fn verify_names_the_subject_and_measures_each_query() {
-        let mut index = FaceIndex::new();
-        index.extend(vec![face(1, 10, "a", &[1.0, 0.0])]);
+        let index = loaded(&[face(1, 10, "a", &[1.0, 0.0])]);
         let (name, distances) = index.verify(Uuid::from_u128(1), &[vec![2.0, 0.0], vec![0.0, 1.0]]).unwrap().unwrap();
         assert_eq!(name, "a");
         assert!(distances[0].abs() < 1e-3 && (distances[1] - 2f32.sqrt()).abs() < 1e-3, "{distances:?}");

@@ -2,8 +2,9 @@
 //! across any number of api-service processes.
 //!
 //! # Loading
-//! A service's collection ([`FaceIndex`]) is loaded on first use: its rows stream from Postgres
-//! in batches that a blocking thread inserts while the next ones arrive. Requests for a
+//! A service's collection ([`FaceIndex`]) is loaded on first use: its rows (ids and raw
+//! embedding bytes) stream from Postgres in batches that a blocking thread decodes and inserts
+//! while the next ones arrive; the subjects' names are read once per subject. Requests for a
 //! collection that is loading wait for it; a failed load is forgotten, so the next request tries
 //! again.
 //!
@@ -44,7 +45,8 @@ use tokio::task::AbortHandle;
 use uuid::Uuid;
 use visage_common::{ApiError, ErrorCode};
 use visage_index::Limit;
-use visage_store::{Store, StoreError, StoredFace};
+use visage_store::bulk::EmbeddingRow;
+use visage_store::{Store, StoreError};
 
 pub use index::{FaceIndex, Match, SearchError};
 
@@ -198,7 +200,9 @@ impl Collections {
 impl Inner {
     /// Routes one notification's payload.
     fn dispatch(&self, payload: &str) {
-        let Some((model, change)) = listener::parse(payload, self.origin) else { return };
+        let Some((model, change)) = listener::parse(payload, self.origin) else {
+            return;
+        };
         let change = match change {
             listener::Notice::Change(change) => change,
             listener::Notice::Dropped => {
@@ -398,23 +402,25 @@ impl Batch {
     }
 }
 
-/// Reads a service's faces into a new index. Rows stream in while a blocking thread inserts
-/// the previous batch.
+/// Reads a service's faces into a new index: rows stream in while a blocking thread inserts
+/// the previous batch; the subjects' names come last (a subject deleted meanwhile takes its
+/// faces along, and later changes arrive as notifications).
 async fn load(store: &Store, model: Uuid) -> Result<FaceIndex, StoreError> {
     let started = Instant::now();
-    let (batches, mut received) = mpsc::channel::<Vec<StoredFace>>(2);
+    let (batches, mut received) = mpsc::channel::<Vec<EmbeddingRow>>(2);
     let builder = tokio::task::spawn_blocking(move || {
         let mut index = FaceIndex::new();
+        let mut scratch = Vec::new();
         while let Some(batch) = received.blocking_recv() {
-            index.extend(batch);
+            index.extend(&batch, &mut scratch);
         }
         index
     });
     let streamed = async {
-        let mut rows = store.stream_faces(Some(model));
+        let mut rows = store.stream_embeddings(model);
         let mut batch = Vec::with_capacity(LOAD_BATCH);
-        while let Some(face) = rows.try_next().await? {
-            batch.push(face);
+        while let Some(row) = rows.try_next().await? {
+            batch.push(row);
             if batch.len() == LOAD_BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH));
                 if batches.send(full).await.is_err() {
@@ -429,11 +435,18 @@ async fn load(store: &Store, model: Uuid) -> Result<FaceIndex, StoreError> {
     }
     .await;
     drop(batches);
-    let index = match builder.await {
+    let mut index = match builder.await {
         Ok(index) => index,
         Err(e) => std::panic::resume_unwind(e.into_panic()),
     };
     streamed?;
+    let names = store.subjects_with_ids(model).await?;
+    let index = tokio::task::spawn_blocking(move || {
+        index.name_subjects(names);
+        index
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
     tracing::info!(
         %model,
         faces = index.len(),

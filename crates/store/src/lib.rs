@@ -10,6 +10,7 @@
 //! Every value travels as a bind parameter, so names with quotes, semicolons or any unicode are
 //! just data.
 //!
+//! - [`bulk`]: a whole collection for the search index, lean: raw embeddings, names apart.
 //! - [`config`]: the database location from the environment (CompreFace's variables too).
 //! - [`services`]: face services ("models") and their API keys.
 //! - [`subjects`]: the names in a recognition collection: create, list, rename (merging into an
@@ -21,6 +22,7 @@
 //! - [`embedding`]: the byte encoding of embeddings.
 //! - `testing` (feature `testing`): a throwaway Postgres and a fresh database per test.
 
+pub mod bulk;
 pub mod config;
 pub mod embedding;
 mod error;

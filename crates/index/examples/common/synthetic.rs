@@ -31,32 +31,18 @@ pub struct Gallery {
 
 impl Generator {
     pub fn new(dim: usize, seed: u64) -> Self {
-        Self {
-            dim,
-            shared: random_unit(&mut StdRng::seed_from_u64(seed), dim),
-        }
+        Self { dim, shared: random_unit(&mut StdRng::seed_from_u64(seed), dim) }
     }
 
     pub fn identity(&self, rng: &mut StdRng) -> Vec<f32> {
         let own = random_unit(rng, self.dim);
-        normalised(
-            own.iter()
-                .zip(&self.shared)
-                .map(|(o, s)| o + SHARED * s)
-                .collect(),
-        )
+        normalised(own.iter().zip(&self.shared).map(|(o, s)| o + SHARED * s).collect())
     }
 
     pub fn face(&self, identity: &[f32], rng: &mut StdRng) -> Vec<f32> {
         let sigma = rng.gen_range(NOISE);
         let noise = random_unit(rng, self.dim);
-        normalised(
-            identity
-                .iter()
-                .zip(&noise)
-                .map(|(c, n)| c + sigma * n)
-                .collect(),
-        )
+        normalised(identity.iter().zip(&noise).map(|(c, n)| c + sigma * n).collect())
     }
 
     /// About `n` faces (exactly `n`), generated on all cores, reproducible from `seed`.
@@ -79,12 +65,8 @@ impl Generator {
             rest = tail;
         }
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
-        let mut work: Vec<(usize, &[usize], &mut [f32])> = blocks
-            .iter()
-            .zip(slices)
-            .enumerate()
-            .map(|(i, (b, s))| (i, *b, s))
-            .collect();
+        let mut work: Vec<(usize, &[usize], &mut [f32])> =
+            blocks.iter().zip(slices).enumerate().map(|(i, (b, s))| (i, *b, s)).collect();
         let per_thread = work.len().div_ceil(threads).max(1);
         let centres: Vec<Vec<f32>> = std::thread::scope(|scope| {
             let handles: Vec<_> = work
@@ -107,21 +89,10 @@ impl Generator {
                     })
                 })
                 .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().expect("generator thread"))
-                .collect()
+            handles.into_iter().flat_map(|h| h.join().expect("generator thread")).collect()
         });
-        let identities = counts
-            .iter()
-            .enumerate()
-            .flat_map(|(i, &c)| std::iter::repeat_n(i as u32, c))
-            .collect();
-        Gallery {
-            vectors,
-            identities,
-            centres,
-        }
+        let identities = counts.iter().enumerate().flat_map(|(i, &c)| std::iter::repeat_n(i as u32, c)).collect();
+        Gallery { vectors, identities, centres }
     }
 }
 
