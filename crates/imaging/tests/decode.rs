@@ -13,7 +13,7 @@ use visage_imaging::{decode, sniff_format, DecodeError, DecodeLimits, ImageForma
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../../tests/fixtures/image-formats")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))

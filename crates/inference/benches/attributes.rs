@@ -6,7 +6,7 @@
 //! cargo bench -p visage-inference --bench attributes
 //! ```
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use image::RgbImage;
@@ -18,7 +18,7 @@ use visage_inference::{pose, Detection};
 
 fn repo() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../..")
 }
 

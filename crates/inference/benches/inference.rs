@@ -11,7 +11,7 @@
 //! between runs while the CPU time a stage needs stays within a few percent. The `find_faces`
 //! group, which may use a second thread, is measured in wall time.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
@@ -66,7 +66,7 @@ impl Measurement for ThreadCpuTime {
 
 fn repo() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../..")
 }
 

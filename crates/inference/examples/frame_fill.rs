@@ -56,7 +56,7 @@ fn cases(root: &Path, scrfd: &Detector) -> Result<Vec<(usize, RgbImage)>, Box<dy
 
 fn main() -> Result<(), Box<dyn Error>> {
     let root = std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../..");
     let cases = cases(&root, &load(&root, DetectorKind::Scrfd)?)?;
     println!("| detector | case | n | canvas ×1 | ×2 | ×3 | ×4 | detect() |");

@@ -3,7 +3,7 @@
 //! rotation. The models come from `scripts/fetch-models.sh`; without them every test fails with
 //! that instruction. Run with `--nocapture` to see the measured values.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use image::RgbImage;
@@ -19,7 +19,7 @@ use visage_inference::Detection;
 
 fn repo() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../..")
 }
 

@@ -2,7 +2,7 @@
 //! `scripts/fetch-models.sh`; without them every test fails with that instruction.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use image::RgbImage;
@@ -14,7 +14,7 @@ use visage_inference::Detection;
 
 fn repo() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from)
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .join("../..")
 }
 
