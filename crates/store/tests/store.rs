@@ -218,6 +218,28 @@ async fn streams_every_face_of_a_service_or_of_all() {
 }
 
 #[tokio::test]
+async fn bulk_reads_give_raw_embeddings_in_insertion_order_and_subjects_apart() {
+    let (db, model) = recognition().await;
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    let store = &db.store;
+    let b = store.add_face(model, face("B", &[1.5, 2.5], None)).await.unwrap();
+    let a = store.add_face(model, face("A", &[0.5, -0.5], None)).await.unwrap();
+    let a2 = store.add_face(model, face("a", &[0.25, 0.75], None)).await.unwrap();
+    store.add_face(other, face("C", &[3.0, 4.0], None)).await.unwrap();
+
+    let rows: Vec<_> = store.stream_embeddings(model).try_collect().await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.image_id).collect::<Vec<_>>(), [b.image_id, a.image_id, a2.image_id]);
+    assert_eq!(rows[0].embedding, visage_store::embedding::to_bytes(&[1.5, 2.5]));
+    assert_eq!(rows[1].subject_id, rows[2].subject_id, "subject names are case-insensitive");
+
+    let mut subjects = store.subjects_with_ids(model).await.unwrap();
+    subjects.sort_by(|x, y| x.1.cmp(&y.1));
+    assert_eq!(subjects.iter().map(|s| s.1.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+    assert_eq!(subjects[0].0, rows[1].subject_id);
+    assert_eq!(subjects[1].0, rows[0].subject_id);
+}
+
+#[tokio::test]
 async fn statistics_count_requests_per_day() {
     let (db, model) = recognition().await;
     let store = &db.store;
