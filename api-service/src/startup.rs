@@ -65,7 +65,7 @@ impl Application {
 
     /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
+        self.run_until(visage_common::shutdown::shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves.
@@ -108,22 +108,4 @@ fn cors() -> CorsLayer {
             HeaderName::from_static(API_KEY_HEADER),
         ])
         .max_age(Duration::from_secs(1_728_000))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }
