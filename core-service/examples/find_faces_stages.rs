@@ -3,8 +3,10 @@
 //! onnxruntime reference (benches/find_faces/, docs/benchmarks.md).
 //!
 //! ```sh
-//! cargo run --release -p core-service --example find_faces_stages -- [--models DIR] [--runs N] FILES...
+//! cargo run --release -p core-service --example find_faces_stages -- [--models DIR] [--runs N] [--threads N] FILES...
 //! ```
+//!
+//! `--threads` is core-service's `INTRA_OP_THREADS` (default: the number of CPUs).
 //!
 //! For each file, after one warm-up, `N` runs (default 30) of:
 //! - `request`: `core_service::pipeline::find_faces`, exactly what the HTTP handler runs on its
@@ -26,6 +28,7 @@ use core_service::pipeline::{self, Request};
 use core_service::plugins::{Plugin, PluginModels, PluginSet};
 use visage_imaging::DecodeLimits;
 use visage_inference::engine::{Engine, EngineConfig};
+use visage_inference::model::IntraOpPool;
 
 const STAGES: [&str; 6] = ["request", "decode", "resize", "detect", "align", "embed"];
 
@@ -42,6 +45,8 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let mut config = EngineConfig::default();
     let mut runs = 30usize;
+    // As core-service: INTRA_OP_THREADS defaults to the number of CPUs.
+    let mut threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -54,13 +59,22 @@ fn run() -> Result<(), String> {
                     .filter(|&n| n > 0)
                     .ok_or("--runs needs a positive number")?
             }
+            "--threads" => {
+                threads = args
+                    .next()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|&n| n > 0)
+                    .ok_or("--threads needs a positive number")?
+            }
             _ => files.push(PathBuf::from(arg)),
         }
     }
     if files.is_empty() {
-        return Err("usage: find_faces_stages [--models DIR] [--runs N] FILES...".into());
+        return Err("usage: find_faces_stages [--models DIR] [--runs N] [--threads N] FILES...".into());
     }
 
+    // One request at a time: core-service gives a request running alone its intra-op pool.
+    let pool = IntraOpPool::new(threads);
     let engine = Engine::load(config.clone()).map_err(|e| e.to_string())?;
     let models = PluginModels::load(&config.models_dir, PluginSet::default()).map_err(|e| e.to_string())?;
     let limits = DecodeLimits::default();
@@ -70,66 +84,74 @@ fn run() -> Result<(), String> {
     let threshold = engine.default_threshold();
     let max_side = config.max_detect_size;
 
-    for file in &files {
-        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); STAGES.len()];
-        for run in 0..=runs {
-            let t = Instant::now();
-            let answer = pipeline::find_faces(&engine, &models, &limits, &bytes, &request)
-                .map_err(|e| format!("{}: {}", file.display(), e.message))?;
-            let request_ms = ms(t);
-
-            let t = Instant::now();
-            let image = visage_imaging::decode(&bytes, &limits).map_err(|e| e.to_string())?.image;
-            let decode_ms = ms(t);
-
-            let t = Instant::now();
-            let faces = engine.detect(&image, threshold).map_err(|e| e.to_string())?;
-            let detect_full_ms = ms(t);
-            let resized = detector_input(&image, max_side);
-            let t = Instant::now();
-            engine.detect(&resized, threshold).map_err(|e| e.to_string())?;
-            let detect_ms = ms(t);
-            if faces.len() != answer.result.len() {
-                return Err(format!(
-                    "{}: the stages found {} faces, the request {}",
-                    file.display(),
-                    faces.len(),
-                    answer.result.len()
-                ));
-            }
-
-            let (mut align_ms, mut embed_ms) = (0.0, 0.0);
-            for face in &faces {
+    let measure = || -> Result<(), String> {
+        for file in &files {
+            let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); STAGES.len()];
+            for run in 0..=runs {
                 let t = Instant::now();
-                let chip = engine.embedder().align(&image, &face.landmarks).map_err(|e| e.to_string())?;
-                align_ms += ms(t);
+                let answer = pipeline::find_faces(&engine, &models, &limits, &bytes, &request)
+                    .map_err(|e| format!("{}: {}", file.display(), e.message))?;
+                let request_ms = ms(t);
+
                 let t = Instant::now();
-                engine.embedder().embed_aligned(&chip).map_err(|e| e.to_string())?;
-                embed_ms += ms(t);
+                let image = visage_imaging::decode(&bytes, &limits).map_err(|e| e.to_string())?.image;
+                let decode_ms = ms(t);
+
+                let t = Instant::now();
+                let faces = engine.detect(&image, threshold).map_err(|e| e.to_string())?;
+                let detect_full_ms = ms(t);
+                let resized = detector_input(&image, max_side);
+                let t = Instant::now();
+                engine.detect(&resized, threshold).map_err(|e| e.to_string())?;
+                let detect_ms = ms(t);
+                if faces.len() != answer.result.len() {
+                    return Err(format!(
+                        "{}: the stages found {} faces, the request {}",
+                        file.display(),
+                        faces.len(),
+                        answer.result.len()
+                    ));
+                }
+
+                let (mut align_ms, mut embed_ms) = (0.0, 0.0);
+                for face in &faces {
+                    let t = Instant::now();
+                    let chip = engine.embedder().align(&image, &face.landmarks).map_err(|e| e.to_string())?;
+                    align_ms += ms(t);
+                    let t = Instant::now();
+                    engine.embedder().embed_aligned(&chip).map_err(|e| e.to_string())?;
+                    embed_ms += ms(t);
+                }
+                if run == 0 {
+                    continue; // warm-up
+                }
+                let resize_ms = (detect_full_ms - detect_ms).max(0.0);
+                for (i, v) in [request_ms, decode_ms, resize_ms, detect_ms, align_ms, embed_ms].into_iter().enumerate()
+                {
+                    samples[i].push(v);
+                }
             }
-            if run == 0 {
-                continue; // warm-up
-            }
-            let resize_ms = (detect_full_ms - detect_ms).max(0.0);
-            for (i, v) in [request_ms, decode_ms, resize_ms, detect_ms, align_ms, embed_ms].into_iter().enumerate() {
-                samples[i].push(v);
-            }
+            let stages: serde_json::Map<String, serde_json::Value> = STAGES
+                .iter()
+                .zip(samples.iter_mut())
+                .map(|(name, values)| {
+                    values.sort_by(f64::total_cmp);
+                    let stats = serde_json::json!({ "p50": percentile(values, 0.5), "p90": percentile(values, 0.9) });
+                    (name.to_string(), stats)
+                })
+                .collect();
+            let name =
+                file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
+            let line = serde_json::json!({ "file": name, "runs": runs, "ms": stages });
+            println!("{line}");
         }
-        let stages: serde_json::Map<String, serde_json::Value> = STAGES
-            .iter()
-            .zip(samples.iter_mut())
-            .map(|(name, values)| {
-                values.sort_by(f64::total_cmp);
-                let stats = serde_json::json!({ "p50": percentile(values, 0.5), "p90": percentile(values, 0.9) });
-                (name.to_string(), stats)
-            })
-            .collect();
-        let name = file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let line = serde_json::json!({ "file": name, "runs": runs, "ms": stages });
-        println!("{line}");
+        Ok(())
+    };
+    match &pool {
+        Some(pool) => pool.install(measure),
+        None => measure(),
     }
-    Ok(())
 }
 
 /// The image at the size the detector feeds SCRFD: longest side `max_side`, the other truncated,

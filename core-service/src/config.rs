@@ -12,6 +12,7 @@
 //! | `MAX_REQUEST_SIZE` | `10MB` | largest accepted request body |
 //! | `MAX_IMAGE_PIXELS` | `50000000` | images with more pixels are refused before decoding |
 //! | `INFERENCE_WORKERS` | number of CPUs | requests processed at once (the rest wait their turn) |
+//! | `INTRA_OP_THREADS` | number of CPUs | threads of the pool the networks' matrix products share (1: none) |
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,6 +35,8 @@ pub struct Config {
     pub max_request_size: u64,
     pub decode_limits: DecodeLimits,
     pub workers: usize,
+    /// Threads of the pool shared by the networks' matrix products (1: each request alone).
+    pub intra_op_threads: usize,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             max_request_size: 10 << 20,
             decode_limits: DecodeLimits::default(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            intra_op_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -89,6 +93,10 @@ impl Config {
             Ok(n) if n > 0 => Ok(n),
             _ => Err("expected a positive number".to_string()),
         })?;
+        let intra_op_threads = var_or(&["INTRA_OP_THREADS"], d.intra_op_threads, |v| match v.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err("expected a positive number".to_string()),
+        })?;
         Ok(Self {
             listen: SocketAddr::new(host, port),
             models_dir,
@@ -99,6 +107,7 @@ impl Config {
             max_request_size,
             decode_limits: DecodeLimits { max_pixels, ..d.decode_limits },
             workers,
+            intra_op_threads,
         })
     }
 }

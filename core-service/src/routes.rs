@@ -105,10 +105,19 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
     // Inference is CPU-bound: at most `workers` requests run at once, each on a blocking thread,
     // so the async runtime keeps serving health checks and queued requests wait their turn.
     let _permit = state.workers.acquire().await.map_err(|_| ApiError::unexpected().with_status(503))?;
+    // A request running alone spreads its networks over the intra-op pool, so a single client
+    // gets every core; while others run, each keeps to its thread and the cores are not
+    // oversubscribed (measured in docs/benchmarks.md).
+    let alone = state.workers.available_permits() + 1 >= state.config.workers;
+    let pool = if alone { state.intra_op.clone() } else { None };
     let task_state = Arc::clone(state);
     let work = tokio::task::spawn_blocking(move || {
         let s = &task_state;
-        pipeline::find_faces(&s.engine, &s.models, &s.config.decode_limits, &image, &request)
+        let run = || pipeline::find_faces(&s.engine, &s.models, &s.config.decode_limits, &image, &request);
+        match &pool {
+            Some(pool) => pool.install(run),
+            None => run(),
+        }
     });
     work.await.map_err(|e| {
         tracing::error!(error = %e, "inference task failed");

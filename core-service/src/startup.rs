@@ -7,7 +7,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use visage_common::face::CoreStatus;
 use visage_inference::engine::{Engine, EngineConfig};
-use visage_inference::model::ModelError;
+use visage_inference::model::{IntraOpPool, ModelError};
 
 use crate::config::Config;
 use crate::plugins::{plugin_version, PluginModels};
@@ -22,6 +22,8 @@ pub struct AppState {
     pub workers: Semaphore,
     /// `/status`, fixed once the models are loaded.
     pub status: CoreStatus,
+    /// Threads that the networks of a request running alone spread their work over.
+    pub intra_op: Option<IntraOpPool>,
 }
 
 /// A bound, ready-to-serve core-service.
@@ -53,7 +55,8 @@ impl Application {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
-        let state = Arc::new(AppState { config, engine, models, workers, status });
+        let intra_op = IntraOpPool::new(config.intra_op_threads);
+        let state = Arc::new(AppState { config, engine, models, workers, status, intra_op });
         let router = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
         Ok(Self { listener, router, port })
     }
@@ -64,7 +67,7 @@ impl Application {
 
     /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(visage_common::shutdown::shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves (tests use this to stop a service mid-run).
@@ -86,22 +89,4 @@ fn status_of(engine: &Engine, models: &PluginModels) -> CoreStatus {
         similarity_coefficients: engine.similarity_coefficients(),
         available_plugins,
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
 }

@@ -70,3 +70,21 @@ pub fn as_f32_slice(value: &TValue) -> Result<&[f32], ModelError> {
         .and_then(|view| view.as_slice::<f32>())
         .map_err(|e| ModelError::Run(format!("reading a model output: {e:#}")))
 }
+
+/// A pool of threads for the matrix products inside an inference (tract's `multithread-mm`).
+#[derive(Debug, Clone)]
+pub struct IntraOpPool(tract_onnx::prelude::tract_linalg::multithread::Executor);
+
+impl IntraOpPool {
+    /// A pool of `threads` threads; `None` below two, where a pool would only add overhead.
+    pub fn new(threads: usize) -> Option<Self> {
+        use tract_onnx::prelude::tract_linalg::multithread::Executor;
+        (threads > 1).then(|| Self(Executor::multithread_with_name(threads, "tract")))
+    }
+
+    /// Runs `f` on the calling thread, with the matrix products of the inferences it runs spread
+    /// over the pool. Other threads are not affected.
+    pub fn install<R>(&self, f: impl FnOnce() -> R) -> R {
+        tract_onnx::prelude::tract_linalg::multithread::multithread_tract_scope(self.0.clone(), f)
+    }
+}
