@@ -101,3 +101,21 @@ pub fn closed_port_url() -> String {
     let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("no free port");
     format!("http://127.0.0.1:{port}")
 }
+
+/// Status and JSON body of an answer; panics, showing the body, when it is not JSON.
+pub async fn json_of(response: reqwest::Response) -> (u16, serde_json::Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("no body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
+    (status, body)
+}
+
+/// Sends with the service's API key and reads the JSON answer.
+pub async fn call(request: reqwest::RequestBuilder, service: &Service) -> (u16, serde_json::Value) {
+    json_of(request.header("x-api-key", service.api_key.to_string()).send().await.expect("request failed")).await
+}
+
+/// The `{"message", "code"}` body of an error.
+pub fn error(message: &str, code: u32) -> serde_json::Value {
+    serde_json::json!({ "message": message, "code": code })
+}

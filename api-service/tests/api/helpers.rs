@@ -1,33 +1,14 @@
 //! Shortcuts for the tests of this binary.
 
 use api_service::testing::{closed_port_url, TestApp};
-use reqwest::{RequestBuilder, Response};
-use serde_json::Value;
-use visage_store::{FaceRef, NewFace, Service};
+use visage_store::{FaceRef, NewFace};
 
+pub use api_service::testing::{call, error, json_of};
 pub use serde_json::json;
 
 /// api-service whose core-service is down: enough for everything but successful image calls.
 pub async fn spawn() -> TestApp {
     TestApp::spawn(&closed_port_url()).await
-}
-
-/// Status and JSON body of an answer.
-pub async fn json_of(response: Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("no body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
-    (status, body)
-}
-
-/// Sends with the service's API key and reads the JSON answer.
-pub async fn call(request: RequestBuilder, service: &Service) -> (u16, Value) {
-    json_of(request.header("x-api-key", service.api_key.to_string()).send().await.expect("request failed")).await
-}
-
-/// `{"message", "code"}`.
-pub fn error(message: &str, code: u32) -> Value {
-    json!({ "message": message, "code": code })
 }
 
 /// Stores a face directly (adding one over HTTP needs core-service).

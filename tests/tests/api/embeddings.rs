@@ -14,6 +14,23 @@ fn floats(value: &Value) -> Vec<f32> {
     value.as_array().expect("an array").iter().map(|x| x.as_f64().expect("a number") as f32).collect()
 }
 
+/// Persons A and B enrolled from one photo each: A's image id, both stored embeddings and the
+/// distance between them.
+struct Pair {
+    a: uuid::Uuid,
+    ea: Vec<f32>,
+    eb: Vec<f32>,
+    distance: f64,
+}
+
+async fn enrol_a_and_b(app: &api_service::testing::TestApp) -> Pair {
+    let a = enrol(app, "A", "upstream-samples/001_A.jpg").await;
+    let b = enrol(app, "B", "upstream-samples/007_B.jpg").await;
+    let (ea, eb) = (stored_embedding(app, a).await, stored_embedding(app, b).await);
+    let distance: f64 = ea.iter().zip(&eb).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt();
+    Pair { a, ea, eb, distance }
+}
+
 async fn post(
     app: &api_service::testing::TestApp,
     service: &visage_store::Service,
@@ -26,10 +43,7 @@ async fn post(
 #[tokio::test]
 async fn stored_embeddings_are_found_by_their_own_values() {
     let app = spawn().await;
-    let a = enrol(&app, "A", "upstream-samples/001_A.jpg").await;
-    let b = enrol(&app, "B", "upstream-samples/007_B.jpg").await;
-    let (ea, eb) = (stored_embedding(&app, a).await, stored_embedding(&app, b).await);
-    let distance: f64 = ea.iter().zip(&eb).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt();
+    let Pair { ea, eb, distance, .. } = enrol_a_and_b(&app).await;
     let c = coefficients().await;
 
     let request = app
@@ -102,10 +116,7 @@ async fn embedding_recognition_errors() {
 #[tokio::test]
 async fn embeddings_are_verified_against_a_stored_face_most_similar_first() {
     let app = spawn().await;
-    let a = enrol(&app, "A", "upstream-samples/001_A.jpg").await;
-    let b = enrol(&app, "B", "upstream-samples/007_B.jpg").await;
-    let (ea, eb) = (stored_embedding(&app, a).await, stored_embedding(&app, b).await);
-    let distance: f64 = ea.iter().zip(&eb).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>().sqrt();
+    let Pair { a, ea, eb, distance } = enrol_a_and_b(&app).await;
     let c = coefficients().await;
 
     let path = format!("/api/v1/recognition/embeddings/faces/{a}/verify");

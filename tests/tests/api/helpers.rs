@@ -2,10 +2,10 @@
 
 use api_service::testing::TestApp;
 use reqwest::multipart::{Form, Part};
-use reqwest::{RequestBuilder, Response};
 use serde_json::Value;
 use visage_store::Service;
 
+pub use api_service::testing::{call, error, json_of};
 pub use serde_json::json;
 
 /// api-service over a fresh database, calling the shared real core-service.
@@ -16,23 +16,6 @@ pub async fn spawn() -> TestApp {
 /// Like [`spawn`], with the settings adjusted first.
 pub async fn spawn_with(adjust: impl FnOnce(&mut api_service::Settings)) -> TestApp {
     TestApp::spawn_with(integration_tests::core::url(), adjust).await
-}
-
-/// Status and JSON body of an answer.
-pub async fn json_of(response: Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let text = response.text().await.expect("no body");
-    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text:?}"));
-    (status, body)
-}
-
-/// Sends with the service's API key and reads the JSON answer.
-pub async fn call(request: RequestBuilder, service: &Service) -> (u16, Value) {
-    json_of(request.header("x-api-key", service.api_key.to_string()).send().await.expect("request failed")).await
-}
-
-pub fn error(message: &str, code: u32) -> Value {
-    json!({ "message": message, "code": code })
 }
 
 /// A fixture file from `tests/fixtures`.
