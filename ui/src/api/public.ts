@@ -1,0 +1,38 @@
+// The public API calls of the UI (UI.md §6), always with the x-api-key header.
+
+import { get, post, put, del, request } from './http.ts';
+import type { ApiConfig, ConsistenceStatus, CoreStatus, FaceImage, FacesPage } from './types.ts';
+import { subjectQuery } from '../lib/subjects.js';
+
+const e = encodeURIComponent;
+
+export const apiConfig = () => get<ApiConfig>('/api/v1/config');
+export const consistence = () => get<ConsistenceStatus>('/api/v1/consistence/status');
+export const coreStatus = () => get<CoreStatus>('/core/status');
+
+export const subjects = (apiKey: string, q: { search: string; page: number; size: number }) =>
+  get<unknown>(`/api/v1/recognition/subjects?${subjectQuery(q)}`, { apiKey });
+export const addSubject = (apiKey: string, subject: string) => post('/api/v1/recognition/subjects', { subject }, { apiKey });
+export const renameSubject = (apiKey: string, from: string, to: string) =>
+  put(`/api/v1/recognition/subjects/${e(from)}`, { subject: to }, { apiKey });
+export const deleteSubject = (apiKey: string, subject: string) => del(`/api/v1/recognition/subjects/${e(subject)}`, { apiKey });
+
+export const faces = (apiKey: string, subject: string, page: number, size = 15) =>
+  get<FacesPage>(`/api/v1/recognition/faces?size=${size}&subject=${e(subject)}&page=${page}`, { apiKey });
+export function addFace(apiKey: string, subject: string, file: Blob, name: string, signal?: AbortSignal) {
+  const form = new FormData();
+  form.append('file', file, name);
+  return request<FaceImage>('POST', `/api/v1/recognition/faces?subject=${e(subject)}`, { form, apiKey, signal });
+}
+export const deleteFace = (apiKey: string, id: string) => del<FaceImage>(`/api/v1/recognition/faces/${e(id)}`, { apiKey });
+export const deleteFaces = (apiKey: string, ids: string[]) => post<FaceImage[]>('/api/v1/recognition/faces/delete', ids, { apiKey });
+/** The stored image, fetched with the key in a header (never in the URL). */
+export const faceImage = (apiKey: string, id: string, signal?: AbortSignal) =>
+  request<Blob>('GET', `/api/v1/recognition/faces/${e(id)}/img`, { apiKey, blob: true, signal });
+
+export function testRequest(apiKey: string, path: string, plugins: readonly string[], files: ReadonlyArray<[string, File]>) {
+  const form = new FormData();
+  for (const [field, f] of files) form.append(field, f, f.name);
+  const qs = plugins.map((p) => `face_plugins=${e(p)}`).join('&');
+  return request<unknown>('POST', `${path}?${qs}`, { form, apiKey });
+}

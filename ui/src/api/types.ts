@@ -1,0 +1,67 @@
+export type Role = 'OWNER' | 'ADMINISTRATOR' | 'USER';
+export type ServiceType = 'RECOGNITION' | 'DETECTION' | 'VERIFY';
+
+export interface Me {
+  userId: string;
+  email: string;
+  firstName: string;
+  lastName: string;
+}
+export interface UserRole {
+  userId: string;
+  firstName: string;
+  lastName: string;
+  role: Role;
+  email?: string;
+}
+export interface App {
+  id: string;
+  name: string;
+  apiKey?: string;
+  role: Role | null;
+  owner: { userId: string; firstName: string; lastName: string };
+}
+export interface Model {
+  id: string;
+  name: string;
+  apiKey: string;
+  type: ServiceType;
+  createdDate?: string;
+  subjectCount?: number;
+  imageCount?: number;
+}
+export interface StatRow {
+  requestCount: number;
+  createdDate?: string | null;
+}
+export interface ApiConfig {
+  clientMaxFileSize?: number;
+  clientMaxBodySize?: number;
+}
+export interface ConsistenceStatus {
+  demoFaceCollectionIsInconsistent?: boolean;
+  dbIsInconsistent?: boolean;
+  saveImagesToDB?: boolean;
+  status?: string;
+}
+export interface AdminStatus {
+  status?: string;
+  demoKeysActive?: boolean;
+  [k: string]: unknown;
+}
+export interface CoreStatus {
+  status?: string;
+  build_version?: string;
+  available_plugins?: Record<string, string>;
+}
+export interface FaceImage {
+  image_id: string;
+  subject: string;
+}
+export interface FacesPage {
+  faces: FaceImage[];
+  page_number: number;
+  page_size: number;
+  total_pages: number;
+  total_elements: number;
+}

@@ -1,0 +1,38 @@
+// The curl command equivalent to a request of the test page.
+
+/** Quotes a value for a POSIX shell inside double quotes. @param {string} s */
+export function shellQuote(s) {
+  return '"' + s.replace(/(["\\$`])/g, '\\$1') + '"';
+}
+
+/**
+ * The URL of a test request: the endpoint and the face_plugins repeated as the UI sends them.
+ * @param {string} origin e.g. "http://localhost:8000"
+ * @param {string} path e.g. "/api/v1/recognition/recognize"
+ * @param {readonly string[]} plugins
+ */
+export function requestUrl(origin, path, plugins) {
+  const qs = plugins.map((p) => 'face_plugins=' + encodeURIComponent(p)).join('&');
+  return origin.replace(/\/$/, '') + path + (qs ? '?' + qs : '');
+}
+
+/**
+ * @param {{origin: string, path: string, plugins: readonly string[], apiKey: string, files: ReadonlyArray<[string, string]>}} req
+ *   files: [form field, file name]
+ */
+export function curlCommand(req) {
+  const lines = [
+    `curl -X POST ${shellQuote(requestUrl(req.origin, req.path, req.plugins))}`,
+    `-H "Content-Type: multipart/form-data"`,
+    `-H ${shellQuote('x-api-key: ' + req.apiKey)}`,
+    ...req.files.map(([field, name]) => `-F ${shellQuote(field + '=@' + name)}`),
+  ];
+  return lines.join(' \\\n  ');
+}
+
+/** Endpoint of each service type's test request. */
+export const TEST_PATHS = /** @type {const} */ ({
+  RECOGNITION: '/api/v1/recognition/recognize',
+  DETECTION: '/api/v1/detection/detect',
+  VERIFY: '/api/v1/verification/verify',
+});

@@ -1,0 +1,61 @@
+// The text of the snackbar for a failed call.
+
+export const FALLBACK_MESSAGE = 'Sorry, something went wrong';
+
+/**
+ * error_description, else message, else the body when it is text, else the fallback.
+ * @param {unknown} body parsed JSON body, text, or null
+ */
+export function errorText(body) {
+  if (body && typeof body === 'object') {
+    const b = /** @type {Record<string, unknown>} */ (body);
+    if (typeof b.error_description === 'string' && b.error_description) return b.error_description;
+    if (typeof b.message === 'string' && b.message) return b.message;
+    return FALLBACK_MESSAGE;
+  }
+  if (typeof body === 'string' && body.trim() && !/^\s*</.test(body)) return body.trim().slice(0, 300);
+  return FALLBACK_MESSAGE;
+}
+
+/** Gateway errors are never shown (the status screen takes over). @param {number} status */
+export function isSilentStatus(status) {
+  return status === 502 || status === 504;
+}
+
+/** @param {unknown} body */
+export function errorCode(body) {
+  if (body && typeof body === 'object') {
+    const c = /** @type {Record<string, unknown>} */ (body).code;
+    if (typeof c === 'number') return c;
+  }
+  return null;
+}
+
+/**
+ * The login form's message: bad credentials and a duplicate e-mail get their own sentences.
+ * @param {unknown} body
+ */
+export function loginErrorText(body) {
+  if (body && typeof body === 'object') {
+    const b = /** @type {Record<string, unknown>} */ (body);
+    if (b.error_description === 'Bad credentials') return 'E-mail or Password is incorrect.';
+    if (b.code === 4) return 'This e-mail is already in use.';
+  }
+  return errorText(body);
+}
+
+/**
+ * Why an upload of a face failed, from the API's answer.
+ * @param {number} status
+ * @param {unknown} body
+ */
+export function uploadFailureReason(status, body) {
+  const code = errorCode(body);
+  if (status === 413) return 'Too large';
+  if (code === 28) return 'No face found';
+  if (code === 31) return 'Several faces';
+  if (code === 21) return 'Not an image';
+  if (status === 0) return 'Network error';
+  const text = errorText(body);
+  return text === FALLBACK_MESSAGE ? `HTTP ${status}` : text;
+}
