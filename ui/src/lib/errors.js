@@ -1,6 +1,8 @@
 // The text of the snackbar for a failed call.
 
-export const FALLBACK_MESSAGE = 'Sorry, something went wrong';
+import { t } from './i18n.js';
+
+export const FALLBACK_MESSAGE = t('something_wrong');
 
 /**
  * error_description, else message, else the body when it is text, else the fallback.
@@ -38,8 +40,8 @@ export function errorCode(body) {
 export function loginErrorText(body) {
   if (body && typeof body === 'object') {
     const b = /** @type {Record<string, unknown>} */ (body);
-    if (b.error_description === 'Bad credentials') return 'E-mail or Password is incorrect.';
-    if (b.code === 4) return 'This e-mail is already in use.';
+    if (b.error_description === 'Bad credentials') return t('err_bad_credentials');
+    if (b.code === 4) return t('err_email_used');
   }
   return errorText(body);
 }
@@ -51,11 +53,11 @@ export function loginErrorText(body) {
  */
 export function uploadFailureReason(status, body) {
   const code = errorCode(body);
-  if (status === 413) return 'Too large';
-  if (code === 28) return 'No face found';
-  if (code === 31) return 'Several faces';
-  if (code === 21) return 'Not an image';
-  if (status === 0) return 'Network error';
+  if (status === 413) return t('reason_too_large');
+  if (code === 28) return t('reason_no_face');
+  if (code === 31) return t('reason_several_faces');
+  if (code === 21) return t('reason_not_image');
+  if (status === 0) return t('reason_network');
   const text = errorText(body);
   return text === FALLBACK_MESSAGE ? `HTTP ${status}` : text;
 }

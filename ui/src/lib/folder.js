@@ -3,6 +3,8 @@
 //   alice/1.jpg (a subject folder dropped on its own) -> "alice"
 // A loose file at the top level has no subject and is skipped.
 
+import { t } from './i18n.js';
+
 /**
  * @param {string} relativePath path below the drop, with "/" separators ("people/alice/1.jpg")
  * @returns {string | null}
@@ -66,7 +68,7 @@ export function planImport(files, reject) {
     if (name.startsWith('.')) continue; // .DS_Store and friends
     const subject = subjectOfPath(path);
     if (!subject) {
-      skipped.push({ path, subject: '', reason: 'Not inside a subject folder' });
+      skipped.push({ path, subject: '', reason: t('reason_no_subject') });
       continue;
     }
     const why = reject(file);

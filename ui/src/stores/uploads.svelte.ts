@@ -5,6 +5,7 @@ import { addFace } from '../api/public.ts';
 import { ApiError } from '../api/http.ts';
 import { runPool } from '../lib/pool.js';
 import { uploadFailureReason } from '../lib/errors.js';
+import { t } from '../lib/i18n.js';
 
 export interface UploadJob {
   path: string;
@@ -74,7 +75,7 @@ export function startUpload(
         uploads.version++;
       } catch (e) {
         const reason =
-          e instanceof ApiError ? uploadFailureReason(e.status, e.body) : e instanceof DOMException ? 'Stopped' : 'Network error';
+          e instanceof ApiError ? uploadFailureReason(e.status, e.body) : e instanceof DOMException ? t('reason_stopped') : t('reason_network');
         live.failures.push({ path: job.path, subject: job.subject, reason });
       } finally {
         live.done++;
@@ -84,7 +85,7 @@ export function startUpload(
   ).finally(() => {
     jobs.forEach((j, i) => {
       if (!started.has(i)) {
-        live.failures.push({ path: j.path, subject: j.subject, reason: 'Stopped' });
+        live.failures.push({ path: j.path, subject: j.subject, reason: t('reason_stopped') });
         live.done++;
       }
     });
