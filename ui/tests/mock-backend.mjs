@@ -16,11 +16,13 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const PORT = Number(process.env.MOCK_PORT ?? 8099);
 const sample = path.join(here, '..', '..', 'tests', 'fixtures', 'image-formats', 'einstein.jpeg');
 
-const users = [
+const EMPTY = process.env.MOCK_EMPTY === '1';
+let demoAvailable = EMPTY;
+const users = EMPTY ? [] : [
   { userId: 'u-owner', email: 'owner@example.com', password: 'password1', firstName: 'Olivia', lastName: 'Owner', role: 'OWNER' },
   { userId: 'u-user', email: 'user@example.com', password: 'password1', firstName: 'Uma', lastName: 'User', role: 'USER' },
 ];
-const apps = [{ id: 'a-1', name: 'Front door', apiKey: randomUUID(), ownerId: 'u-owner', members: { 'u-owner': 'OWNER', 'u-user': 'USER' } }];
+const apps = EMPTY ? [] : [{ id: 'a-1', name: 'Front door', apiKey: randomUUID(), ownerId: 'u-owner', members: { 'u-owner': 'OWNER', 'u-user': 'USER' } }];
 const models = [
   { id: 'm-1', appId: 'a-1', name: 'Staff', type: 'RECOGNITION', apiKey: '00000000-0000-0000-0000-000000000002', createdDate: '2026-01-10T10:00:00' },
   { id: 'm-2', appId: 'a-1', name: 'Visitors', type: 'DETECTION', apiKey: randomUUID(), createdDate: '2026-02-01T09:00:00' },
@@ -28,7 +30,8 @@ const models = [
 ];
 /** @type {Record<string, Array<{image_id: string, subject: string}>>} */
 const faces = { 'm-1': [] };
-for (let i = 0; i < 120; i++) faces['m-1'].push({ image_id: randomUUID(), subject: `person-${String(i).padStart(3, '0')}` });
+if (EMPTY) faces['m-1'] = [];
+else for (let i = 0; i < 120; i++) faces['m-1'].push({ image_id: randomUUID(), subject: `person-${String(i).padStart(3, '0')}` });
 faces['m-1'].push({ image_id: randomUUID(), subject: 'person-000' });
 
 /** @param {http.ServerResponse} res @param {number} status @param {unknown} [body] @param {Record<string,string|string[]>} [headers] */
@@ -87,7 +90,8 @@ const server = http.createServer(async (req, res) => {
     return send(res, 200, { status: 'OK', build_version: 'mock', calculator_version: 'mock', similarity_coefficients: [1.1, 5.5], available_plugins: { age: 'x', gender: 'x', landmarks: 'x', pose: 'x' } });
   if (p === '/admin/status') return send(res, 200, { status: 'OK', demoKeysActive: models.some((x) => x.apiKey.startsWith('00000000-')) });
   if (p === '/admin/config') return send(res, 200, { mailServiceEnabled: true });
-  if (p === '/admin/user/demo/model') return send(res, 404, { code: 404, message: 'The Demo model is not available any more!' });
+  if (p === '/admin/user/demo/model')
+    return demoAvailable ? send(res, 200, { apiKey: '00000000-0000-0000-0000-000000000002' }) : send(res, 404, { code: 404, message: 'The Demo model is not available any more!' });
   if (p === '/admin/oauth/token' && m === 'POST') {
     const text = body.toString();
     const field = (n) => new RegExp(`name="${n}"\\r\\n\\r\\n([^\\r]*)`).exec(text)?.[1];
@@ -97,7 +101,12 @@ const server = http.createServer(async (req, res) => {
     return send(res, 200, { access_token: u.userId }, { 'set-cookie': `CFSESSION=${u.userId}; Path=/admin; HttpOnly` });
   }
   if (p === '/admin/oauth/token' && m === 'DELETE') return send(res, 200, undefined, { 'set-cookie': 'CFSESSION=; Path=/admin; Max-Age=0' });
-  if (p === '/admin/user/register') return send(res, 201);
+  if (p === '/admin/user/register') {
+    const b = json(body);
+    users.push({ userId: randomUUID(), email: b.email.toLowerCase(), password: b.password, firstName: b.firstName, lastName: b.lastName, role: demoAvailable ? 'OWNER' : 'USER' });
+    demoAvailable = false;
+    return send(res, 201);
+  }
   if (p === '/admin/user/forgot-password') return send(res, 200);
   if (p.startsWith('/admin/')) {
     if (!me) return send(res, 401, { error: 'unauthorized', error_description: 'Full authentication is required' });
@@ -206,7 +215,7 @@ const server = http.createServer(async (req, res) => {
       return send(res, 200, { faces: all.slice(page * size, page * size + size), page_number: page, page_size: size, total_pages: Math.ceil(all.length / size), total_elements: all.length });
     }
     if (r === '/recognition/faces' && m === 'POST') {
-      if (body.length < 2000) return send(res, 400, { code: 28, message: 'No face is found in the given image' });
+      if (body.length < 2000 || /filename="[^"]*_0\./.test(body.toString('latin1'))) return send(res, 400, { code: 28, message: 'No face is found in the given image' });
       const f = { image_id: randomUUID(), subject: url.searchParams.get('subject') ?? '' };
       list.push(f);
       return send(res, 201, f);
@@ -225,8 +234,11 @@ const server = http.createServer(async (req, res) => {
       faces[model.id] = list.filter((f) => f.image_id !== id);
       return send(res, 200, { image_id: id, subject: '' });
     }
-    if (r === '/recognition/recognize') return send(res, 200, { result: [face({ subjects: list.length ? [{ subject: list[0].subject, similarity: 0.97321, image_id: list[0].image_id }] : [] })] });
-    if (r === '/detection/detect') return send(res, 200, { result: [face()] });
+    if (r === '/recognition/recognize') {
+      const first = [...list].sort((a, b) => a.subject.localeCompare(b.subject))[0];
+      return send(res, 200, { result: [face({ subjects: first ? [{ subject: first.subject, similarity: 0.97321, image_id: first.image_id }] : [] })] });
+    }
+    if (r === '/detection/detect') return send(res, 200, { result: [face(), face({ box: { probability: 0.9, x_min: 250, y_min: 60, x_max: 330, y_max: 160 } }), face({ box: { probability: 0.8, x_min: 400, y_min: 60, x_max: 470, y_max: 150 } })] });
     if (r === '/verification/verify') return send(res, 200, { result: [{ source_image_face: face(), face_matches: [face({ similarity: 0.91 })] }] });
     return send(res, 404, { code: 0, message: 'mock: unknown api path' });
   }

@@ -1,0 +1,298 @@
+// Browser tests of the web UI against a running stack ($VISAGE_URL, e.g. http://localhost:8000,
+// with a throwaway database). They walk through the first run as a user would; each step saves a
+// screenshot. On a stack that is not fresh, set VISAGE_OWNER_EMAIL / VISAGE_OWNER_PASSWORD to a
+// global OWNER or ADMINISTRATOR account instead of signing up.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BASE_URL, FIXTURES, launch, newPage, screenshot, dropFolder, chooseFile } from './browser.mjs';
+
+const skip = BASE_URL ? false : 'VISAGE_URL is not set';
+const SAMPLES = path.join(FIXTURES, 'upstream-samples');
+const sample = (/** @type {string} */ n) => path.join(SAMPLES, n);
+const annotations = JSON.parse(fs.readFileSync(path.join(SAMPLES, 'annotations.json'), 'utf8'));
+
+const stamp = Date.now().toString(36);
+const owner = {
+  email: process.env.VISAGE_OWNER_EMAIL ?? `owner.${stamp}@example.com`,
+  password: process.env.VISAGE_OWNER_PASSWORD ?? 'owner-password-1',
+  firstName: 'Olivia',
+  lastName: 'Owner',
+};
+const member = { email: `member.${stamp}@example.com`, password: 'member-password-1', firstName: 'Uma', lastName: 'Member' };
+const APP = `Front door ${stamp}`;
+const RECOGNITION = 'Staff';
+
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** @type {Awaited<ReturnType<typeof newPage>>} */
+let o;
+/** Ids found along the way. */
+const ctx = { appId: '', recognitionId: '', recognitionKey: '' };
+
+before(async () => {
+  if (skip) return;
+  browser = await launch();
+  o = await newPage(browser);
+});
+after(async () => {
+  await browser?.close();
+});
+
+/** @param {import('playwright-core').Page} page */
+async function waitReady(page) {
+  // The start-up screen stays until admin, api and core are all ready.
+  await page.waitForFunction(() => !document.querySelector('[data-node]'), null, { timeout: 60_000 });
+}
+
+/** @param {import('playwright-core').Page} page @param {{email: string, password: string}} who */
+async function logIn(page, who) {
+  await page.goto('/login');
+  await waitReady(page);
+  await page.fill('#login-email', who.email);
+  await page.fill('#login-password', who.password);
+  await page.click('form button[type=submit]');
+  await page.waitForURL((u) => u.pathname !== '/login');
+}
+
+/** @param {import('playwright-core').Page} page @param {typeof member} who */
+async function signUp(page, who) {
+  await page.goto('/sign-up');
+  await waitReady(page);
+  await page.fill('#su-first', who.firstName);
+  await page.fill('#su-last', who.lastName);
+  await page.fill('#su-email', who.email);
+  await page.fill('#su-password', who.password);
+  await page.fill('#su-confirm', who.password);
+  await page.click('form button[type=submit]');
+  await page.waitForURL((u) => u.pathname !== '/sign-up');
+}
+
+/** @param {import('playwright-core').Page} page @param {string} name @param {string} type */
+async function createService(page, name, type) {
+  await page.goto(`/application?app=${ctx.appId}`);
+  await page.click('button:has-text("Create New")');
+  await page.fill('#cs-name', name);
+  await page.selectOption('#cs-type', type);
+  await page.click('dialog button[type=submit]');
+  await page.locator(`[data-testid=service-row][data-service="${name}"]`).waitFor();
+}
+
+test('first run: sign up, the wizard creates an application and a recognition service', { skip }, async () => {
+  const { page } = o;
+  if (process.env.VISAGE_OWNER_EMAIL) {
+    await logIn(page, owner);
+    await page.goto('/create-application');
+  } else {
+    await signUp(page, owner);
+  }
+  await page.waitForURL(/\/create-application/);
+  await screenshot(page, '01-wizard-step1');
+  await page.fill('#wz-app', APP);
+  await page.click('button:has-text("Next")');
+  await page.fill('#wz-svc', RECOGNITION);
+  await page.selectOption('#wz-type', 'RECOGNITION');
+  await screenshot(page, '02-wizard-step2');
+  await page.click('button:has-text("Create Service")');
+  await page.waitForURL(/\/manage-collection\?/);
+  const url = new URL(page.url());
+  ctx.appId = url.searchParams.get('app') ?? '';
+  ctx.recognitionId = url.searchParams.get('model') ?? '';
+  assert.equal(url.searchParams.get('type'), 'RECOGNITION');
+  assert.ok(ctx.appId && ctx.recognitionId);
+  await page.getByRole('heading', { name: 'Face Collection' }).waitFor();
+  assert.equal(await page.getByTestId('user-name').textContent(), 'Olivia Owner');
+  await screenshot(page, '03-empty-collection');
+});
+
+test('bulk import: a dropped folder enrols three people and reports the failure', { skip }, async () => {
+  const { page } = o;
+  await dropFolder(page, '[data-testid=import-drop]', 'people', {
+    'person-a': ['001_A.jpg', '002_A.jpg', '003_A.jpg', '004_A.jpg', '005_A.jpg'].map(sample),
+    'person-b': ['007_B.jpg'].map(sample),
+    'person-c': ['009_C.jpg', '017_0.jpg'].map(sample),
+  });
+  const batch = page.getByTestId('upload-batch');
+  await batch.waitFor();
+  await page.waitForSelector('[data-testid=upload-batch][data-running=false]', { timeout: 180_000 });
+  assert.match((await batch.getByTestId('upload-status').textContent()) ?? '', /7 uploaded, 1 failed/);
+  await batch.getByRole('button', { name: /Failed files/ }).click();
+  const row = batch.locator('tbody tr');
+  assert.equal(await row.count(), 1);
+  assert.match((await row.textContent()) ?? '', /017_0\.jpg.*person-c.*No face found/);
+  const [download] = await Promise.all([page.waitForEvent('download'), batch.getByRole('button', { name: /Download the report/ }).click()]);
+  const csv = fs.readFileSync((await download.path()) ?? '', 'utf8');
+  assert.match(csv, /^file,subject,reason\r\npeople\/person-c\/017_0\.jpg,person-c,No face found\r\n$/);
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=subject]').length === 3, null, { timeout: 15_000 });
+  const subjects = await page.getByTestId('subject').evaluateAll((els) => els.map((e) => e.getAttribute('data-subject')));
+  assert.deepEqual(subjects, ['person-a', 'person-b', 'person-c']);
+  await page.click('[data-subject=person-a] button.pick');
+  await page.waitForFunction(() => document.querySelector('[data-testid=image-count]')?.textContent === '5 images');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=thumb] img').length === 5, null, { timeout: 15_000 });
+  // Thumbnails are object URLs: the API key is never in an image URL.
+  const srcs = await page.locator('[data-testid=thumb] img').evaluateAll((els) => els.map((e) => e.getAttribute('src') ?? ''));
+  assert.ok(srcs.every((s) => s.startsWith('blob:')), srcs.join(' '));
+  await screenshot(page, '04-collection-after-import');
+});
+
+test('recognition: a fourth photo of person A is labelled, its box sits on the face', { skip }, async () => {
+  const { page } = o;
+  await page.goto(`/test-model?app=${ctx.appId}&model=${ctx.recognitionId}&type=RECOGNITION`);
+  await chooseFile(page, '[data-testid=drop-file]', sample('006_A.jpg'));
+  const box = page.getByTestId('face-box');
+  await box.first().waitFor({ timeout: 60_000 });
+  assert.equal(await box.count(), 1);
+  const label = (await box.getByTestId('face-label').textContent()) ?? '';
+  assert.match(label, /^person-a\s*Similarity: (0|1)\.\d\d/);
+  const picture = page.getByTestId('face-picture');
+  const scale = Number(await picture.getAttribute('data-scale'));
+  const naturalWidth = Number(await picture.getAttribute('data-natural-width'));
+  assert.ok(naturalWidth > 0 && Math.abs(scale - 500 / naturalWidth) < 1e-9);
+  const canvas = await page.getByTestId('face-canvas').evaluate((c) => [/** @type {HTMLCanvasElement} */ (c).width, /** @type {HTMLCanvasElement} */ (c).height]);
+  assert.equal(canvas[0], 500);
+  // The box drawn is the answer's box times the scale, and it contains the annotated nose.
+  const response = JSON.parse((await page.getByTestId('response').textContent()) ?? '{}');
+  const b = response.result[0].box;
+  const css = await box.evaluate((el) => ({ left: parseFloat(el.style.left), top: parseFloat(el.style.top), width: parseFloat(el.style.width), height: parseFloat(el.style.height) }));
+  assert.ok(Math.abs(css.left - b.x_min * scale) < 0.5 && Math.abs(css.top - b.y_min * scale) < 0.5);
+  assert.ok(Math.abs(css.width - (b.x_max - b.x_min) * scale) < 0.5 && Math.abs(css.height - (b.y_max - b.y_min) * scale) < 0.5);
+  const [nx, ny] = annotations.images['006_A.jpg'].noses[0];
+  assert.ok(nx * scale > css.left && nx * scale < css.left + css.width && ny * scale > css.top && ny * scale < css.top + css.height, 'the nose is inside the box');
+  // The curl command repeats face_plugins and carries the key in a header.
+  const curl = (await page.getByTestId('curl').textContent()) ?? '';
+  assert.match(curl, /recognition\/recognize\?face_plugins=landmarks[^&]*&face_plugins=gender&face_plugins=age&face_plugins=pose/);
+  assert.match(curl, /-H "x-api-key: [0-9a-f-]{36}"/);
+  assert.match(curl, /-F "file=@006_A\.jpg"/);
+  await screenshot(page, '05-recognition');
+  // The match threshold relabels without a new request.
+  let requests = 0;
+  page.on('request', (r) => void (r.url().includes('/recognize') && requests++));
+  await page.getByTestId('threshold').fill('1');
+  assert.equal((await box.getByTestId('face-label').locator('strong').textContent()) ?? '', 'Unknown');
+  await page.getByTestId('threshold').fill('0');
+  assert.equal((await box.getByTestId('face-label').locator('strong').textContent()) ?? '', 'person-a');
+  assert.equal(requests, 0);
+  await page.getByTestId('threshold').fill('0.5');
+});
+
+test('verification of two photos of person B', { skip }, async () => {
+  const { page } = o;
+  await createService(page, 'Badge check', 'VERIFY');
+  await page.locator('[data-service="Badge check"] a:has-text("Test")').click();
+  await page.waitForURL(/type=VERIFY/);
+  await chooseFile(page, '[data-testid=drop-source]', sample('007_B.jpg'));
+  await chooseFile(page, '[data-testid=drop-target]', sample('008_B.jpg'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=face-box]').length === 2, null, { timeout: 60_000 });
+  const labels = await page.getByTestId('face-label').allTextContents();
+  assert.ok(labels.some((l) => /Similarity: (0|1)\.\d\d/.test(l)), labels.join(' | '));
+  const response = JSON.parse((await page.getByTestId('response').textContent()) ?? '{}');
+  assert.ok(response.result[0].face_matches[0].similarity > 0.5, 'the same person matches');
+  assert.match((await page.getByTestId('curl').textContent()) ?? '', /-F "source_image=@007_B\.jpg"[\s\S]*-F "target_image=@008_B\.jpg"/);
+  await screenshot(page, '06-verification');
+});
+
+test('detection with landmarks and pose', { skip }, async () => {
+  const { page } = o;
+  await createService(page, 'Visitors', 'DETECTION');
+  await page.locator('[data-service="Visitors"] a:has-text("Test")').click();
+  await page.waitForURL(/type=DETECTION/);
+  await chooseFile(page, '[data-testid=drop-file]', sample('011_3.jpg'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=face-box]').length === 3, null, { timeout: 60_000 });
+  await page.getByLabel('Show landmarks').check();
+  assert.ok((await page.getByTestId('landmark').count()) >= 15);
+  await page.getByLabel('Show pose').check();
+  assert.equal(await page.getByTestId('pose-axis').count(), 9);
+  await page.getByTestId('face-box').first().hover();
+  assert.match((await page.getByTestId('face-label').first().textContent()) ?? '', /Probability: (0|1)\.\d\d/);
+  await screenshot(page, '07-detection');
+});
+
+test('role gates: an app USER can look but not change', { skip }, async () => {
+  const m = await newPage(browser);
+  await signUp(m.page, member);
+  await m.page.waitForURL((u) => u.pathname === '/' || u.pathname === '/sign-up/confirm');
+  assert.equal(new URL(m.page.url()).pathname, '/', 'sign-up needs no e-mail confirmation on the test stack');
+  // The owner adds the member to the application as USER.
+  const { page } = o;
+  await page.goto(`/application?app=${ctx.appId}`);
+  await page.getByRole('button', { name: 'Application members' }).click();
+  await page.getByRole('button', { name: 'Add User' }).click();
+  await page.fill('#inv-email', member.email);
+  await page.selectOption('#inv-role', 'USER');
+  await page.locator('form.invite button[type=submit]').click();
+  await page.locator('[data-testid=member-row]', { hasText: 'Uma Member' }).waitFor();
+  await screenshot(page, '08-members');
+  await page.keyboard.press('Escape');
+
+  const mp = m.page;
+  await mp.goto('/');
+  const card = mp.locator(`a[title="${APP}"]`);
+  await card.waitFor();
+  assert.equal(await mp.getByRole('button', { name: 'Create Application' }).count(), 0);
+  await card.click();
+  await mp.locator('[data-testid=service-row]').first().waitFor();
+  assert.equal(await mp.getByRole('button', { name: 'Application settings' }).count(), 0);
+  assert.equal(await mp.getByRole('button', { name: 'Create New' }).count(), 0);
+  assert.equal(await mp.getByRole('button', { name: 'Clone' }).count(), 0);
+  assert.equal(await mp.getByRole('button', { name: /Regenerate key/ }).count(), 0);
+  await screenshot(mp, '09-user-application');
+  await mp.goto(`/manage-collection?app=${ctx.appId}&model=${ctx.recognitionId}&type=RECOGNITION`);
+  await mp.getByTestId('read-only').waitFor();
+  await mp.locator('[data-testid=subject]').first().waitFor();
+  assert.equal(await mp.getByRole('button', { name: 'Add Subject' }).count(), 0);
+  assert.equal(await mp.getByRole('button', { name: /Delete subject/ }).count(), 0);
+  assert.equal(await mp.getByTestId('import-drop').count(), 0);
+  assert.equal(await mp.getByTestId('images-drop').count(), 0);
+  await screenshot(mp, '10-user-collection');
+  assert.deepEqual(m.errors, []);
+  await m.context.close();
+});
+
+test('regenerating a service key replaces it', { skip }, async () => {
+  const { page } = o;
+  await page.goto(`/application?app=${ctx.appId}`);
+  const row = page.locator(`[data-testid=service-row][data-service="${RECOGNITION}"]`);
+  const before = (await row.getByTestId('service-key').textContent()) ?? '';
+  await row.getByRole('button', { name: /Regenerate key/ }).click();
+  await page.locator('dialog[open] button:has-text("Regenerate key")').click();
+  await page.waitForFunction(
+    ([name, old]) => {
+      const el = document.querySelector(`[data-testid=service-row][data-service="${name}"] [data-testid=service-key]`);
+      return el && el.textContent && el.textContent !== old;
+    },
+    [RECOGNITION, before],
+  );
+  const after = (await row.getByTestId('service-key').textContent()) ?? '';
+  assert.match(after, /^[0-9a-f-]{36}$/);
+  assert.notEqual(after, before);
+  ctx.recognitionKey = after;
+  await screenshot(page, '11-key-regenerated');
+});
+
+test('dashboard after a few requests', { skip }, async () => {
+  const { page } = o;
+  await page.goto(`/dashboard?app=${ctx.appId}&model=${ctx.recognitionId}&type=RECOGNITION`);
+  await page.getByTestId('image-count').waitFor();
+  assert.equal(await page.getByTestId('image-count').textContent(), '7');
+  assert.equal(await page.getByTestId('subject-count').textContent(), '3');
+  assert.equal(await page.getByTestId('service-name').textContent(), RECOGNITION);
+  await page.getByTestId('chart-days').or(page.getByTestId('no-data')).waitFor();
+  assert.equal(await page.getByTestId('chart-days').count(), 1, 'the recognition request of this run is counted');
+  assert.equal(await page.getByTestId('chart-months').count(), 1);
+  await screenshot(page, '12-dashboard');
+});
+
+test('log out', { skip }, async () => {
+  const { page, errors } = o;
+  await page.goto('/');
+  await page.getByRole('button', { name: 'User menu' }).click();
+  await screenshot(page, '13-user-menu');
+  await page.getByRole('menuitem', { name: 'Logout' }).click();
+  await page.waitForURL(/\/login/);
+  await page.goto('/');
+  await page.waitForURL(/\/login\?redirect=/);
+  await screenshot(page, '14-logged-out');
+  assert.deepEqual(errors, []);
+});
