@@ -36,3 +36,14 @@ export const TEST_PATHS = /** @type {const} */ ({
   DETECTION: '/api/v1/detection/detect',
   VERIFY: '/api/v1/verification/verify',
 });
+
+/**
+ * The answer of a test request, indented, with arrays of plain values (landmarks, embeddings)
+ * kept on one line.
+ * @param {unknown} value
+ */
+export function compactJson(value) {
+  const text = JSON.stringify(value, null, 2);
+  if (text === undefined) return '';
+  return text.replace(/\[(?:\s*(?:-?[\d.eE+-]+|true|false|null)\s*,?)+\s*\]/g, (m) => '[' + m.slice(1, -1).trim().split(/\s*,\s*/).join(', ') + ']');
+}

@@ -81,3 +81,9 @@ test('members and services are sorted as the UI shows them', () => {
   assert.equal(truncate('abcdef', 3), 'abc…');
   assert.equal(t('build_version', { version: '1.2.0' }), 'Build version 1.2.0');
 });
+
+test('the JSON answer keeps arrays of numbers on one line', async () => {
+  const { compactJson } = await import('../../src/lib/curl.js');
+  assert.equal(compactJson({ a: [[1, 2], [3.5, -4]], s: ['x'] }), '{\n  "a": [\n    [1, 2],\n    [3.5, -4]\n  ],\n  "s": [\n    "x"\n  ]\n}');
+  assert.equal(compactJson(null), 'null');
+});
