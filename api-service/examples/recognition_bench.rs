@@ -41,7 +41,7 @@ const INSERT_BATCH: usize = 4_000;
 
 #[tokio::main]
 async fn main() {
-    api_service::telemetry::init();
+    visage_http::telemetry::init();
     let sizes: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("sizes: numbers")).collect();
     let sizes = if sizes.is_empty() { vec![1_000, 100_000, 1_000_000] } else { sizes };
     let core = std::env::var("CORE_URL").expect("CORE_URL: the core-service to call");

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use visage_common::{ApiError, ErrorCode};
 use visage_store::{Service, ServiceType};
 
+use crate::error::store_error;
 use crate::state::AppState;
 
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -72,7 +73,7 @@ impl<K: ServiceKind> FromRequestParts<AppState> for ApiKey<K> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let header = parts.headers.get(API_KEY_HEADER).ok_or_else(|| ApiError::missing_header(API_KEY_HEADER))?;
         let key = header.to_str().ok().and_then(parse_key).ok_or_else(not_a_uuid)?;
-        match state.store.find_service_by_api_key(key).await? {
+        match state.store.find_service_by_api_key(key).await.map_err(store_error)? {
             Some(service) if service.service_type == K::TYPE => Ok(Self { service, kind: PhantomData }),
             _ => Err(ApiError::new(
                 ErrorCode::ModelNotFound,

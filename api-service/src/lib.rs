@@ -4,10 +4,11 @@
 //! tests start the same way on port 0.
 //!
 //! - [`config`]: settings from defaults and the environment (CompreFace's variable names too).
-//! - [`startup`]: database connection and migration, the listener, middleware, serving.
+//! - [`startup`]: database connection and migration, the listener, middleware, serving (on `visage_http`'s foundation).
 //! - [`auth`]: the `x-api-key` extractor, typed by service kind (`ApiKey<Recognition>`).
 //! - [`params`]: query parameters, JSON bodies and path ids with CompreFace's parsing rules.
 //! - [`upload`]: images from multipart or base64 JSON, with size limits and format checks.
+//! - [`error`]: the store's errors as API errors.
 //! - [`core_client`]: calls to core-service (`/find_faces`, cached `/status`) and their errors.
 //! - [`collections`]: the recognition services' faces in memory, searched by recognition and
 //!   kept equal to the database across processes (Postgres `LISTEN/NOTIFY`).
@@ -23,13 +24,13 @@ pub mod auth;
 pub mod collections;
 pub mod config;
 pub mod core_client;
+pub mod error;
 pub mod migration;
 pub mod params;
 pub mod processing;
 pub mod routes;
 pub mod startup;
 pub mod state;
-pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod upload;

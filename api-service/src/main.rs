@@ -1,4 +1,5 @@
-use api_service::{telemetry, Application, Settings};
+use api_service::{Application, Settings};
+use visage_http::telemetry;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

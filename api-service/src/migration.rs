@@ -150,7 +150,7 @@ fn already_running() -> ApiError {
 }
 
 fn store_error(e: sqlx::Error) -> ApiError {
-    visage_store::StoreError::from(e).into()
+    crate::error::store_error(visage_store::StoreError::from(e))
 }
 
 /// Admits a request that writes to a collection unless a migration runs in this process

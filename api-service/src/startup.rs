@@ -4,15 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, Method};
-use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::trace::TraceLayer;
-use visage_common::ApiError;
+use visage_http::layers;
 use visage_store::Store;
 
 use crate::auth::API_KEY_HEADER;
@@ -70,25 +67,17 @@ impl Application {
 
     /// Serves until `stop` resolves.
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+        visage_http::serve(self.listener, self.router, stop).await
     }
 }
 
-/// The routes with what applies to all of them: the body size limit, CORS for browsers, a
-/// tracing span per request named by its route, and a JSON 500 for a handler that panics.
+/// The routes with what applies to all of them: the body size limit and the standard layers
+/// (request id, route span, JSON 500 on panic), with CORS for browsers. No overall timeout: the
+/// calls to core-service have their own (`READ_TIMEOUT`).
 pub fn app(state: AppState) -> Router {
     let body_limit = usize::try_from(state.settings.max_request_size).unwrap_or(usize::MAX);
-    routes::router(state)
-        .layer(DefaultBodyLimit::max(body_limit))
-        .layer(cors())
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request.extensions().get::<MatchedPath>().map_or("-", MatchedPath::as_str);
-            tracing::info_span!("request", method = %request.method(), route, path = %request.uri().path())
-        }))
-        .layer(CatchPanicLayer::custom(|_| -> Response {
-            // The panic itself is logged by the panic hook.
-            ApiError::unexpected().with_status(500).into_response()
-        }))
+    let router = routes::router(state).layer(DefaultBodyLimit::max(body_limit));
+    layers::standard(router, layers::Options { cors: Some(cors()), ..layers::Options::default() })
 }
 
 /// CORS as CompreFace's front proxy sets it for `/api/v1`: any origin, the API's methods and

@@ -37,7 +37,7 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with `adjust` changing the settings first.
     pub async fn spawn_with(core_url: &str, adjust: impl FnOnce(&mut Settings)) -> Self {
-        crate::telemetry::init_for_tests();
+        visage_http::telemetry::init_for_tests();
         let db = TestDatabase::create().await;
         let mut settings = Settings::with_database(db.options.clone());
         settings.listen = ([127, 0, 0, 1], 0).into();

@@ -13,10 +13,9 @@
 //! undecodable base64 is 21 `Provided value is not Base64`, content that is not a supported
 //! image format is 21 `File [<name>] has an unavailable extension`.
 
-use axum::extract::multipart::{Field, MultipartError};
+use axum::extract::multipart::Field;
 use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
-use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
 use serde::Deserialize;
 use visage_common::params::Params;
@@ -24,8 +23,9 @@ use visage_common::upload::decode_base64;
 use visage_common::ApiError;
 use visage_imaging::{sniff_format, ImageFormat};
 
-use crate::params::{malformed_json, require_json, unsupported_media_type};
 use crate::state::AppState;
+use visage_http::extract::{malformed_json, require_json, unsupported_media_type};
+use visage_http::multipart_error;
 
 /// Names of the parts (and JSON fields) that carry images.
 pub const IMAGE_PARTS: [&str; 3] = ["file", "source_image", "target_image"];
@@ -119,14 +119,14 @@ impl FromRequest<AppState> for ImageUpload {
                 .await
                 .map_err(|e| ApiError::validation(format!("The multipart body is malformed: {}", e.body_text())))?;
             let mut files = Vec::new();
-            while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(e, max_request))? {
+            while let Some(field) = multipart.next_field().await.map_err(|e| multipart_error(&e, max_request))? {
                 let name = field.name().unwrap_or_default().to_string();
                 if IMAGE_PARTS.contains(&name.as_str()) {
                     let file_name = field.file_name().map(str::to_string);
                     let bytes = read_file(field, state.settings.max_file_size, max_request).await?;
                     files.push(FilePart { name, file_name, bytes });
                 } else if !name.is_empty() {
-                    let value = field.text().await.map_err(|e| multipart_error(e, max_request))?;
+                    let value = field.text().await.map_err(|e| multipart_error(&e, max_request))?;
                     params.push(name, value);
                 }
             }
@@ -145,19 +145,11 @@ impl FromRequest<AppState> for ImageUpload {
 /// Reads one image part, stopping as soon as it passes `max_file_size`.
 async fn read_file(mut field: Field<'_>, max_file_size: u64, max_request: u64) -> Result<Bytes, ApiError> {
     let mut bytes = BytesMut::new();
-    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, max_request))? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(&e, max_request))? {
         if (bytes.len() + chunk.len()) as u64 > max_file_size {
             return Err(ApiError::too_large("file", max_file_size));
         }
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes.freeze())
-}
-
-fn multipart_error(e: MultipartError, max_request: u64) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::too_large("request", max_request)
-    } else {
-        ApiError::validation(format!("The multipart body is malformed: {}", e.body_text()))
-    }
 }

@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Multipart, RawQuery, Request, State};
-use axum::http::{Method, Uri};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use visage_common::face::{CoreStatus, FindFacesResponse};
 use visage_common::params::Params;
 use visage_common::ApiError;
+use visage_http::fallback::{method_not_allowed, no_route};
+use visage_http::multipart_error;
 
 use crate::pipeline;
 use crate::plugins::PluginSet;
@@ -22,6 +23,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/status", get(status))
         .route("/find_faces", post(find_faces))
         .route("/find_faces_base64", post(find_faces_base64))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
@@ -35,10 +37,6 @@ async fn status(State(state): State<Arc<AppState>>) -> Json<CoreStatus> {
     Json(state.status.clone())
 }
 
-async fn no_route(method: Method, uri: Uri) -> ApiError {
-    ApiError::no_route(method.as_str(), uri.path())
-}
-
 /// `POST /find_faces`: multipart part `file`, parameters in the query or as form fields.
 async fn find_faces(
     State(state): State<Arc<AppState>>,
@@ -49,12 +47,14 @@ async fn find_faces(
     // Anything but a multipart body has no `file` part.
     let mut multipart = multipart.map_err(|_| ApiError::missing_part("file"))?;
     let mut file = None;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    while let Some(field) =
+        multipart.next_field().await.map_err(|e| multipart_error(&e, state.config.max_request_size))?
+    {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
-            file = Some(field.bytes().await.map_err(multipart_error)?);
+            file = Some(field.bytes().await.map_err(|e| multipart_error(&e, state.config.max_request_size))?);
         } else if !name.is_empty() {
-            let value = field.text().await.map_err(multipart_error)?;
+            let value = field.text().await.map_err(|e| multipart_error(&e, state.config.max_request_size))?;
             params.push(name, value);
         }
     }
@@ -111,7 +111,7 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
     let alone = state.workers.available_permits() + 1 >= state.config.workers;
     let pool = if alone { state.intra_op.clone() } else { None };
     let task_state = Arc::clone(state);
-    let work = tokio::task::spawn_blocking(move || {
+    let work = visage_http::spawn_blocking(move || {
         let s = &task_state;
         let run = || pipeline::find_faces(&s.engine, &s.models, &s.config.decode_limits, &image, &request);
         match &pool {
@@ -123,13 +123,4 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
         tracing::error!(error = %e, "inference task failed");
         ApiError::unexpected().with_status(500)
     })?
-}
-
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    let status = e.status();
-    if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(visage_common::ErrorCode::Undefined, e.body_text()).with_status(413)
-    } else {
-        ApiError::validation(format!("The multipart body is malformed: {}", e.body_text()))
-    }
 }

@@ -57,7 +57,8 @@ impl Application {
         let port = listener.local_addr()?.port();
         let intra_op = IntraOpPool::new(config.intra_op_threads);
         let state = Arc::new(AppState { config, engine, models, workers, status, intra_op });
-        let router = routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http());
+        // No overall timeout: a request queues for an inference worker as long as it takes.
+        let router = visage_http::layers::standard(routes::router(state), visage_http::layers::Options::default());
         Ok(Self { listener, router, port })
     }
 
@@ -67,12 +68,12 @@ impl Application {
 
     /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(visage_common::shutdown::shutdown_signal()).await
+        visage_http::serve(self.listener, self.router, visage_common::shutdown::shutdown_signal()).await
     }
 
     /// Serves until `stop` resolves (tests use this to stop a service mid-run).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+        visage_http::serve(self.listener, self.router, stop).await
     }
 }
 

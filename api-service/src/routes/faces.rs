@@ -26,6 +26,7 @@ use visage_store::{FaceRef, NewFace};
 
 use crate::auth::{ApiKey, Recognition};
 use crate::core_client::FindFaces;
+use crate::error::store_error;
 use crate::migration::WritesAllowed;
 use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
 use crate::state::AppState;
@@ -96,7 +97,7 @@ async fn add(
         calculator,
         image: state.settings.save_images_to_db.then_some(&image.bytes[..]),
     };
-    let stored = state.store.add_face(key.model_id(), new_face).await?;
+    let stored = state.store.add_face(key.model_id(), new_face).await.map_err(store_error)?;
     state.collections.settle(key.model_id()).await;
     // The subject as the client spelled it, as CompreFace answers, even when it matched an
     // existing subject spelled differently.
@@ -120,7 +121,7 @@ async fn list(
 ) -> Result<Json<FacesPage>, ApiError> {
     let (page, size) = page_request(&params, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     let subject = params.non_empty("subject");
-    let found = state.store.list_faces(key.model_id(), subject.as_deref(), page, size).await?;
+    let found = state.store.list_faces(key.model_id(), subject.as_deref(), page, size).await.map_err(store_error)?;
     Ok(Json(FacesPage {
         faces: found.faces.into_iter().map(FaceJson::from).collect(),
         page_number: page,
@@ -137,9 +138,9 @@ async fn delete_by_subject(
     Query(params): Query,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let deleted = match params.non_empty("subject") {
-        Some(subject) => state.store.delete_subject_faces(key.model_id(), &subject).await?,
+        Some(subject) => state.store.delete_subject_faces(key.model_id(), &subject).await.map_err(store_error)?,
         // CompreFace refuses this; emptying the whole collection is what the call asks for.
-        None => state.store.delete_all_faces(key.model_id()).await?,
+        None => state.store.delete_all_faces(key.model_id()).await.map_err(store_error)?,
     };
     state.collections.settle(key.model_id()).await;
     Ok(Json(serde_json::json!({ "deleted": deleted })))
@@ -152,7 +153,7 @@ async fn delete_one(
     PathParam(image_id): PathParam<String>,
 ) -> Result<Json<FaceJson>, ApiError> {
     let image_id = parse_uuid("image_id", &image_id)?;
-    match state.store.delete_face(key.model_id(), image_id).await? {
+    match state.store.delete_face(key.model_id(), image_id).await.map_err(store_error)? {
         Some(face) => {
             state.collections.settle(key.model_id()).await;
             Ok(Json(face.into()))
@@ -168,7 +169,7 @@ async fn delete_many(
     JsonBody(ids): JsonBody<Vec<String>>,
 ) -> Result<Json<Vec<FaceJson>>, ApiError> {
     let ids = ids.iter().map(|id| parse_uuid("image_id", id)).collect::<Result<Vec<_>, _>>()?;
-    let deleted = state.store.delete_faces(key.model_id(), &ids).await?;
+    let deleted = state.store.delete_faces(key.model_id(), &ids).await.map_err(store_error)?;
     state.collections.settle(key.model_id()).await;
     Ok(Json(deleted.into_iter().map(FaceJson::from).collect()))
 }
@@ -179,7 +180,7 @@ async fn image(
     PathParam(image_id): PathParam<String>,
 ) -> Result<Response, ApiError> {
     let image_id = parse_uuid("image_id", &image_id)?;
-    let content = state.store.face_image(key.model_id(), image_id).await?.flatten();
+    let content = state.store.face_image(key.model_id(), image_id).await.map_err(store_error)?.flatten();
     Ok(image_response(content))
 }
 

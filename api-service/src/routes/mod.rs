@@ -21,9 +21,8 @@ pub mod service;
 pub mod subjects;
 pub mod verification;
 
-use axum::http::{Method, Uri};
 use axum::Router;
-use visage_common::ApiError;
+use visage_http::fallback::{method_not_allowed, no_route};
 
 use crate::state::AppState;
 
@@ -40,12 +39,4 @@ pub fn router(state: AppState) -> Router {
         .merge(migrate::routes())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest("/api/v1", api).fallback(no_route).with_state(state)
-}
-
-async fn no_route(method: Method, uri: Uri) -> ApiError {
-    ApiError::no_route(method.as_str(), uri.path())
-}
-
-async fn method_not_allowed(method: Method) -> ApiError {
-    ApiError::method_not_supported(method.as_str())
 }

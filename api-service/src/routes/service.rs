@@ -15,6 +15,7 @@ use uuid::Uuid;
 use visage_common::ApiError;
 use visage_store::services::DEMO_RECOGNITION_API_KEY;
 
+use crate::error::store_error;
 use crate::params::{parse_uuid, PathParam};
 use crate::routes::faces::image_response;
 use crate::state::AppState;
@@ -57,7 +58,11 @@ struct Consistence {
 /// the demo collection against CompreFace's demo embedder, every other one against core's.
 async fn consistence(State(state): State<AppState>) -> Result<Json<Consistence>, ApiError> {
     let calculator = &state.core.status().await?.calculator_version;
-    let (demo, db) = state.store.calculator_mismatches(DEMO_RECOGNITION_API_KEY, DEMO_CALCULATOR, calculator).await?;
+    let (demo, db) = state
+        .store
+        .calculator_mismatches(DEMO_RECOGNITION_API_KEY, DEMO_CALCULATOR, calculator)
+        .await
+        .map_err(store_error)?;
     Ok(Json(Consistence {
         demo_face_collection_is_inconsistent: demo,
         db_is_inconsistent: db,
@@ -74,8 +79,8 @@ async fn static_image(
 ) -> Result<Response, ApiError> {
     let image_id = parse_uuid("image_id", &image_id)?;
     let content = match Uuid::try_parse(&api_key) {
-        Ok(key) => match state.store.find_service_by_api_key(key).await? {
-            Some(service) => state.store.face_image(service.id, image_id).await?.flatten(),
+        Ok(key) => match state.store.find_service_by_api_key(key).await.map_err(store_error)? {
+            Some(service) => state.store.face_image(service.id, image_id).await.map_err(store_error)?.flatten(),
             None => None,
         },
         Err(_) => None,

@@ -3,7 +3,8 @@
 //! | call | answer |
 //! |---|---|
 //! | `POST /recognition/subjects` `{"subject"}` | 201 `{"subject"}`; taken (any letter case) → 43 |
-//! | `GET /recognition/subjects` | `{"subjects": [...]}` |
+//! | `GET /recognition/subjects` | `{"subjects": [...]}`, oldest first |
+//! | `GET /recognition/subjects?search=&page=&size=` (ours; any of the three) | one page of names in alphabetical order, those containing `search` (any case): `{"subjects", "page_number", "page_size", "total_pages", "total_elements"}` |
 //! | `PUT /recognition/subjects/{subject}` `{"subject"}` | `{"updated": bool}`; merges into an existing name; unknown → 42 |
 //! | `DELETE /recognition/subjects/{subject}` | `{"subject"}` with its faces; unknown → 42 |
 //! | `DELETE /recognition/subjects` | `{"deleted": n}` subjects, with all faces |
@@ -19,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition};
+use crate::error::store_error;
 use crate::migration::WritesAllowed;
-use crate::params::{JsonBody, PathParam};
+use crate::params::{page_request, JsonBody, PathParam, Query};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -42,13 +44,33 @@ async fn create(
     JsonBody(body): JsonBody<SubjectBody>,
 ) -> Result<(StatusCode, Json<SubjectBody>), ApiError> {
     let name = validate_name(body.subject.as_deref())?;
-    let stored = state.store.create_subject(key.model_id(), name).await?;
+    let stored = state.store.create_subject(key.model_id(), name).await.map_err(store_error)?;
     Ok((StatusCode::CREATED, Json(SubjectBody { subject: Some(stored) })))
 }
 
-async fn list(key: ApiKey<Recognition>, State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
-    let subjects = state.store.list_subjects(key.model_id()).await?;
-    Ok(Json(serde_json::json!({ "subjects": subjects })))
+/// CompreFace's whole list, or, with `search`, `page` or `size`, one page of it (for collections
+/// of many thousand people).
+async fn list(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    Query(params): Query,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if ["search", "page", "size"].iter().all(|p| params.get(p).is_none()) {
+        let subjects = state.store.list_subjects(key.model_id()).await.map_err(store_error)?;
+        return Ok(Json(serde_json::json!({ "subjects": subjects })));
+    }
+    let (page, size) = page_request(&params, 20, 1000);
+    let search = params.non_empty("search");
+    let (subjects, total) =
+        state.store.subjects_page(key.model_id(), search.as_deref(), page, size).await.map_err(store_error)?;
+    let total = u64::try_from(total).unwrap_or(0);
+    Ok(Json(serde_json::json!({
+        "subjects": subjects,
+        "page_number": page,
+        "page_size": size,
+        "total_pages": total.div_ceil(size),
+        "total_elements": total,
+    })))
 }
 
 async fn rename(
@@ -61,7 +83,7 @@ async fn rename(
     let new = validate_name(body.subject.as_deref())?;
     let old = path_name(&old)?;
     // As CompreFace: the very same name is no change, without even looking the subject up.
-    let updated = old != new && state.store.rename_subject(key.model_id(), old, new).await?;
+    let updated = old != new && state.store.rename_subject(key.model_id(), old, new).await.map_err(store_error)?;
     if updated {
         state.collections.settle(key.model_id()).await;
     }
@@ -74,7 +96,7 @@ async fn delete(
     State(state): State<AppState>,
     PathParam(name): PathParam<String>,
 ) -> Result<Json<SubjectBody>, ApiError> {
-    let stored = state.store.delete_subject(key.model_id(), path_name(&name)?).await?;
+    let stored = state.store.delete_subject(key.model_id(), path_name(&name)?).await.map_err(store_error)?;
     state.collections.settle(key.model_id()).await;
     Ok(Json(SubjectBody { subject: Some(stored) }))
 }
@@ -84,7 +106,7 @@ async fn delete_all(
     _: WritesAllowed,
     State(state): State<AppState>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let deleted = state.store.delete_all_subjects(key.model_id()).await?;
+    let deleted = state.store.delete_all_subjects(key.model_id()).await.map_err(store_error)?;
     state.collections.settle(key.model_id()).await;
     Ok(Json(serde_json::json!({ "deleted": deleted })))
 }

@@ -135,3 +135,33 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn large_collections_are_searched_and_paged_on_the_server() {
+    let app = spawn().await;
+    let key = &app.recognition;
+    for name in ["delta", "Alpha", "charlie", "bravo", "Alphonse", "100%_real"] {
+        app.db.store.create_subject(key.id, name).await.unwrap();
+    }
+    let page = |query: &'static str| {
+        let app = &app;
+        async move { call(app.client.get(app.url(&format!("{SUBJECTS}?{query}"))), &app.recognition).await }
+    };
+    assert_eq!(
+        page("page=0&size=4").await,
+        (
+            200,
+            json!({"subjects": ["100%_real", "Alpha", "Alphonse", "bravo"], "page_number": 0, "page_size": 4,
+                   "total_pages": 2, "total_elements": 6})
+        )
+    );
+    assert_eq!(page("page=1&size=4").await.1["subjects"], json!(["charlie", "delta"]));
+    assert_eq!(
+        page("search=ALPH").await.1,
+        json!({"subjects": ["Alpha", "Alphonse"], "page_number": 0, "page_size": 20, "total_pages": 1, "total_elements": 2})
+    );
+    assert_eq!(page("search=%25_").await.1["subjects"], json!(["100%_real"]), "wildcards are literal");
+    assert_eq!(page("page=9&size=4").await.1["subjects"], json!([]));
+    // Without the new parameters the answer is CompreFace's, oldest first.
+    assert_eq!(page("").await.1, json!({"subjects": ["delta", "Alpha", "charlie", "bravo", "Alphonse", "100%_real"]}));
+}

@@ -12,86 +12,85 @@ use serde::{Deserialize, Serialize};
 /// An HTTP status code, kept as a number so this crate needs no HTTP library without `http`.
 pub type Status = u16;
 
-/// CompreFace's error codes with their HTTP statuses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
+/// Declares [`ErrorCode`] from one table: each row is a variant, its numeric code, the HTTP status
+/// it answers with, and its default message. Adding an error is one line.
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $name:ident = $code:literal, $status:literal, $message:literal; )*) => {
+        /// CompreFace's error codes (public and admin API) with their HTTP statuses.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $name, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for tables and tests.
+            pub const ALL: &'static [ErrorCode] = &[$( Self::$name, )*];
+
+            /// The numeric code and the HTTP status it answers with.
+            pub const fn row(self) -> (u32, Status) {
+                match self {
+                    $( Self::$name => ($code, $status), )*
+                }
+            }
+
+            /// The message used when a caller gives none.
+            pub const fn default_message(self) -> &'static str {
+                match self {
+                    $( Self::$name => $message, )*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
     /// Anything unexpected.
-    Undefined,
-    EmptyRequiredField,
-    /// No service with this API key and type.
-    ModelNotFound,
-    IncorrectPredictionCount,
-    MissingHeader,
+    Undefined = 0, 400, "Something went wrong, please try again";
+    /// Admin: a user who is no member of the application.
+    AppAccessDenied = 1, 403, "Access to the application is denied";
+    AppNotFound = 2, 404, "Application not found";
+    ModelDoesNotBelongToApp = 3, 404, "The service does not belong to the application";
+    EmailAlreadyRegistered = 4, 400, "This e-mail is already registered";
+    EmptyRequiredField = 5, 400, "A required field is empty";
+    /// Admin: the caller's role does not allow the action.
+    InsufficientPrivileges = 9, 400, "Insufficient privileges";
+    /// No service with this API key and type (public API); no service with this id (admin).
+    ModelNotFound = 10, 404, "Service not found";
+    IncorrectPredictionCount = 12, 400, "prediction_count must be positive or -1";
+    SelfRoleChange = 14, 400, "Users cannot change their own role";
+    UserDoesNotExist = 16, 404, "User does not exist";
+    NameIsNotUnique = 17, 400, "The name is not unique";
+    IncorrectUserPassword = 18, 400, "The password is incorrect";
+    UserAlreadyHasAccessToApp = 19, 400, "The user already has access to the application";
+    MissingHeader = 20, 400, "A required header is missing";
     /// Unsupported file type or undecodable base64.
-    UnavailableFileExtension,
-    ValidationFailed,
-    MigrationInProgress,
-    NoFaceFound,
-    TooManyFaces,
-    WritingNotAllowed,
-    MissingParameter,
-    MissingPart,
-    MissingPathVariable,
+    UnavailableFileExtension = 21, 400, "The file has an unavailable extension";
+    InvalidEmailFormat = 22, 400, "Invalid e-mail format";
+    RegistrationTokenExpired = 25, 403, "The confirmation link is invalid or has expired";
+    ValidationFailed = 26, 400, "Validation failed";
+    MigrationInProgress = 27, 400, "Migration is already in progress";
+    NoFaceFound = 28, 400, "No face is found in the given image";
+    MailServerError = 29, 500, "The e-mail could not be sent";
+    InvalidResetPasswordToken = 30, 400, "The password reset link is invalid or has expired";
+    TooManyFaces = 31, 400, "More than one face in the source image";
+    WritingNotAllowed = 32, 405, "Writing is not allowed while the migration runs";
+    MissingParameter = 33, 400, "A required parameter is missing";
+    MissingPart = 34, 400, "A required part is missing";
+    MissingPathVariable = 35, 400, "A required path variable is missing";
     /// A value that breaks a pattern rule (a subject name with `;`, `/` or `\`).
-    IncorrectArgument,
-    WrongEmbeddingCount,
-    FacesServiceUnavailable,
-    SubjectNotFound,
-    SubjectAlreadyExists,
-    ImageNotFound,
+    IncorrectArgument = 36, 400, "Incorrect argument";
+    WrongEmbeddingCount = 37, 400, "Unexpected number of embeddings";
+    FacesServiceUnavailable = 41, 500, "The core service is unavailable";
+    SubjectNotFound = 42, 404, "Subject not found";
+    SubjectAlreadyExists = 43, 400, "Subject already exists";
+    ImageNotFound = 44, 404, "Image not found";
+    /// Admin (ours): registration refused by the sign-up policy (`SIGN_UP=invite|closed`).
+    SignUpNotAllowed = 48, 403, "Registration is closed";
+    /// Admin: the demo service is gone (CompreFace answers with the status as its code).
+    DemoModelNotAvailable = 404, 404, "The Demo model is not available any more!";
 }
 
 impl ErrorCode {
-    /// Every code, for tables and tests.
-    pub const ALL: [ErrorCode; 20] = [
-        Self::Undefined,
-        Self::EmptyRequiredField,
-        Self::ModelNotFound,
-        Self::IncorrectPredictionCount,
-        Self::MissingHeader,
-        Self::UnavailableFileExtension,
-        Self::ValidationFailed,
-        Self::MigrationInProgress,
-        Self::NoFaceFound,
-        Self::TooManyFaces,
-        Self::WritingNotAllowed,
-        Self::MissingParameter,
-        Self::MissingPart,
-        Self::MissingPathVariable,
-        Self::IncorrectArgument,
-        Self::WrongEmbeddingCount,
-        Self::FacesServiceUnavailable,
-        Self::SubjectNotFound,
-        Self::SubjectAlreadyExists,
-        Self::ImageNotFound,
-    ];
-
-    /// The numeric code and the HTTP status it answers with.
-    pub const fn row(self) -> (u32, Status) {
-        match self {
-            Self::Undefined => (0, 400),
-            Self::EmptyRequiredField => (5, 400),
-            Self::ModelNotFound => (10, 404),
-            Self::IncorrectPredictionCount => (12, 400),
-            Self::MissingHeader => (20, 400),
-            Self::UnavailableFileExtension => (21, 400),
-            Self::ValidationFailed => (26, 400),
-            Self::MigrationInProgress => (27, 400),
-            Self::NoFaceFound => (28, 400),
-            Self::TooManyFaces => (31, 400),
-            Self::WritingNotAllowed => (32, 405),
-            Self::MissingParameter => (33, 400),
-            Self::MissingPart => (34, 400),
-            Self::MissingPathVariable => (35, 400),
-            Self::IncorrectArgument => (36, 400),
-            Self::WrongEmbeddingCount => (37, 400),
-            Self::FacesServiceUnavailable => (41, 500),
-            Self::SubjectNotFound => (42, 404),
-            Self::SubjectAlreadyExists => (43, 400),
-            Self::ImageNotFound => (44, 404),
-        }
-    }
-
     pub const fn code(self) -> u32 {
         self.row().0
     }
@@ -102,7 +101,7 @@ impl ErrorCode {
 
     /// The code for a number, if it is one of ours.
     pub fn from_code(code: u32) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.code() == code)
+        Self::ALL.iter().copied().find(|c| c.code() == code)
     }
 }
 
@@ -131,6 +130,11 @@ impl fmt::Display for ApiError {
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self { code, message: message.into(), status: None }
+    }
+
+    /// The code with its default message.
+    pub fn of(code: ErrorCode) -> Self {
+        Self::new(code, code.default_message())
     }
 
     pub fn with_status(mut self, status: Status) -> Self {
@@ -225,7 +229,7 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_round_trip() {
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             assert_eq!(ErrorCode::from_code(code.code()), Some(code));
         }
         let mut numbers: Vec<u32> = ErrorCode::ALL.iter().map(|c| c.code()).collect();
@@ -242,6 +246,10 @@ mod tests {
         assert_eq!(ErrorCode::SubjectAlreadyExists.row(), (43, 400));
         assert_eq!(ErrorCode::IncorrectArgument.row(), (36, 400));
         assert_eq!(ApiError::no_route("GET", "/x").status(), 404);
+        assert_eq!(ErrorCode::InsufficientPrivileges.row(), (9, 400));
+        assert_eq!(ErrorCode::MailServerError.row(), (29, 500));
+        assert_eq!(ErrorCode::RegistrationTokenExpired.row(), (25, 403));
+        assert_eq!(ApiError::of(ErrorCode::DemoModelNotAvailable).body().code, 404);
     }
 
     #[test]

@@ -28,6 +28,11 @@ impl Params {
         (!values.is_empty()).then(|| values.join(","))
     }
 
+    /// The first value given for `name` (for parameters that are not lists).
+    pub fn first(&self, name: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
     /// The value of `name`, `None` when absent or blank.
     pub fn non_empty(&self, name: &str) -> Option<String> {
         self.get(name).filter(|v| !v.trim().is_empty())

@@ -11,7 +11,7 @@
 
 use std::str::FromStr;
 
-use sqlx::postgres::PgConnectOptions;
+pub use sqlx::postgres::PgConnectOptions;
 use visage_common::config::{first_var, ConfigError};
 
 const DEFAULT_URL: &str = "postgres://postgres:postgres@localhost:5432/frs";

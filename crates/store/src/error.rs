@@ -1,6 +1,4 @@
-//! The store's errors and their client-facing form.
-
-use visage_common::{ApiError, ErrorCode};
+//! The store's errors. Each service maps them to its own API errors.
 
 /// What can go wrong in the store. Unique-constraint violations become domain errors by the
 /// constraint's name; everything else the database reports is [`StoreError::Database`].
@@ -12,8 +10,13 @@ pub enum StoreError {
     /// No subject with this name in the service; carries the name as the client gave it.
     #[error("Subject {0} not found")]
     SubjectNotFound(String),
-    /// A unique constraint without a domain meaning of its own here (the admin's users, apps,
-    /// service names), by constraint name.
+    /// A user with this e-mail (in any letter case) exists.
+    #[error("This e-mail is already registered")]
+    EmailTaken,
+    /// An application with this name exists, or a service with this name in its application.
+    #[error("The name is not unique")]
+    NameTaken,
+    /// A unique constraint without a domain meaning of its own, by constraint name.
     #[error("duplicate value for {constraint}")]
     Duplicate { constraint: String },
     /// Text Postgres cannot hold (the NUL character).
@@ -32,6 +35,8 @@ impl From<sqlx::Error> for StoreError {
             if db.is_unique_violation() {
                 return match db.constraint() {
                     Some("subjects_model_name_key") => Self::SubjectAlreadyExists,
+                    Some("users_email_key") => Self::EmailTaken,
+                    Some("apps_name_key" | "models_app_name_key") => Self::NameTaken,
                     Some(name) => Self::Duplicate { constraint: name.to_string() },
                     None => Self::Database(err),
                 };
@@ -50,22 +55,6 @@ impl StoreError {
                 matches!(db.code().as_deref(), Some("40001" | "40P01"))
             }
             _ => false,
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    /// Domain errors keep their message; database failures are logged here, where their cause
-    /// is still known, and reach the client as the generic code 0.
-    fn from(err: StoreError) -> Self {
-        match err {
-            StoreError::SubjectAlreadyExists => ApiError::new(ErrorCode::SubjectAlreadyExists, err.to_string()),
-            StoreError::SubjectNotFound(_) => ApiError::new(ErrorCode::SubjectNotFound, err.to_string()),
-            StoreError::InvalidText => ApiError::validation(err.to_string()),
-            StoreError::Duplicate { .. } | StoreError::Database(_) => {
-                tracing::error!(error = ?err, "database operation failed");
-                ApiError::unexpected()
-            }
         }
     }
 }

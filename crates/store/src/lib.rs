@@ -10,9 +10,12 @@
 //! Every value travels as a bind parameter, so names with quotes, semicolons or any unicode are
 //! just data.
 //!
+//! - [`accounts`]: users, sessions, one-time tokens, invitations (admin-service).
+//! - [`apps`]: applications and their members (admin-service).
 //! - [`bulk`]: a whole collection for the search index, lean: raw embeddings, names apart.
 //! - [`config`]: the database location from the environment (CompreFace's variables too).
-//! - [`services`]: face services ("models") and their API keys.
+//! - [`services`]: face services ("models"), their API keys, and the admin's operations on them
+//!   (create, rename, clone with the collection, new key, delete with the collection).
 //! - [`subjects`]: the names in a recognition collection: create, list, rename (merging into an
 //!   existing name), delete.
 //! - [`faces`]: stored faces with their embeddings and images: add (one transaction), list by
@@ -22,6 +25,8 @@
 //! - [`embedding`]: the byte encoding of embeddings.
 //! - `testing` (feature `testing`): a throwaway Postgres and a fresh database per test.
 
+pub mod accounts;
+pub mod apps;
 pub mod bulk;
 pub mod config;
 pub mod embedding;
@@ -39,9 +44,11 @@ use std::time::Duration;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+pub use accounts::{Role, User};
+pub use apps::{App, Member, Person};
 pub use error::StoreError;
 pub use faces::{FacePage, FaceRef, NewFace, StoredFace};
-pub use services::{Service, ServiceType};
+pub use services::{Service, ServiceInfo, ServiceType};
 
 /// The schema migrations, embedded from `migrations/` at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");

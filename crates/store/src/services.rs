@@ -96,3 +96,191 @@ impl Store {
             .transpose()
     }
 }
+
+/// A service as the admin shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceInfo {
+    pub service: Service,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ServiceInfoRow {
+    #[sqlx(flatten)]
+    service: ServiceRow,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl TryFrom<ServiceInfoRow> for ServiceInfo {
+    type Error = StoreError;
+
+    fn try_from(row: ServiceInfoRow) -> Result<Self, StoreError> {
+        Ok(Self { service: Service::try_from(row.service)?, created_at: row.created_at })
+    }
+}
+
+macro_rules! select_services {
+    () => {
+        "SELECT id, app_id, name, type, api_key, created_at FROM models"
+    };
+}
+
+/// Deletes a recognition collection's faces (with their images) and subjects, by service, in
+/// one statement each: the cascade from the service would otherwise visit every subject.
+pub(crate) async fn delete_collection(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    model_id: Uuid,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM images WHERE face_id IN (SELECT id FROM faces WHERE model_id = $1)")
+        .bind(model_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM faces WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+impl Store {
+    /// The application's services: recognition, detection, verification, each by name.
+    pub async fn services_of_app(&self, app_id: Uuid) -> Result<Vec<ServiceInfo>, StoreError> {
+        let rows: Vec<ServiceInfoRow> = sqlx::query_as(
+            "SELECT id, app_id, name, type, api_key, created_at FROM models WHERE app_id = $1 \
+             ORDER BY CASE type WHEN 'R' THEN 0 WHEN 'D' THEN 1 ELSE 2 END, lower(name), name",
+        )
+        .bind(app_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ServiceInfo::try_from).collect()
+    }
+
+    pub async fn service(&self, id: Uuid) -> Result<Option<ServiceInfo>, StoreError> {
+        let row: Option<ServiceInfoRow> =
+            sqlx::query_as(concat!(select_services!(), " WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        row.map(ServiceInfo::try_from).transpose()
+    }
+
+    /// Creates a service with a random API key; [`StoreError::NameTaken`] if the application has
+    /// a service of this name.
+    pub async fn create_service(
+        &self,
+        app_id: Uuid,
+        name: &str,
+        service_type: ServiceType,
+    ) -> Result<ServiceInfo, StoreError> {
+        let row: ServiceInfoRow = sqlx::query_as(
+            "INSERT INTO models (id, app_id, name, type, api_key) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id, app_id, name, type, api_key, created_at",
+        )
+        .bind(Uuid::new_v4())
+        .bind(app_id)
+        .bind(name)
+        .bind(service_type.letter())
+        .bind(Uuid::new_v4())
+        .fetch_one(&self.pool)
+        .await?;
+        ServiceInfo::try_from(row)
+    }
+
+    pub async fn rename_service(&self, id: Uuid, name: &str) -> Result<Option<ServiceInfo>, StoreError> {
+        let row: Option<ServiceInfoRow> = sqlx::query_as(
+            "UPDATE models SET name = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, created_at",
+        )
+        .bind(id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(ServiceInfo::try_from).transpose()
+    }
+
+    /// Gives the service a new random API key; its collection stays. The old key stops working
+    /// at once (every request looks its key up).
+    pub async fn regenerate_service_key(&self, id: Uuid) -> Result<Option<ServiceInfo>, StoreError> {
+        let row: Option<ServiceInfoRow> = sqlx::query_as(
+            "UPDATE models SET api_key = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, created_at",
+        )
+        .bind(id)
+        .bind(Uuid::new_v4())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(ServiceInfo::try_from).transpose()
+    }
+
+    /// Gives every service still holding a demo API key a random one (`DEMO_KEYS=false`); the
+    /// collections stay. Returns how many keys changed.
+    pub async fn retire_demo_keys(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1)")
+            .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Whether any service still answers to a demo API key.
+    pub async fn demo_keys_active(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM models WHERE api_key = ANY($1))")
+            .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// A copy of the service named `name`, in the same application, with a new API key and a
+    /// copy of its subjects, faces and images (one transaction).
+    pub async fn clone_service(&self, id: Uuid, name: &str) -> Result<Option<ServiceInfo>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row: Option<ServiceInfoRow> = sqlx::query_as(
+            "INSERT INTO models (id, app_id, name, type, api_key) \
+             SELECT $2, app_id, $3, type, $4 FROM models WHERE id = $1 \
+             RETURNING id, app_id, name, type, api_key, created_at",
+        )
+        .bind(id)
+        .bind(Uuid::new_v4())
+        .bind(name)
+        .bind(Uuid::new_v4())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let copy = ServiceInfo::try_from(row)?;
+        // One statement: the rows of every sub-statement are checked against their foreign keys
+        // when it ends, so subjects, faces and images can be copied together. The id maps are
+        // materialised once (they call a volatile function).
+        sqlx::query(
+            "WITH s AS (SELECT id AS old_id, gen_random_uuid() AS new_id, name, created_at \
+                        FROM subjects WHERE model_id = $1), \
+             ins_s AS (INSERT INTO subjects (id, model_id, name, created_at) \
+                       SELECT new_id, $2, name, created_at FROM s), \
+             f AS (SELECT f.id AS old_id, gen_random_uuid() AS new_id, s.new_id AS subject_id, f.embedding, \
+                          f.dimension, f.calculator, f.created_at, f.seq \
+                   FROM faces f JOIN s ON s.old_id = f.subject_id WHERE f.model_id = $1), \
+             ins_f AS (INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, created_at) \
+                       SELECT new_id, $2, subject_id, embedding, dimension, calculator, created_at FROM f ORDER BY seq) \
+             INSERT INTO images (face_id, content) SELECT f.new_id, i.content FROM images i JOIN f ON f.old_id = i.face_id",
+        )
+        .bind(id)
+        .bind(copy.service.id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Some(copy))
+    }
+
+    /// Deletes a service with its collection (faces, images, subjects) and statistics.
+    pub async fn delete_service(&self, id: Uuid) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        delete_collection(&mut tx, id).await?;
+        let done = sqlx::query("DELETE FROM models WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// How many subjects and faces the service's collection holds.
+    pub async fn collection_counts(&self, id: Uuid) -> Result<(i64, i64), StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT count(*) FROM subjects WHERE model_id = $1), (SELECT count(*) FROM faces WHERE model_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

@@ -33,6 +33,36 @@ impl Store {
         Ok(names)
     }
 
+    /// One page of the service's subject names in alphabetical order (any case), only those
+    /// containing `search` (any case) when given, and how many names match in all.
+    pub async fn subjects_page(
+        &self,
+        model_id: Uuid,
+        search: Option<&str>,
+        page: u64,
+        size: u64,
+    ) -> Result<(Vec<String>, i64), StoreError> {
+        let pattern = search.map(|s| format!("%{}%", crate::accounts::like_escape(&s.to_lowercase())));
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) LIKE $2)",
+        )
+        .bind(model_id)
+        .bind(&pattern)
+        .fetch_one(&self.pool)
+        .await?;
+        let names = sqlx::query_scalar(
+            "SELECT name FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) LIKE $2) \
+             ORDER BY lower(name), name LIMIT $3 OFFSET $4",
+        )
+        .bind(model_id)
+        .bind(&pattern)
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .bind(i64::try_from(page.saturating_mul(size)).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((names, total))
+    }
+
     /// The names of those of these subjects the service has: `(id, name)`, any order.
     pub async fn subject_names(&self, model_id: Uuid, subject_ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StoreError> {
         let names = sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND id = ANY($2)")

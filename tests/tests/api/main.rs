@@ -1,6 +1,7 @@
 //! api-service with a real core-service, over HTTP, against a real Postgres: the calls whose
 //! success needs inference. One binary, so that the process loads the models once.
 
+mod admin;
 mod consistence;
 mod detection;
 mod durability;

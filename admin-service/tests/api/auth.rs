@@ -1,0 +1,173 @@
+//! Login, sessions (cookie and bearer), refresh, logout.
+
+use admin_service::testing::{json_of, TestAdmin, CLIENT_BASIC};
+use reqwest::multipart::Form;
+
+use crate::helpers::*;
+
+fn set_cookies(response: &reqwest::Response) -> Vec<String> {
+    response.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect()
+}
+
+fn cookie_value<'a>(cookies: &'a [String], name: &str) -> &'a str {
+    let cookie = cookies.iter().find(|c| c.starts_with(&format!("{name}="))).expect("cookie missing");
+    cookie[name.len() + 1..].split(';').next().unwrap()
+}
+
+#[tokio::test]
+async fn login_answers_oauth_tokens_and_session_cookies_and_both_authenticate() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("alice@example.com", PASSWORD, "Alice", "A").await;
+    let response = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .form(&[("username", "alice@example.com"), ("password", PASSWORD), ("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    let cookies = set_cookies(&response);
+    let (status, body) = json_of(response).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "bearer");
+    assert_eq!(body["expires_in"], 2399);
+    assert_eq!(body["scope"], "all");
+    let access = body["access_token"].as_str().unwrap();
+    assert_eq!(access.len(), 43);
+    assert_ne!(body["refresh_token"], body["access_token"]);
+    let session = cookies.iter().find(|c| c.starts_with("CFSESSION=")).unwrap();
+    assert_eq!(session, &format!("CFSESSION={access}; Path=/admin; Max-Age=2400; HttpOnly; SameSite=Lax"));
+    let refresh = cookies.iter().find(|c| c.starts_with("REFRESH_TOKEN=")).unwrap();
+    assert!(refresh.ends_with("; Path=/admin/oauth/token; Max-Age=1209600; HttpOnly; SameSite=Lax"), "{refresh}");
+
+    let me = |request: reqwest::RequestBuilder| async move { json_of(request.send().await.unwrap()).await };
+    let (status, body) = me(admin.client.get(admin.url("/user/me")).bearer_auth(access)).await;
+    assert_eq!((status, body["email"].as_str()), (200, Some("alice@example.com")));
+    assert_eq!(body["firstName"], "Alice");
+    let (status, body) =
+        me(admin.client.get(admin.url("/user/me")).header("cookie", format!("CFSESSION={access}"))).await;
+    assert_eq!((status, body["lastName"].as_str()), (200, Some("A")));
+    let unauthorized = json!({"error": "unauthorized", "error_description": "Full authentication is required to access this resource"});
+    assert_eq!(me(admin.client.get(admin.url("/user/me"))).await, (401, unauthorized.clone()));
+    assert_eq!(me(admin.client.get(admin.url("/user/me")).bearer_auth("not-a-token")).await, (401, unauthorized));
+}
+
+#[tokio::test]
+async fn multipart_login_with_the_email_in_another_case() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("Bob.Smith@Example.com", PASSWORD, "Bob", "Smith").await;
+    let form = Form::new()
+        .text("username", " bob.smith@EXAMPLE.com ")
+        .text("password", PASSWORD)
+        .text("grant_type", "password");
+    let response = admin.client.post(admin.url("/oauth/token")).header("authorization", CLIENT_BASIC).multipart(form);
+    let (status, body) = json_of(response.send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn bad_credentials_look_the_same_for_unknown_and_known_emails() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("carol@example.com", PASSWORD, "Carol", "C").await;
+    let bad = json!({"error": "invalid_grant", "error_description": "Bad credentials"});
+    assert_eq!(admin.login("carol@example.com", "wrong-password").await, (400, bad.clone()));
+    assert_eq!(admin.login("nobody@example.com", PASSWORD).await, (400, bad.clone()));
+    assert_eq!(admin.login("", "").await, (400, bad));
+    // The demo user cannot log in before anybody took it over, whatever the password.
+    let (status, _) = admin.login("demo@example.com", "!").await;
+    assert_eq!(status, 400);
+
+    let without_client = admin.client.post(admin.url("/oauth/token")).form(&[
+        ("username", "carol@example.com"),
+        ("password", PASSWORD),
+        ("grant_type", "password"),
+    ]);
+    let (status, body) = json_of(without_client.send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("unauthorized")));
+    let other_grant = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .form(&[("grant_type", "client_credentials")]);
+    let (status, body) = json_of(other_grant.send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("unsupported_grant_type")));
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_tokens_and_logout_ends_the_session() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("dan@example.com", PASSWORD, "Dan", "D").await;
+    let (_, first) = admin.login("dan@example.com", PASSWORD).await;
+    let (access, refresh) = (first["access_token"].as_str().unwrap(), first["refresh_token"].as_str().unwrap());
+
+    // As CompreFace's UI does it: the refresh token from its cookie, a multipart body.
+    let response = admin
+        .client
+        .post(admin.url("/oauth/token?grant_type=refresh_token&scope=all"))
+        .header("authorization", CLIENT_BASIC)
+        .header("cookie", format!("REFRESH_TOKEN={refresh}"))
+        .multipart(Form::new().text("grant_type", "refresh_token").text("scope", "all"))
+        .send()
+        .await
+        .unwrap();
+    let cookies = set_cookies(&response);
+    let (status, second) = json_of(response).await;
+    assert_eq!(status, 200, "{second}");
+    let new_access = second["access_token"].as_str().unwrap();
+    assert_eq!(cookie_value(&cookies, "CFSESSION"), new_access);
+    assert_ne!(new_access, access);
+    assert_eq!(get(&admin, "/user/me", new_access).await.0, 200);
+    assert_eq!(get(&admin, "/user/me", access).await.0, 401, "the refreshed session's old token ends");
+    let again = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]);
+    let (status, body) = json_of(again.send().await.unwrap()).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "a refresh token works once");
+
+    let response = admin
+        .client
+        .delete(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .header("cookie", format!("CFSESSION={new_access}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let cookies = set_cookies(&response);
+    assert!(cookies.iter().any(|c| c.starts_with("CFSESSION=; Path=/admin; Max-Age=0")), "{cookies:?}");
+    assert!(cookies.iter().any(|c| c.starts_with("REFRESH_TOKEN=; Path=/admin/oauth/token; Max-Age=0")), "{cookies:?}");
+    assert_eq!(get(&admin, "/user/me", new_access).await.0, 401);
+    let refresh_after_logout = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", second["refresh_token"].as_str().unwrap())]);
+    assert_eq!(json_of(refresh_after_logout.send().await.unwrap()).await.0, 400);
+}
+
+#[tokio::test]
+async fn a_compreface_bcrypt_hash_logs_in_and_is_replaced_by_argon2() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("erin@example.com", "temporary-pass", "Erin", "E").await;
+    let bcrypt = format!("{{bcrypt}}{}", bcrypt_hash("old-compreface-pass"));
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE email = 'erin@example.com'")
+        .bind(&bcrypt)
+        .execute(admin.db.store.pool())
+        .await
+        .unwrap();
+    assert_eq!(admin.login("erin@example.com", "wrong").await.0, 400);
+    assert_eq!(admin.login("erin@example.com", "old-compreface-pass").await.0, 200);
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'erin@example.com'")
+        .fetch_one(admin.db.store.pool())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+    assert_eq!(admin.login("erin@example.com", "old-compreface-pass").await.0, 200);
+}
+
+/// A bcrypt hash as CompreFace's Spring Security writes it (`$2a$`; cost 4 keeps the test fast).
+fn bcrypt_hash(password: &str) -> String {
+    bcrypt::hash_with_result(password, 4).unwrap().format_for_version(bcrypt::Version::TwoA)
+}

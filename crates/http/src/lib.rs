@@ -1,0 +1,56 @@
+//! The HTTP foundation shared by core-service, api-service and admin-service.
+//!
+//! - [`telemetry`]: one `tracing` subscriber per process, filtered by `RUST_LOG`.
+//! - [`layers`]: what every service wraps its routes in: a request id (`x-request-id`, taken
+//!   from the client or made up, answered back and written in every log line of the request), a
+//!   span named by the matched route, a JSON 500 for a panicking handler, a request timeout with
+//!   a JSON answer, and CORS where a service wants it.
+//! - [`fallback`]: the JSON 404 for unknown paths and the JSON answer for an unserved method.
+//! - [`extract`]: extractors whose rejections are `{message, code}` errors: [`extract::Query`],
+//!   [`extract::PathParam`], [`extract::JsonBody`], and the checks behind them.
+//! - [`multipart_error`]: a multipart reading error as the client should see it.
+//! - [`spawn_blocking`]: blocking work (inference, decoding, password hashing) on tokio's
+//!   blocking pool inside the request's span, so its logs carry the request id and route.
+//! - [`serve`]: serving a router until a shutdown signal, finishing requests in flight.
+
+pub mod extract;
+pub mod fallback;
+pub mod layers;
+pub mod telemetry;
+
+use std::future::Future;
+
+use axum::extract::multipart::MultipartError;
+use axum::http::StatusCode;
+use axum::Router;
+use tokio::net::TcpListener;
+use visage_common::ApiError;
+
+/// Serves `router` on `listener` until `stop` resolves, then lets requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router).with_graceful_shutdown(stop).await
+}
+
+/// Runs `work` on the blocking pool inside the current tracing span (the request's).
+pub fn spawn_blocking<F, R>(work: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+}
+
+/// A multipart body that cannot be read: 413 naming `limit` when it is too large, 400 code 26
+/// when it is malformed.
+pub fn multipart_error(e: &MultipartError, limit: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::too_large("request", limit)
+    } else {
+        ApiError::validation(format!("The multipart body is malformed: {}", e.body_text()))
+    }
+}
