@@ -94,26 +94,6 @@ impl PluginSet {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_parsing_ignores_unknown_slugs_and_case() {
-        let set = PluginSet::parse_request("Age, gender,mask,,calculator,nonsense");
-        let got: Vec<_> = set.iter().map(Plugin::slug).collect();
-        assert_eq!(got, ["calculator", "age", "gender"]);
-        assert!(PluginSet::parse_request("").iter().next().is_none());
-    }
-
-    #[test]
-    fn compreface_plugin_names_are_understood() {
-        assert_eq!(Plugin::from_alias("AgeDetector"), Some(Plugin::Age));
-        assert_eq!(Plugin::from_alias("Calculator"), Some(Plugin::Calculator));
-        assert_eq!(Plugin::from_alias("MaskDetector"), None);
-    }
-}
-
 /// The optional models behind the plugins, loaded once at start-up for the plugins this
 /// instance offers. The embedding (`calculator`) comes from the engine itself.
 pub struct PluginModels {
@@ -175,5 +155,25 @@ pub fn plugin_version(engine: &Engine, plugin: Plugin) -> &'static str {
         },
         Plugin::Landmarks2d106 => "insightface.Landmarks2d106Detector@2d106det",
         Plugin::Pose => "visage.PoseEstimator",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_parsing_ignores_unknown_slugs_and_case() {
+        let set = PluginSet::parse_request("Age, gender,mask,,calculator,nonsense");
+        let got: Vec<_> = set.iter().map(Plugin::slug).collect();
+        assert_eq!(got, ["calculator", "age", "gender"]);
+        assert!(PluginSet::parse_request("").iter().next().is_none());
+    }
+
+    #[test]
+    fn compreface_plugin_names_are_understood() {
+        assert_eq!(Plugin::from_alias("AgeDetector"), Some(Plugin::Age));
+        assert_eq!(Plugin::from_alias("Calculator"), Some(Plugin::Calculator));
+        assert_eq!(Plugin::from_alias("MaskDetector"), None);
     }
 }

@@ -1,11 +1,11 @@
 //! The routes of `/admin`, one module per resource.
 //!
-//! - [`auth`]: `/oauth/token` (login, refresh, logout)
-//! - [`users`]: `/user/…` (registration, password reset, profile, global roles, deletion)
-//! - [`apps`]: `/apps`, `/app`, `/app/{id}`, `/app/{id}/apikey`
-//! - [`members`]: `/app/{id}/roles`, `/assign-roles`, `/invite`, `/role`, `/user/{userId}`
-//! - [`services`]: `/app/{id}/models`, `/app/{id}/model…` (services, keys, statistics)
-//! - [`system`]: `/status`, `/config`
+//! - [`auth`] serves `/oauth/token` (login, refresh, logout)
+//! - [`users`] serves `/user/…` (registration, password reset, profile, global roles, deletion)
+//! - [`apps`] serves `/apps`, `/app`, `/app/{id}`, `/app/{id}/apikey`
+//! - [`members`] serves `/app/{id}/roles`, `/assign-roles`, `/invite`, `/role`, `/user/{userId}`
+//! - [`services`] serves `/app/{id}/models`, `/app/{id}/model…` (services, keys, statistics)
+//! - [`system`] serves `/status`, `/config`
 //!
 //! Whatever no route serves is a JSON 404 (code 0).
 

@@ -176,8 +176,8 @@ fn box_reduce(img: &RgbImage, inv: &Similarity, width: u32, height: u32, k: u32)
         }
         for (i, sum) in sums.iter().enumerate() {
             let px = reduced.get_pixel_mut(i as u32, j as u32);
-            for c in 0..3 {
-                px.0[c] = (sum[c] * norm + 0.5).clamp(0.0, 255.0) as u8;
+            for (channel, total) in px.0.iter_mut().zip(sum) {
+                *channel = (total * norm + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
     }
@@ -210,8 +210,8 @@ fn sample(img: &RgbImage, inv: &Similarity, width: u32, height: u32, ss: usize) 
                 }
             }
             let px = out.get_pixel_mut(u, v);
-            for c in 0..3 {
-                px.0[c] = (acc[c] * norm + 0.5).clamp(0.0, 255.0) as u8;
+            for (channel, total) in px.0.iter_mut().zip(acc) {
+                *channel = (total * norm + 0.5).clamp(0.0, 255.0) as u8;
             }
         }
     }

@@ -226,10 +226,10 @@ impl Store {
 
     pub async fn update_user_names(&self, id: Uuid, first: &str, last: &str) -> Result<Option<User>, StoreError> {
         user(
-            sqlx::query_as(concat!(
+            sqlx::query_as(
                 "UPDATE users SET first_name = $2, last_name = $3 WHERE id = $1 \
-                 RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics"
-            ))
+                 RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics",
+            )
             .bind(id)
             .bind(first)
             .bind(last)
@@ -265,10 +265,10 @@ impl Store {
                 .await?;
         }
         let updated = user(
-            sqlx::query_as(concat!(
+            sqlx::query_as(
                 "UPDATE users SET global_role = $2 WHERE id = $1 \
-                 RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics"
-            ))
+                 RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics",
+            )
             .bind(user_id)
             .bind(role.as_str())
             .fetch_optional(&mut *tx)
@@ -347,11 +347,11 @@ impl Store {
     /// The enabled user an unexpired access token belongs to.
     pub async fn session_user(&self, access_hash: &[u8]) -> Result<Option<User>, StoreError> {
         user(
-            sqlx::query_as(concat!(
+            sqlx::query_as(
                 "SELECT u.id, u.email, u.first_name, u.last_name, u.enabled, u.global_role, u.password_hash, \
                  u.allow_statistics FROM access_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_hash = $1 AND t.expires_at > now() AND u.enabled"
-            ))
+                 WHERE t.token_hash = $1 AND t.expires_at > now() AND u.enabled",
+            )
             .bind(access_hash)
             .fetch_optional(&self.pool)
             .await?,
@@ -459,12 +459,12 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let created = if take_over_demo {
             let taken = user(
-                sqlx::query_as(concat!(
+                sqlx::query_as(
                     "UPDATE users SET email = $2, password_hash = $3, first_name = $4, last_name = $5, \
                      enabled = $6, allow_statistics = $7, global_role = 'OWNER', created_at = now() \
                      WHERE id = $1 AND password_hash = '!' \
-                     RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics"
-                ))
+                     RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics",
+                )
                 .bind(DEMO_USER_ID)
                 .bind(new.email)
                 .bind(new.password_hash)
@@ -507,11 +507,11 @@ type Tx<'t> = sqlx::Transaction<'t, sqlx::Postgres>;
 
 async fn insert_user(tx: &mut Tx<'_>, new: &NewUser<'_>) -> Result<User, StoreError> {
     User::try_from(
-        sqlx::query_as::<_, UserRow>(concat!(
+        sqlx::query_as::<_, UserRow>(
             "INSERT INTO users (id, email, password_hash, first_name, last_name, enabled, allow_statistics) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics"
-        ))
+             RETURNING id, email, first_name, last_name, enabled, global_role, password_hash, allow_statistics",
+        )
         .bind(Uuid::new_v4())
         .bind(new.email)
         .bind(new.password_hash)
