@@ -140,6 +140,23 @@ fi
 if command -v nginx >/dev/null 2>&1 && ! port_in_use "$visage_port"; then
     conf="$data/nginx"
     mkdir -p "$conf/tmp"
+    ui_root="${ui_dist:-$conf/no-ui}"
+    mkdir -p "$ui_root"
+    # The one front-door configuration (deploy/nginx/visage.conf.template), rendered with this
+    # machine's ports, inside a minimal main configuration.
+    sed -e "s|\${VISAGE_LISTEN}|$visage_port|g" \
+        -e "s|\${UI_ROOT}|$ui_root|g" \
+        -e "s|\${ADMIN_HOST}|127.0.0.1:$admin_port|g" \
+        -e "s|\${API_HOST}|127.0.0.1:$api_port|g" \
+        -e "s|\${CORE_HOST}|127.0.0.1:$core_port|g" \
+        -e "s|\${CLIENT_MAX_BODY_SIZE}|$MAX_REQUEST_SIZE|g" \
+        -e "s|\${PROXY_CONNECT_TIMEOUT}|${CONNECTION_TIMEOUT:-10000}ms|g" \
+        -e "s|\${PROXY_READ_TIMEOUT}|${READ_TIMEOUT:-60000}ms|g" \
+        deploy/nginx/visage.conf.template >"$conf/visage.conf"
+    mime=""
+    for types in /etc/nginx/mime.types /usr/local/etc/nginx/mime.types; do
+        if [[ -f "$types" ]]; then mime="include $types;"; break; fi
+    done
     cat >"$conf/nginx.conf" <<EOF
 worker_processes 2;
 pid $conf/nginx.pid;
@@ -147,39 +164,15 @@ error_log $logs/nginx-error.log warn;
 daemon off;
 events { worker_connections 1024; }
 http {
+    $mime
+    default_type application/octet-stream;
     access_log $logs/nginx-access.log;
     client_body_temp_path $conf/tmp/body;
     proxy_temp_path $conf/tmp/proxy;
     fastcgi_temp_path $conf/tmp/fastcgi;
     uwsgi_temp_path $conf/tmp/uwsgi;
     scgi_temp_path $conf/tmp/scgi;
-    client_max_body_size $MAX_REQUEST_SIZE;
-    server {
-        listen $visage_port;
-        ${ui_dist:+root $ui_dist;}
-        location / {
-            try_files \$uri \$uri/ /index.html =404;
-            add_header Cache-Control "no-cache";
-        }
-        location /assets/ {
-            add_header Cache-Control "public, max-age=31536000, immutable";
-        }
-        location /admin/ {
-            proxy_pass http://127.0.0.1:$admin_port/admin/;
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-        }
-        location /api/v1/ {
-            proxy_pass http://127.0.0.1:$api_port/api/v1/;
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_read_timeout 120s;
-        }
-        location /core/ {
-            proxy_pass http://127.0.0.1:$core_port/;
-            proxy_read_timeout 120s;
-        }
-    }
+    include $conf/visage.conf;
 }
 EOF
     nginx -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &

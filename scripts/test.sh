@@ -44,7 +44,7 @@ step "web UI: packages (npm ci), type check (svelte-check, tsc), unit tests (nod
 step "cargo test"
 cargo test --workspace --locked "$@"
 
-for check in tests/sdk/run.sh tests/parity/run.sh tests/ui/run.sh; do
+for check in tests/deploy/run.sh tests/sdk/run.sh tests/parity/run.sh tests/ui/run.sh; do
     if [[ -x "$check" ]]; then
         step "$check"
         "$check"

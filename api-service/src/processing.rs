@@ -33,11 +33,15 @@ pub struct FaceResults<T> {
     pub plugins_versions: Option<BTreeMap<String, String>>,
 }
 
-/// One stored face matching a query: `{"subject", "similarity"}`.
+/// One stored face matching a query: `{"subject", "similarity"}`, and in recognition answers
+/// also the matched example's `image_id` (ours: a client can show the stored photo that matched;
+/// CompreFace clients ignore the extra field).
 #[derive(Debug, Serialize)]
 pub struct SubjectSimilarity {
     pub subject: String,
     pub similarity: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_id: Option<uuid::Uuid>,
 }
 
 /// The parameters of an endpoint that detects faces in an image.

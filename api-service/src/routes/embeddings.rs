@@ -80,7 +80,11 @@ async fn recognize(
             embedding,
             similarities: matches
                 .into_iter()
-                .map(|m| SubjectSimilarity { subject: m.subject, similarity: similarity(&coefficients, m.distance) })
+                .map(|m| SubjectSimilarity {
+                    subject: m.subject,
+                    similarity: similarity(&coefficients, m.distance),
+                    image_id: None,
+                })
                 .collect(),
         })
         .collect();

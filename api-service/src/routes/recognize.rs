@@ -2,7 +2,7 @@
 //!
 //! | call | answer |
 //! |---|---|
-//! | `POST /recognition/recognize?limit&prediction_count&det_prob_threshold&face_plugins&status&detect_faces` + image | `{"result":[{"box","subjects":[{"subject","similarity"}],…}],"plugins_versions"?}` |
+//! | `POST /recognition/recognize?limit&prediction_count&det_prob_threshold&face_plugins&status&detect_faces` + image | `{"result":[{"box","subjects":[{"subject","similarity","image_id"}],…}],"plugins_versions"?}` (`image_id`, the matched stored face, is ours) |
 //! | `POST /recognition/faces/{image_id}/verify?limit&det_prob_threshold&face_plugins&status` + image | `{"result":[{"box","subject","similarity",…}],"plugins_versions"?}`; unknown id → 44 |
 //!
 //! `subjects` lists the `prediction_count` nearest stored faces (a subject can appear more than
@@ -61,7 +61,11 @@ async fn recognize(
             face: options.present(face),
             subjects: matches
                 .into_iter()
-                .map(|m| SubjectSimilarity { subject: m.subject, similarity: similarity(&coefficients, m.distance) })
+                .map(|m| SubjectSimilarity {
+                    subject: m.subject,
+                    similarity: similarity(&coefficients, m.distance),
+                    image_id: Some(m.image_id),
+                })
                 .collect(),
         })
         .collect();

@@ -91,7 +91,7 @@ async fn unknown_faces_score_lower_than_known_ones() {
 #[tokio::test]
 async fn answers_show_what_was_asked_for() {
     let app = spawn().await;
-    enrol(&app, "B", "upstream-samples/007_B.jpg").await;
+    let stored = enrol(&app, "B", "upstream-samples/007_B.jpg").await;
 
     let (status, plain) = recognize(&app, "upstream-samples/008_B.jpg", &[]).await;
     assert_eq!(status, 200, "{plain}");
@@ -99,7 +99,9 @@ async fn answers_show_what_was_asked_for() {
     let face = &plain["result"][0];
     assert_eq!(keys(face), ["box", "subjects"]);
     assert_eq!(keys(&face["box"]), ["probability", "x_max", "x_min", "y_max", "y_min"]);
-    assert_eq!(keys(&face["subjects"][0]), ["similarity", "subject"]);
+    // CompreFace's two fields, and the matched stored face (ours).
+    assert_eq!(keys(&face["subjects"][0]), ["image_id", "similarity", "subject"]);
+    assert_eq!(face["subjects"][0]["image_id"], stored.to_string());
     assert!(is_rounded_to_5(face["box"]["probability"].as_f64().unwrap()));
 
     let query = [("face_plugins", "calculator,age"), ("status", "true")];

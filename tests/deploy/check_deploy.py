@@ -1,0 +1,107 @@
+"""The deployment files against the contract (SPEC sections 1 and 6).
+
+Usage: check_deploy.py RENDERED_COMPOSE WORK_DIR
+Prints one line per check and a closing 'N passed, N failed' line; exits 1 if any failed.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICES = {"compreface-postgres-db", "compreface-admin", "compreface-api", "compreface-core", "compreface-fe"}
+ENV_NAMES = {
+    "postgres_username", "postgres_password", "postgres_db", "postgres_domain", "postgres_port",
+    "enable_email_server", "email_host", "email_username", "email_password", "email_from",
+    "save_images_to_db", "max_file_size", "max_request_size", "max_detect_size",
+    "ADMIN_VERSION", "API_VERSION", "FE_VERSION", "CORE_VERSION", "registry",
+}
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
+
+
+def main(rendered, work):
+    compose = yaml.safe_load(Path(rendered).read_text())
+    services = compose["services"]
+    check("the compose services are CompreFace's", set(services) == SERVICES, sorted(services))
+
+    published = {name: s.get("ports", []) for name, s in services.items() if s.get("ports")}
+    ports = [str(p.get("published", "")) + ":" + str(p.get("target", "")) if isinstance(p, dict) else str(p)
+             for p in published.get("compreface-fe", [])]
+    check("only compreface-fe publishes a port, 8000 -> 80",
+          list(published) == ["compreface-fe"] and ports == ["8000:80"], published)
+
+    env_file = ROOT / ".env"
+    env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    check(".env has every name of SPEC section 6", ENV_NAMES <= set(env), sorted(ENV_NAMES - set(env)))
+    raw = (ROOT / "docker-compose.yml").read_text()
+    used = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", raw))
+    check("every variable docker-compose.yml uses without a default is in .env", used <= set(env), sorted(used - set(env)))
+
+    def healthy_deps(name):
+        deps = services[name].get("depends_on", {})
+        return {d for d, c in deps.items() if c.get("condition") == "service_healthy"} if isinstance(deps, dict) else set()
+
+    check("the front door waits for healthy admin, api and core",
+          healthy_deps("compreface-fe") == {"compreface-admin", "compreface-api", "compreface-core"}, healthy_deps("compreface-fe"))
+    check("api waits for a healthy database and core",
+          healthy_deps("compreface-api") == {"compreface-postgres-db", "compreface-core"}, healthy_deps("compreface-api"))
+    check("admin waits for a healthy database", healthy_deps("compreface-admin") == {"compreface-postgres-db"})
+
+    dockerfile = (ROOT / "deploy/Dockerfile").read_text()
+    stages = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", dockerfile, re.M))
+    targets = {s["build"]["target"] for s in services.values() if "build" in s}
+    check("every compose build target is a Dockerfile stage", targets <= stages, sorted(targets - stages))
+    check("every service image has a health check",
+          all(f"FROM runtime AS {t}" not in dockerfile or "HEALTHCHECK" in dockerfile.split(f"AS {t}")[1].split("FROM")[0]
+              for t in ("core", "api", "admin")) and "HEALTHCHECK" in dockerfile.split("AS gateway")[1])
+    runtime = dockerfile.split("AS runtime")[1].split("FROM")[0]
+    check("the service images run as a non-root user", "USER visage" in runtime)
+
+    template = (ROOT / "deploy/nginx/visage.conf.template").read_text()
+    start = (ROOT / "scripts/start.sh").read_text()
+    check("start.sh and the gateway image use the one nginx template",
+          "deploy/nginx/visage.conf.template" in start and "deploy/nginx/visage.conf.template" in dockerfile
+          and "location /" not in start)
+    for route in ("location / {", "location /admin/ {", "location /api/v1/ {", "location = /core/status {"):
+        check(f"the front door has `{route}`", route in template)
+    check("the front door serves nothing of core but its status",
+          re.search(r"location /core/ \{\s*default_type application/json;\s*return 404", template) is not None)
+    check("index.html is not cached, hashed assets are",
+          'add_header Cache-Control "no-cache"' in template and "immutable" in template)
+
+    nginx = shutil.which("nginx")
+    if nginx:
+        work = Path(work)
+        values = {"VISAGE_LISTEN": "18000", "UI_ROOT": str(work), "ADMIN_HOST": "127.0.0.1:1", "API_HOST": "127.0.0.1:2",
+                  "CORE_HOST": "127.0.0.1:3", "CLIENT_MAX_BODY_SIZE": "10M", "PROXY_CONNECT_TIMEOUT": "10000ms",
+                  "PROXY_READ_TIMEOUT": "60000ms"}
+        rendered_conf = template
+        for key, value in values.items():
+            rendered_conf = rendered_conf.replace("${" + key + "}", value)
+        left = re.findall(r"\$\{[A-Z_]+\}", rendered_conf)
+        check("the nginx template has no variable start.sh does not fill", not left, left)
+        (work / "visage.conf").write_text(rendered_conf)
+        (work / "nginx.conf").write_text(
+            f"pid {work}/nginx.pid; error_log {work}/error.log; events {{}} http {{ access_log off; "
+            f"client_body_temp_path {work}/body; proxy_temp_path {work}/proxy; include {work}/visage.conf; }}\n")
+        test = subprocess.run([nginx, "-t", "-q", "-c", str(work / "nginx.conf"), "-p", str(work)],
+                              capture_output=True, text=True)
+        check("nginx -t accepts the rendered front door", test.returncode == 0, test.stderr.strip())
+
+    passed = sum(results)
+    failed = len(results) - passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2]))
