@@ -104,3 +104,14 @@ export function niceMax(n) {
   for (const m of [1, 2, 5, 10]) if (m * p >= n) return m * p;
   return 10 * p;
 }
+
+/**
+ * The values to label on the y axis of a chart scaled to `max` (from `niceMax`): 0, the middle
+ * and `max`, leaving out a middle that is not a whole number (request counts are).
+ * @param {number} max
+ * @returns {number[]}
+ */
+export function axisTicks(max) {
+  const middle = max / 2;
+  return Number.isInteger(middle) && middle > 0 ? [0, middle, max] : [0, max];
+}

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { perDay, perMonth, hasData, niceMax, chartPoints, rowDay } from '../../src/lib/stats.js';
+import { perDay, perMonth, hasData, niceMax, chartPoints, rowDay, axisTicks } from '../../src/lib/stats.js';
 
 const today = new Date(2026, 2, 5); // 5 March 2026
 const rows = [
@@ -42,4 +42,11 @@ test('no data and chart scale', () => {
   const { max, points } = chartPoints([{ label: 'a', key: 'a', value: 0 }, { label: 'b', key: 'b', value: 5 }], { width: 110, height: 60, left: 10, right: 0, top: 10, bottom: 0 });
   assert.equal(max, 5);
   assert.deepEqual(points.map((p) => [p.x, p.y]), [[10, 60], [110, 10]]);
+});
+
+test('axis ticks are whole request counts', () => {
+  assert.deepEqual(axisTicks(1), [0, 1]);
+  assert.deepEqual(axisTicks(2), [0, 1, 2]);
+  assert.deepEqual(axisTicks(5), [0, 5]);
+  assert.deepEqual(axisTicks(50), [0, 25, 50]);
 });
