@@ -86,11 +86,15 @@ bin="$CARGO_TARGET_DIR/release"
 ui_dist=""
 if [[ -f ui/package.json ]]; then
     if [[ ! -f ui/dist/index.html ]] || [[ -n "$(find ui/src ui/index.html ui/package-lock.json -newer ui/dist/index.html 2>/dev/null | head -n 1)" ]]; then
+        if ! command -v npm >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+            say "installing Node.js and npm (Debian packages nodejs, npm)"
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null 2>&1 || true
+        fi
         if command -v npm >/dev/null 2>&1; then
             say "building the web UI"
             (cd ui && npm ci --no-audit --no-fund >/dev/null && npm run build >/dev/null) || say "the web UI did not build"
         else
-            say "npm is missing: the web UI is not built (install Node.js 20 and npm)"
+            say "npm is missing: the web UI is not built (install Node.js 20.19 or newer and npm)"
         fi
     fi
     if [[ -f ui/dist/index.html ]]; then ui_dist="$root/ui/dist"; fi
@@ -139,42 +143,9 @@ if ! command -v nginx >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt
 fi
 if command -v nginx >/dev/null 2>&1 && ! port_in_use "$visage_port"; then
     conf="$data/nginx"
-    mkdir -p "$conf/tmp"
-    ui_root="${ui_dist:-$conf/no-ui}"
-    mkdir -p "$ui_root"
-    # The one front-door configuration (deploy/nginx/visage.conf.template), rendered with this
-    # machine's ports, inside a minimal main configuration.
-    sed -e "s|\${VISAGE_LISTEN}|$visage_port|g" \
-        -e "s|\${UI_ROOT}|$ui_root|g" \
-        -e "s|\${ADMIN_HOST}|127.0.0.1:$admin_port|g" \
-        -e "s|\${API_HOST}|127.0.0.1:$api_port|g" \
-        -e "s|\${CORE_HOST}|127.0.0.1:$core_port|g" \
-        -e "s|\${CLIENT_MAX_BODY_SIZE}|$MAX_REQUEST_SIZE|g" \
-        -e "s|\${PROXY_CONNECT_TIMEOUT}|${CONNECTION_TIMEOUT:-10000}ms|g" \
-        -e "s|\${PROXY_READ_TIMEOUT}|${READ_TIMEOUT:-60000}ms|g" \
-        deploy/nginx/visage.conf.template >"$conf/visage.conf"
-    mime=""
-    for types in /etc/nginx/mime.types /usr/local/etc/nginx/mime.types; do
-        if [[ -f "$types" ]]; then mime="include $types;"; break; fi
-    done
-    cat >"$conf/nginx.conf" <<EOF
-worker_processes 2;
-pid $conf/nginx.pid;
-error_log $logs/nginx-error.log warn;
-daemon off;
-events { worker_connections 1024; }
-http {
-    $mime
-    default_type application/octet-stream;
-    access_log $logs/nginx-access.log;
-    client_body_temp_path $conf/tmp/body;
-    proxy_temp_path $conf/tmp/proxy;
-    fastcgi_temp_path $conf/tmp/fastcgi;
-    uwsgi_temp_path $conf/tmp/uwsgi;
-    scgi_temp_path $conf/tmp/scgi;
-    include $conf/visage.conf;
-}
-EOF
+    deploy/nginx/render.sh "$conf" "$visage_port" "${ui_dist:-$conf/no-ui}" "127.0.0.1:$admin_port" \
+        "127.0.0.1:$api_port" "127.0.0.1:$core_port" "$MAX_REQUEST_SIZE" "${CONNECTION_TIMEOUT:-10000}" \
+        "${READ_TIMEOUT:-60000}"
     nginx -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &
     pids+=($!)
     wait_for nginx "http://127.0.0.1:$visage_port/api/v1/config" "$!" "$logs/nginx.log"

@@ -68,9 +68,12 @@ def main(rendered, work):
 
     template = (ROOT / "deploy/nginx/visage.conf.template").read_text()
     start = (ROOT / "scripts/start.sh").read_text()
-    check("start.sh and the gateway image use the one nginx template",
-          "deploy/nginx/visage.conf.template" in start and "deploy/nginx/visage.conf.template" in dockerfile
-          and "location /" not in start)
+    ui_run = (ROOT / "tests/ui/run.sh").read_text()
+    render = (ROOT / "deploy/nginx/render.sh").read_text()
+    check("start.sh, the browser tests and the gateway image use the one nginx template",
+          "deploy/nginx/render.sh" in start and "deploy/nginx/render.sh" in ui_run
+          and '"$here/visage.conf.template"' in render and "deploy/nginx/visage.conf.template" in dockerfile
+          and all("location /" not in text for text in (start, ui_run, render)))
     for route in ("location / {", "location /admin/ {", "location /api/v1/ {", "location = /core/status {"):
         check(f"the front door has `{route}`", route in template)
     check("the front door serves nothing of core but its status",
@@ -81,19 +84,12 @@ def main(rendered, work):
     nginx = shutil.which("nginx")
     if nginx:
         work = Path(work)
-        values = {"VISAGE_LISTEN": "18000", "UI_ROOT": str(work), "ADMIN_HOST": "127.0.0.1:1", "API_HOST": "127.0.0.1:2",
-                  "CORE_HOST": "127.0.0.1:3", "CLIENT_MAX_BODY_SIZE": "10M", "PROXY_CONNECT_TIMEOUT": "10000ms",
-                  "PROXY_READ_TIMEOUT": "60000ms"}
-        rendered_conf = template
-        for key, value in values.items():
-            rendered_conf = rendered_conf.replace("${" + key + "}", value)
+        subprocess.run([str(ROOT / "deploy/nginx/render.sh"), str(work / "front"), "18000", str(work / "ui"),
+                        "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "10M"], check=True)
+        rendered_conf = (work / "front/visage.conf").read_text()
         left = re.findall(r"\$\{[A-Z_]+\}", rendered_conf)
-        check("the nginx template has no variable start.sh does not fill", not left, left)
-        (work / "visage.conf").write_text(rendered_conf)
-        (work / "nginx.conf").write_text(
-            f"pid {work}/nginx.pid; error_log {work}/error.log; events {{}} http {{ access_log off; "
-            f"client_body_temp_path {work}/body; proxy_temp_path {work}/proxy; include {work}/visage.conf; }}\n")
-        test = subprocess.run([nginx, "-t", "-q", "-c", str(work / "nginx.conf"), "-p", str(work)],
+        check("render.sh fills every variable of the template", not left, left)
+        test = subprocess.run([nginx, "-t", "-q", "-c", str(work / "front/nginx.conf"), "-p", str(work / "front")],
                               capture_output=True, text=True)
         check("nginx -t accepts the rendered front door", test.returncode == 0, test.stderr.strip())
 

@@ -6,8 +6,10 @@
 #   2. the models and the core-service, api-service and admin-service binaries (cargo, honouring
 #      CARGO_TARGET_DIR);
 #   3. a throwaway PostgreSQL cluster in a temporary directory (scripts/postgres.sh);
-#   4. the three services on free ports of 127.0.0.1, and ui/tests/serve.mjs in front of them as
-#      the front door (static UI, /admin, /api/v1, /core), like nginx on :8000.
+#   4. the three services on free ports of 127.0.0.1 and, in front of them, nginx with the front
+#      door's configuration rendered by deploy/nginx/render.sh as scripts/start.sh renders it
+#      (Debian's nginx-light is installed when missing and we are root; without nginx,
+#      ui/tests/serve.mjs stands in for it).
 # Everything started is stopped on exit. Screenshots of each step go to ui/test-results/.
 #
 # Usage: tests/ui/run.sh [node --test arguments]
@@ -95,8 +97,19 @@ ADMIN_HOST=127.0.0.1 ADMIN_PORT="$admin_port" DATABASE_URL="$database_url" PUBLI
 pids+=($!)
 wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "${pids[-1]}" "$work/admin.log"
 
-PORT="$front_port" ADMIN_URL="http://127.0.0.1:$admin_port" API_URL="http://127.0.0.1:$api_port" \
-    CORE_URL="http://127.0.0.1:$core_port" node ui/tests/serve.mjs >"$work/front.log" 2>&1 &
+if ! command -v nginx >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's nginx-light"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 || true
+fi
+if command -v nginx >/dev/null 2>&1; then
+    deploy/nginx/render.sh "$work/nginx" "$front_port" ui/dist "127.0.0.1:$admin_port" "127.0.0.1:$api_port" \
+        "127.0.0.1:$core_port" 10M
+    nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/front.log" 2>&1 &
+else
+    log "nginx is missing: ui/tests/serve.mjs stands in for the front door"
+    PORT="$front_port" ADMIN_URL="http://127.0.0.1:$admin_port" API_URL="http://127.0.0.1:$api_port" \
+        CORE_URL="http://127.0.0.1:$core_port" node ui/tests/serve.mjs >"$work/front.log" 2>&1 &
+fi
 pids+=($!)
 wait_for front "http://127.0.0.1:$front_port/" "${pids[-1]}" "$work/front.log"
 log "front door on port $front_port (admin $admin_port, api $api_port, core $core_port)"

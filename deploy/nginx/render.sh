@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Renders the front door (deploy/nginx/visage.conf.template, the same file the gateway image
+# uses) for an nginx run by a user on this machine: writes DIR/visage.conf and a minimal main
+# configuration DIR/nginx.conf (pid, logs and temporary files under DIR) that includes it.
+# Start it with: nginx -c DIR/nginx.conf -p DIR
+#
+# Usage: render.sh DIR PORT UI_ROOT ADMIN_HOST API_HOST CORE_HOST MAX_BODY [CONNECT_MS READ_MS]
+#   e.g. render.sh data/nginx 8000 ui/dist 127.0.0.1:8081 127.0.0.1:8080 127.0.0.1:3000 10M
+set -euo pipefail
+if [[ $# -lt 7 ]]; then
+    sed -n '2,9p' "$0" >&2
+    exit 2
+fi
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dir="$1" port="$2" ui_root="$3" admin="$4" api="$5" core="$6" body="$7"
+connect="${8:-10000}" read="${9:-60000}"
+mkdir -p "$dir/tmp" "$dir/logs" "$ui_root"
+dir="$(cd "$dir" && pwd)"
+ui_root="$(cd "$ui_root" && pwd)"
+
+sed -e "s|\${VISAGE_LISTEN}|$port|g" \
+    -e "s|\${UI_ROOT}|$ui_root|g" \
+    -e "s|\${ADMIN_HOST}|$admin|g" \
+    -e "s|\${API_HOST}|$api|g" \
+    -e "s|\${CORE_HOST}|$core|g" \
+    -e "s|\${CLIENT_MAX_BODY_SIZE}|$body|g" \
+    -e "s|\${PROXY_CONNECT_TIMEOUT}|${connect}ms|g" \
+    -e "s|\${PROXY_READ_TIMEOUT}|${read}ms|g" \
+    "$here/visage.conf.template" >"$dir/visage.conf"
+
+mime=""
+for types in /etc/nginx/mime.types /usr/local/etc/nginx/mime.types; do
+    if [[ -f "$types" ]]; then
+        mime="include $types;"
+        break
+    fi
+done
+cat >"$dir/nginx.conf" <<CONF
+worker_processes 2;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+daemon off;
+events { worker_connections 1024; }
+http {
+    $mime
+    default_type application/octet-stream;
+    access_log $dir/logs/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    include $dir/visage.conf;
+}
+CONF
