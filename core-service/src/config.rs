@@ -35,6 +35,8 @@ pub struct Config {
     pub max_request_size: u64,
     pub decode_limits: DecodeLimits,
     pub workers: usize,
+    /// Requests that may wait for an inference worker; more are answered 503 at once.
+    pub max_queued: usize,
     /// Threads of the pool shared by the networks' matrix products (1: each request alone).
     pub intra_op_threads: usize,
 }
@@ -51,6 +53,7 @@ impl Default for Config {
             max_request_size: 10 << 20,
             decode_limits: DecodeLimits::default(),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_queued: 64,
             intra_op_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
@@ -93,6 +96,7 @@ impl Config {
             Ok(n) if n > 0 => Ok(n),
             _ => Err("expected a positive number".to_string()),
         })?;
+        let max_queued = var_or(&["INFERENCE_QUEUE"], d.max_queued, parse_from_str)?;
         let intra_op_threads = var_or(&["INTRA_OP_THREADS"], d.intra_op_threads, |v| match v.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
             _ => Err("expected a positive number".to_string()),
@@ -107,6 +111,7 @@ impl Config {
             max_request_size,
             decode_limits: DecodeLimits { max_pixels, ..d.decode_limits },
             workers,
+            max_queued,
             intra_op_threads,
         })
     }

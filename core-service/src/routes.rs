@@ -74,9 +74,10 @@ async fn find_faces_base64(
     request: Request,
 ) -> Result<Json<FindFacesResponse>, ApiError> {
     let params = Params::from_query(query.as_deref());
-    let bytes = axum::body::to_bytes(request.into_body(), usize::MAX)
+    let limit = state.config.max_request_size;
+    let bytes = axum::body::to_bytes(request.into_body(), usize::try_from(limit).unwrap_or(usize::MAX))
         .await
-        .map_err(|_| ApiError::too_large("request", state.config.max_request_size))?;
+        .map_err(|_| ApiError::too_large("request", limit))?;
     let body: Base64Body = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::validation(format!("The request body is not valid JSON: {e}")))?;
     let encoded = body.file.filter(|f| !f.is_empty()).ok_or_else(|| ApiError::empty_field("file"))?;
@@ -103,8 +104,13 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
         detect_faces: params.bool_or("detect_faces", true)?,
     };
     // Inference is CPU-bound: at most `workers` requests run at once, each on a blocking thread,
-    // so the async runtime keeps serving health checks and queued requests wait their turn.
-    let _permit = state.workers.acquire().await.map_err(|_| ApiError::unexpected().with_status(503))?;
+    // so the async runtime keeps serving health checks and queued requests wait their turn. At
+    // most `max_queued` wait: more are answered 503 at once rather than queued without end. A
+    // request whose client goes away while it waits is dropped here and never runs.
+    let _permit = {
+        let _place = QueuePlace::take(state)?;
+        state.workers.acquire().await.map_err(|_| ApiError::unexpected().with_status(503))?
+    };
     // A request running alone spreads its networks over the intra-op pool, so a single client
     // gets every core; while others run, each keeps to its thread and the cores are not
     // oversubscribed (measured in docs/benchmarks.md).
@@ -123,4 +129,30 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
         tracing::error!(error = %e, "inference task failed");
         ApiError::unexpected().with_status(500)
     })?
+}
+
+/// A request's place in the inference queue, given back when it is dropped (the request got a
+/// worker, or its client went away).
+struct QueuePlace<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> QueuePlace<'a> {
+    fn take(state: &'a AppState) -> Result<Self, ApiError> {
+        use std::sync::atomic::Ordering;
+        let waiting = state.queued.fetch_add(1, Ordering::AcqRel);
+        let place = Self(&state.queued);
+        if waiting >= state.config.max_queued && state.workers.available_permits() == 0 {
+            return Err(ApiError::new(
+                visage_common::ErrorCode::Undefined,
+                format!("core-service is busy: {waiting} requests are waiting for inference, please retry"),
+            )
+            .with_status(503));
+        }
+        Ok(place)
+    }
+}
+
+impl Drop for QueuePlace<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
 }

@@ -20,6 +20,8 @@ pub struct AppState {
     pub models: PluginModels,
     /// One permit per request allowed to run inference at once.
     pub workers: Semaphore,
+    /// Requests waiting for a permit.
+    pub queued: std::sync::atomic::AtomicUsize,
     /// `/status`, fixed once the models are loaded.
     pub status: CoreStatus,
     /// Threads that the networks of a request running alone spread their work over.
@@ -56,7 +58,8 @@ impl Application {
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
         let intra_op = IntraOpPool::new(config.intra_op_threads);
-        let state = Arc::new(AppState { config, engine, models, workers, status, intra_op });
+        let state =
+            Arc::new(AppState { config, engine, models, workers, queued: Default::default(), status, intra_op });
         // No overall timeout: a request queues for an inference worker as long as it takes.
         let router = visage_http::layers::standard(routes::router(state), visage_http::layers::Options::default());
         Ok(Self { listener, router, port })

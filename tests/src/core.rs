@@ -34,7 +34,14 @@ pub fn models_dir() -> PathBuf {
 }
 
 fn start() -> String {
-    let config = Config { listen: ([127, 0, 0, 1], 0).into(), models_dir: models_dir(), ..Config::default() };
+    spawn_with(|_| {})
+}
+
+/// Another core-service with the default test configuration changed by `adjust`, serving until
+/// the process exits (it loads the models again: use it for settings the shared one lacks).
+pub fn spawn_with(adjust: impl FnOnce(&mut Config)) -> String {
+    let mut config = Config { listen: ([127, 0, 0, 1], 0).into(), models_dir: models_dir(), ..Config::default() };
+    adjust(&mut config);
     let (port_tx, port_rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("core-service".into())

@@ -316,3 +316,49 @@ async fn concurrent_requests_agree() {
         assert_eq!(embedding(&body["result"][0]), embedding(&alone["result"][0]));
     }
 }
+
+/// Bounded work: a base64 body over `MAX_REQUEST_SIZE` is refused while it is read, and when the
+/// inference queue is full, further requests are answered 503 at once.
+#[tokio::test]
+async fn bodies_and_the_queue_are_bounded() {
+    let url = integration_tests::core::spawn_with(|c| {
+        c.max_request_size = 2 << 20;
+        c.workers = 1;
+        c.max_queued = 1;
+        c.intra_op_threads = 1;
+    });
+    let client = Client::new();
+    // Just over the limit, so that the client has sent it all when the answer comes.
+    let huge = json!({ "file": "A".repeat((2 << 20) + (200 << 10)) });
+    let response = client.post(format!("{url}/find_faces_base64")).json(&huge).send().await.unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("a JSON body");
+    assert_eq!((status, error_code(&body)), (413, 0), "{body}");
+
+    // One request runs, one waits, the others are turned away at once.
+    let photo = fixture("upstream-samples/003_A.jpg");
+    let requests = (0..6).map(|_| {
+        let (client, url, photo) = (client.clone(), url.clone(), photo.clone());
+        tokio::spawn(async move {
+            let form = Form::new().part("file", Part::bytes(photo).file_name("003_A.jpg"));
+            let response = client.post(format!("{url}/find_faces")).multipart(form).send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.expect("a JSON body"))
+        })
+    });
+    let answers: Vec<(u16, Value)> =
+        futures::future::join_all(requests).await.into_iter().map(Result::unwrap).collect();
+    let served = answers.iter().filter(|(s, _)| *s == 200).count();
+    let busy: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 503).map(|(_, b)| b).collect();
+    assert!(served >= 2, "the running and the waiting request are served: {answers:?}");
+    assert!(!busy.is_empty(), "a full queue turns requests away: {answers:?}");
+    assert_eq!(served + busy.len(), 6, "{answers:?}");
+    assert!(busy.iter().all(|b| error_code(b) == 0 && b["message"].as_str().unwrap().contains("busy")), "{busy:?}");
+    // Once the queue drains, requests are served again.
+    let (status, _) = {
+        let form = Form::new().part("file", Part::bytes(photo).file_name("003_A.jpg"));
+        let response = client.post(format!("{url}/find_faces")).multipart(form).send().await.unwrap();
+        (response.status().as_u16(), ())
+    };
+    assert_eq!(status, 200);
+}
