@@ -10,6 +10,7 @@
 //!   as types (`AppAccess<ManageApp>`).
 //! - [`routes`]: one module per resource.
 //! - [`password`]: argon2id hashing, CompreFace's bcrypt hashes accepted and replaced.
+//! - [`throttle`]: failed logins per e-mail address, refused for a while after ten.
 //! - [`tokens`]: random tokens and the hashes stored in their place.
 //! - [`mail`]: e-mail over SMTP.
 //! - [`validation`]: checks of names, e-mail addresses and passwords.
@@ -30,6 +31,7 @@ pub mod startup;
 pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 pub mod tokens;
 pub mod validation;
 

@@ -6,6 +6,7 @@ use visage_store::Store;
 
 use crate::config::Settings;
 use crate::mail::Mailer;
+use crate::throttle::LoginThrottle;
 
 /// The state behind every route; cloning it is cheap.
 #[derive(Debug, Clone)]
@@ -14,4 +15,5 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// `None` when e-mail is off.
     pub mailer: Option<Mailer>,
+    pub login_throttle: Arc<LoginThrottle>,
 }

@@ -9,7 +9,7 @@ use axum::http::{header, HeaderName, Method};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use visage_http::layers;
+use visage_http::{layers, Server};
 use visage_store::Store;
 
 use crate::auth::API_KEY_HEADER;
@@ -19,17 +19,13 @@ use crate::core_client::CoreClient;
 use crate::routes;
 use crate::state::AppState;
 
-/// A bound, ready-to-serve api-service.
-pub struct Application {
-    listener: TcpListener,
-    router: Router,
-    port: u16,
-}
+/// Builds api-service: [`Application::build`] answers the bound [`Server`].
+pub struct Application;
 
 impl Application {
     /// Connects to the database, applies pending migrations and binds the listener (port 0
     /// picks a free port).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+    pub async fn build(settings: Settings) -> anyhow::Result<Server> {
         let store = Store::connect(settings.database.clone(), settings.db_max_connections)
             .await
             .with_context(|| format!("cannot connect to {}", visage_store::config::describe(&settings.database)))?;
@@ -38,13 +34,12 @@ impl Application {
     }
 
     /// Like [`Application::build`] on a store that is connected and migrated already.
-    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Self> {
+    pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Server> {
         let core = CoreClient::new(&settings.core_url, settings.core_connect_timeout, settings.core_timeout)
             .context("cannot set up the core-service client")?;
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let port = listener.local_addr()?.port();
         let collections = Collections::start(store.clone()).await.context("cannot listen for collection changes")?;
         let state = AppState {
             store,
@@ -53,21 +48,7 @@ impl Application {
             collections,
             migration: Arc::default(),
         };
-        Ok(Self { listener, router: app(state), port })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(visage_common::shutdown::shutdown_signal()).await
-    }
-
-    /// Serves until `stop` resolves.
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        visage_http::serve(self.listener, self.router, stop).await
+        Ok(Server::new(listener, app(state))?)
     }
 }
 

@@ -6,6 +6,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use visage_common::face::CoreStatus;
+use visage_http::Server;
 use visage_inference::engine::{Engine, EngineConfig};
 use visage_inference::model::{IntraOpPool, ModelError};
 
@@ -28,16 +29,12 @@ pub struct AppState {
     pub intra_op: Option<IntraOpPool>,
 }
 
-/// A bound, ready-to-serve core-service.
-pub struct Application {
-    listener: TcpListener,
-    router: axum::Router,
-    port: u16,
-}
+/// Builds core-service: [`Application::build`] answers the bound [`Server`].
+pub struct Application;
 
 impl Application {
     /// Loads the models (on a blocking thread) and binds the listener; port 0 picks a free port.
-    pub async fn build(config: Config) -> anyhow::Result<Self> {
+    pub async fn build(config: Config) -> anyhow::Result<Server> {
         let engine_config = EngineConfig {
             models_dir: config.models_dir.clone(),
             detector: config.detector,
@@ -56,27 +53,12 @@ impl Application {
         let workers = Semaphore::new(config.workers);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        let port = listener.local_addr()?.port();
         let intra_op = IntraOpPool::new(config.intra_op_threads);
         let state =
             Arc::new(AppState { config, engine, models, workers, queued: Default::default(), status, intra_op });
-        // No overall timeout: a request queues for an inference worker as long as it takes.
+        // No overall timeout: the inference queue is bounded instead (INFERENCE_QUEUE).
         let router = visage_http::layers::standard(routes::router(state), visage_http::layers::Options::default());
-        Ok(Self { listener, router, port })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
-    /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        visage_http::serve(self.listener, self.router, visage_common::shutdown::shutdown_signal()).await
-    }
-
-    /// Serves until `stop` resolves (tests use this to stop a service mid-run).
-    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        visage_http::serve(self.listener, self.router, stop).await
+        Ok(Server::new(listener, router)?)
     }
 }
 

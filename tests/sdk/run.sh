@@ -56,8 +56,11 @@ fi
 
 # 2 and 3. Models and binaries.
 scripts/fetch-models.sh >&2
-log "building core-service and api-service ($profile)"
-cargo build --locked "${cargo_profile[@]}" -p core-service -p api-service
+log "building the services ($profile)"
+# The whole workspace with its test targets: the same feature set as `cargo test --workspace`, so
+# after the test command's cargo test this builds nothing (building two packages alone would
+# unify other features and rebuild tract).
+cargo build --locked "${cargo_profile[@]}" --workspace --tests
 bin="$target_dir/$profile"
 
 # 4 and 5 run in a temporary directory, removed on exit with everything started from here.

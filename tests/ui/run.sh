@@ -39,7 +39,9 @@ export CHROMIUM_PATH="$chromium"
 # 2. Models and binaries.
 scripts/fetch-models.sh >&2
 log "building the services (dev profile)"
-cargo build --locked -p core-service -p api-service -p admin-service
+# The whole workspace with its test targets: the same feature set as `cargo test --workspace`, so
+# after the test command's cargo test this builds nothing.
+cargo build --locked --workspace --tests
 bin="$target_dir/debug"
 
 # 3 and 4 in a temporary directory, removed on exit with everything started from here.

@@ -10,7 +10,8 @@
 //! `CommonClientId:password`); their parameters come from the query string and from the body,
 //! urlencoded or multipart (CompreFace's UI sends multipart). A wrong e-mail or password is
 //! 400 `{"error":"invalid_grant","error_description":"Bad credentials"}`, in the same time
-//! whether the e-mail exists or not.
+//! whether the e-mail exists or not. After ten failed logins for an address within 15 minutes,
+//! its logins are refused (429) until the 15 minutes have passed.
 
 use axum::extract::{FromRequest, Multipart, RawQuery, Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, SET_COOKIE};
@@ -110,6 +111,13 @@ async fn parameters(query: Option<&str>, request: Request, state: &AppState) -> 
 async fn login(state: &AppState, params: &Params) -> Result<User> {
     let email = params.first("username").unwrap_or_default().trim().to_string();
     let password = params.first("password").unwrap_or_default();
+    if let Some(wait) = state.login_throttle.blocked_for(&email) {
+        return Err(Error::OAuth {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: "invalid_grant",
+            description: format!("Too many failed logins: try again in {} minutes", wait.as_secs().div_ceil(60)),
+        });
+    }
     let user = if email.is_empty() { None } else { state.store.user_by_email(&email).await? };
     let verified = password::verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await;
     let user = match (user, verified) {
@@ -121,8 +129,12 @@ async fn login(state: &AppState, params: &Params) -> Result<User> {
             }
             user
         }
-        _ => return Err(Error::invalid_grant("Bad credentials")),
+        _ => {
+            state.login_throttle.failed(&email);
+            return Err(Error::invalid_grant("Bad credentials"));
+        }
     };
+    state.login_throttle.succeeded(&email);
     if !user.enabled {
         return Err(Error::invalid_grant("User is disabled"));
     }

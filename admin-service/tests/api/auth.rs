@@ -171,3 +171,18 @@ async fn a_compreface_bcrypt_hash_logs_in_and_is_replaced_by_argon2() {
 fn bcrypt_hash(password: &str) -> String {
     bcrypt::hash_with_result(password, 4).unwrap().format_for_version(bcrypt::Version::TwoA)
 }
+
+#[tokio::test]
+async fn ten_failed_logins_lock_the_address_for_a_while() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("fay@example.com", PASSWORD, "Fay", "F").await;
+    admin.register("gus@example.com", PASSWORD, "Gus", "G").await;
+    for _ in 0..10 {
+        assert_eq!(admin.login("fay@example.com", "guess-again").await.0, 400);
+    }
+    let (status, body) = admin.login("FAY@example.com", PASSWORD).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(body["error_description"], "Too many failed logins: try again in 15 minutes");
+    assert_eq!(admin.login("gus@example.com", PASSWORD).await.0, 200, "other addresses are not affected");
+}

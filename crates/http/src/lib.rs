@@ -11,7 +11,8 @@
 //! - [`multipart_error`]: a multipart reading error as the client should see it.
 //! - [`spawn_blocking`]: blocking work (inference, decoding, password hashing) on tokio's
 //!   blocking pool inside the request's span, so its logs carry the request id and route.
-//! - [`serve`]: serving a router until a shutdown signal, finishing requests in flight.
+//! - [`Server`]: a bound listener with its router, serving until a shutdown signal and finishing
+//!   requests in flight; every service's `Application::build` returns one.
 
 pub mod extract;
 pub mod fallback;
@@ -26,13 +27,35 @@ use axum::Router;
 use tokio::net::TcpListener;
 use visage_common::ApiError;
 
-/// Serves `router` on `listener` until `stop` resolves, then lets requests in flight finish.
-pub async fn serve(
+/// A bound, ready-to-serve service: what each service's `Application::build` returns, so tests
+/// start exactly what production starts (on port 0 for a free port).
+pub struct Server {
     listener: TcpListener,
     router: Router,
-    stop: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router).with_graceful_shutdown(stop).await
+    port: u16,
+}
+
+impl Server {
+    /// `router` on `listener`.
+    pub fn new(listener: TcpListener, router: Router) -> std::io::Result<Self> {
+        let port = listener.local_addr()?.port();
+        Ok(Self { listener, router, port })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM, then finishes requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(visage_common::shutdown::shutdown_signal()).await
+    }
+
+    /// Serves until `stop` resolves, then lets requests in flight finish.
+    pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+    }
 }
 
 /// Runs `work` on the blocking pool inside the current tracing span (the request's).
