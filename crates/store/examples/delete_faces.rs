@@ -1,0 +1,96 @@
+//! Measures deleting large collections right after they were written, while the planner's
+//! statistics still describe empty tables (the worst case: autovacuum has not run yet).
+//!
+//! ```sh
+//! cargo run --release -p visage-store --example delete_faces -- 100000 10
+//! ```
+//!
+//! Writes SUBJECTS × FACES_PER_SUBJECT faces (512-d embeddings, a small image each) into each
+//! of three recognition services and times: deleting one subject with FACES_PER_SUBJECT × 100
+//! faces, deleting every subject of a service (`DELETE /recognition/subjects`), deleting a
+//! service (the admin's "delete service"). Uses `DATABASE_URL` when set, else a throwaway cluster.
+
+use std::time::Instant;
+
+use visage_store::testing::TestDatabase;
+use visage_store::ServiceType;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let subjects: i64 = args.next().map_or(100_000, |a| a.parse().expect("subjects: a number"));
+    let per_subject: i64 = args.next().map_or(10, |a| a.parse().expect("faces per subject: a number"));
+    let db = TestDatabase::create().await;
+    let pool = db.store.pool();
+    for table in ["faces", "subjects", "images"] {
+        sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(pool).await.unwrap();
+        sqlx::query(&format!("ANALYZE {table}")).execute(pool).await.unwrap();
+    }
+    let mut services = Vec::new();
+    for _ in 0..3 {
+        let model = db.create_service(ServiceType::Recognition).await.id;
+        let started = Instant::now();
+        write(pool, model, subjects, per_subject).await;
+        println!("wrote {} faces in {:.1?}", subjects * per_subject, started.elapsed());
+        services.push(model);
+    }
+    // One subject with many faces.
+    let big = services[0];
+    sqlx::query(
+        "UPDATE faces SET subject_id = (SELECT id FROM subjects WHERE model_id = $1 AND name = 'subject 1') \
+         WHERE model_id = $1 AND subject_id IN (SELECT id FROM subjects WHERE model_id = $1 AND name LIKE 'subject 1%')",
+    )
+    .bind(big)
+    .execute(pool)
+    .await
+    .unwrap();
+    let in_big: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM faces f JOIN subjects s ON s.id = f.subject_id WHERE s.model_id = $1 AND s.name = 'subject 1'",
+    )
+    .bind(big)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+
+    let started = Instant::now();
+    let deleted = db.store.delete_subject_faces(big, "subject 1").await.unwrap();
+    println!("delete one subject with {in_big} faces ({deleted} deleted): {:.2?}", started.elapsed());
+
+    let started = Instant::now();
+    let deleted = db.store.delete_all_subjects(services[1]).await.unwrap();
+    println!("delete all {deleted} subjects of a service: {:.2?}", started.elapsed());
+
+    let started = Instant::now();
+    db.store.delete_service(services[2]).await.unwrap();
+    println!("delete a service with {} faces: {:.2?}", subjects * per_subject, started.elapsed());
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM faces WHERE model_id = ANY($1)")
+        .bind(&services[1..])
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "faces left behind");
+}
+
+async fn write(pool: &sqlx::PgPool, model: uuid::Uuid, subjects: i64, per_subject: i64) {
+    sqlx::query("INSERT INTO subjects (model_id, name) SELECT $1, 'subject ' || g FROM generate_series(1, $2) g")
+        .bind(model)
+        .bind(subjects)
+        .execute(pool)
+        .await
+        .expect("subjects");
+    sqlx::query(
+        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+         SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 64), 'hex'), 512, 'bench' \
+         FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1",
+    )
+    .bind(model)
+    .bind(per_subject)
+    .execute(pool)
+    .await
+    .expect("faces");
+    sqlx::query("INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1")
+        .bind(model)
+        .execute(pool)
+        .await
+        .expect("images");
+}
