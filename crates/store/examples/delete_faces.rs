@@ -34,26 +34,22 @@ async fn main() {
         println!("wrote {} faces in {:.1?}", subjects * per_subject, started.elapsed());
         services.push(model);
     }
-    // One subject with many faces.
     let big = services[0];
+    let in_big = per_subject * 100;
+    sqlx::query("INSERT INTO subjects (model_id, name) VALUES ($1, 'big')").bind(big).execute(pool).await.unwrap();
     sqlx::query(
-        "UPDATE faces SET subject_id = (SELECT id FROM subjects WHERE model_id = $1 AND name = 'subject 1') \
-         WHERE model_id = $1 AND subject_id IN (SELECT id FROM subjects WHERE model_id = $1 AND name LIKE 'subject 1%')",
+        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+         SELECT $1, s.id, decode(repeat(md5(f::text), 128), 'hex'), 512, 'bench' \
+         FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1 AND s.name = 'big'",
     )
     .bind(big)
+    .bind(in_big)
     .execute(pool)
-    .await
-    .unwrap();
-    let in_big: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM faces f JOIN subjects s ON s.id = f.subject_id WHERE s.model_id = $1 AND s.name = 'subject 1'",
-    )
-    .bind(big)
-    .fetch_one(pool)
     .await
     .unwrap();
 
     let started = Instant::now();
-    let deleted = db.store.delete_subject_faces(big, "subject 1").await.unwrap();
+    let deleted = db.store.delete_subject_faces(big, "big").await.unwrap();
     println!("delete one subject with {in_big} faces ({deleted} deleted): {:.2?}", started.elapsed());
 
     let started = Instant::now();
@@ -80,7 +76,7 @@ async fn write(pool: &sqlx::PgPool, model: uuid::Uuid, subjects: i64, per_subjec
         .expect("subjects");
     sqlx::query(
         "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
-         SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 64), 'hex'), 512, 'bench' \
+         SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 128), 'hex'), 512, 'bench' \
          FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1",
     )
     .bind(model)

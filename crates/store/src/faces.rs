@@ -201,20 +201,20 @@ impl Store {
         let Some(subject_id) = subject_id else {
             return Ok(0);
         };
-        let faces = sqlx::query("DELETE FROM faces WHERE subject_id = $1").bind(subject_id).execute(&mut *tx).await?;
+        let faces = delete_faces_of_subject(&mut tx, subject_id).await?;
         sqlx::query("DELETE FROM subjects WHERE id = $1").bind(subject_id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(faces.rows_affected())
+        Ok(faces)
     }
 
     /// Empties the service's collection: every face and every subject. Returns how many faces
     /// there were.
     pub async fn delete_all_faces(&self, model_id: Uuid) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let faces = sqlx::query("DELETE FROM faces WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
+        let faces = crate::services::delete_faces_of_service(&mut tx, model_id).await?;
         sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(faces.rows_affected())
+        Ok(faces)
     }
 
     /// Whether any face was computed by another embedder than `calculator`: `(of the service with
@@ -304,4 +304,14 @@ impl Store {
         };
         rows.map_err(StoreError::from).and_then(|row| async move { StoredFace::try_from(row) }).boxed()
     }
+}
+
+/// Deletes a subject's faces (their images go with them) in one statement; returns how many
+/// faces there were.
+pub(crate) async fn delete_faces_of_subject(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    subject_id: Uuid,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM faces WHERE subject_id = $1").bind(subject_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
 }

@@ -125,17 +125,23 @@ macro_rules! select_services {
     };
 }
 
-/// Deletes a recognition collection's faces (with their images) and subjects, by service, in
-/// one statement each: the cascade from the service would otherwise visit every subject.
+/// Deletes a service's faces (their images go with them) in one statement; returns how many
+/// faces there were.
+pub(crate) async fn delete_faces_of_service(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    model_id: Uuid,
+) -> Result<u64, StoreError> {
+    let done = sqlx::query("DELETE FROM faces WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
+    Ok(done.rows_affected())
+}
+
+/// Deletes a recognition collection: its faces (with their images) by service, then its subjects
+/// (each subject's cascade then finds no faces, through `faces_subject_model_idx`).
 pub(crate) async fn delete_collection(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     model_id: Uuid,
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM images WHERE face_id IN (SELECT id FROM faces WHERE model_id = $1)")
-        .bind(model_id)
-        .execute(&mut **tx)
-        .await?;
-    sqlx::query("DELETE FROM faces WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
+    delete_faces_of_service(tx, model_id).await?;
     sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
     Ok(())
 }

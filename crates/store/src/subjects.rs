@@ -131,19 +131,32 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes a subject with its faces and images; returns the name as it was stored.
+    /// Deletes a subject with its faces and images; returns the name as it was stored. The faces
+    /// go first, by subject, in one statement.
     pub async fn delete_subject(&self, model_id: Uuid, name: &str) -> Result<String, StoreError> {
-        sqlx::query_scalar("DELETE FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) RETURNING name")
-            .bind(model_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::SubjectNotFound(name.to_string()))
+        let mut tx = self.pool.begin().await?;
+        let subject: Option<(Uuid, String)> =
+            sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE")
+                .bind(model_id)
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((id, stored)) = subject else {
+            return Err(StoreError::SubjectNotFound(name.to_string()));
+        };
+        crate::faces::delete_faces_of_subject(&mut tx, id).await?;
+        sqlx::query("DELETE FROM subjects WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(stored)
     }
 
-    /// Deletes every subject of the service with their faces; returns how many subjects there were.
+    /// Deletes every subject of the service with their faces and images; returns how many
+    /// subjects there were. Images, faces and subjects go by service, one statement each.
     pub async fn delete_all_subjects(&self, model_id: Uuid) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&self.pool).await?;
+        let mut tx = self.pool.begin().await?;
+        crate::services::delete_faces_of_service(&mut tx, model_id).await?;
+        let done = sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 }
