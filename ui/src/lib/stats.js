@@ -1,4 +1,5 @@
 // Request statistics of a service: `[{requestCount, createdDate}]`, one row per day, newest first.
+// The server counts requests per UTC day, so the buckets are UTC days and months too.
 
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 
@@ -8,9 +9,9 @@ const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 
 /** @param {number} n */
 const pad = (n) => String(n).padStart(2, '0');
 
-/** A date's "YYYY-MM-DD" in local time. @param {Date} d */
+/** A date's "YYYY-MM-DD" in UTC (the server's days). @param {Date} d */
 export function dayKey(d) {
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
 }
 
 /**
@@ -45,9 +46,9 @@ export function perDay(rows, today = new Date(), days = 30) {
   const byDay = sumByDay(rows);
   const out = [];
   for (let i = days - 1; i >= 0; i--) {
-    const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i);
+    const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() - i));
     const key = dayKey(d);
-    out.push({ key, label: `${pad(d.getDate())}-${pad(d.getMonth() + 1)}`, value: byDay.get(key) ?? 0 });
+    out.push({ key, label: `${pad(d.getUTCDate())}-${pad(d.getUTCMonth() + 1)}`, value: byDay.get(key) ?? 0 });
   }
   return out;
 }
@@ -67,9 +68,9 @@ export function perMonth(rows, today = new Date(), months = 6) {
   }
   const out = [];
   for (let i = months - 1; i >= 0; i--) {
-    const d = new Date(today.getFullYear(), today.getMonth() - i, 1);
-    const key = `${d.getFullYear()}-${pad(d.getMonth() + 1)}`;
-    out.push({ key, label: MONTHS[d.getMonth()], value: byMonth.get(key) ?? 0 });
+    const d = new Date(Date.UTC(today.getUTCFullYear(), today.getUTCMonth() - i, 1));
+    const key = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}`;
+    out.push({ key, label: MONTHS[d.getUTCMonth()], value: byMonth.get(key) ?? 0 });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { perDay, perMonth, hasData, niceMax, chartPoints, rowDay, axisTicks } from '../../src/lib/stats.js';
 
-const today = new Date(2026, 2, 5); // 5 March 2026
+const today = new Date(Date.UTC(2026, 2, 5, 12)); // 5 March 2026, noon UTC
 const rows = [
   { requestCount: 4, createdDate: '2026-03-05' },
   { requestCount: 2, createdDate: '2026-03-01T10:00:00' },
@@ -49,4 +49,12 @@ test('axis ticks are whole request counts', () => {
   assert.deepEqual(axisTicks(2), [0, 1, 2]);
   assert.deepEqual(axisTicks(5), [0, 5]);
   assert.deepEqual(axisTicks(50), [0, 25, 50]);
+});
+
+test('buckets are the server\'s UTC days, whatever the browser\'s time zone', () => {
+  const lateEvening = new Date(Date.UTC(2026, 2, 5, 23, 30));
+  assert.equal(perDay(rows, lateEvening)[29].key, '2026-03-05');
+  const justAfterMidnight = new Date(Date.UTC(2026, 2, 6, 0, 10));
+  assert.equal(perDay(rows, justAfterMidnight)[29].key, '2026-03-06');
+  assert.equal(perMonth(rows, new Date(Date.UTC(2026, 2, 31, 23, 59))).at(-1)?.label, 'March');
 });
