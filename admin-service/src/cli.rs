@@ -16,10 +16,7 @@ use crate::{password, tokens, validation};
 /// Runs `reset-password` for `email` against the configured database; returns the message to
 /// print.
 pub async fn reset_password(settings: &Settings, email: &str) -> anyhow::Result<String> {
-    let store = Store::connect(settings.database.clone(), 1)
-        .await
-        .with_context(|| format!("cannot connect to {}", visage_store::config::describe(&settings.database)))?;
-    store.migrate().await.context("cannot migrate the database")?;
+    let store = Store::open(settings.database.clone(), 1).await?;
     let stdin = std::io::stdin();
     let mut line = String::new();
     if !stdin.is_terminal() {

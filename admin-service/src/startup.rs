@@ -26,10 +26,7 @@ impl Application {
     /// Connects to the database, applies pending migrations and binds the listener (port 0
     /// picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Server> {
-        let store = Store::connect(settings.database.clone(), settings.db_max_connections)
-            .await
-            .with_context(|| format!("cannot connect to {}", visage_store::config::describe(&settings.database)))?;
-        store.migrate().await.context("cannot migrate the database")?;
+        let store = Store::open(settings.database.clone(), settings.db_max_connections).await?;
         Self::build_with_store(settings, store).await
     }
 

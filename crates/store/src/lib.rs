@@ -53,6 +53,15 @@ pub use services::{Service, ServiceInfo, ServiceType};
 /// The schema migrations, embedded from `migrations/` at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../../migrations");
 
+/// Why [`Store::open`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot connect to {0}")]
+    Connect(String, #[source] sqlx::Error),
+    #[error("cannot migrate the database")]
+    Migrate(#[source] MigrateError),
+}
+
 /// A handle on the database: cheap to clone, shared by every request.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -70,6 +79,15 @@ impl Store {
             .connect_with(options)
             .await?;
         Ok(Self { pool })
+    }
+
+    /// Connects and applies pending migrations: what every service does at start-up.
+    pub async fn open(options: PgConnectOptions, max_connections: u32) -> Result<Self, OpenError> {
+        let store = Self::connect(options.clone(), max_connections)
+            .await
+            .map_err(|e| OpenError::Connect(config::describe(&options), e))?;
+        store.migrate().await.map_err(OpenError::Migrate)?;
+        Ok(store)
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
