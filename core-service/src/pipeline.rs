@@ -12,7 +12,7 @@ use visage_inference::engine::Engine;
 use visage_inference::landmarks106::{self, Landmarks106};
 use visage_inference::{pose, Detection};
 
-use crate::plugins::{plugin_version, Plugin, PluginModels, PluginSet};
+use crate::plugins::{plugin_version, Plugin, PluginSet};
 
 /// What a request asks for.
 #[derive(Debug, Clone)]
@@ -30,7 +30,6 @@ pub struct Request {
 /// Runs the request on `bytes`. No face at all is an error (400, code 28), as in CompreFace.
 pub fn find_faces(
     engine: &Engine,
-    models: &PluginModels,
     limits: &DecodeLimits,
     bytes: &[u8],
     request: &Request,
@@ -59,14 +58,29 @@ pub fn find_faces(
         detections.truncate(request.limit);
     }
 
+    // Every face's embedding in one call: the backend batches them where it can.
+    let mut embeddings = Vec::new();
+    let mut calculator_ms = 0;
+    if request.plugins.contains(Plugin::Calculator) {
+        let started = Instant::now();
+        embeddings = engine.embed_all(&image, &detections).map_err(internal)?;
+        calculator_ms = elapsed_ms(started) / detections.len() as u64;
+    }
+    let mut embeddings = embeddings.into_iter();
+
     let mut result = Vec::with_capacity(detections.len());
     for det in &detections {
         let mut face = Face::from_box(face_box(det, width, height));
         let mut times = BTreeMap::from([("detector".to_string(), detector_ms)]);
         let mut points106 = None;
         for plugin in request.plugins.iter() {
+            if plugin == Plugin::Calculator {
+                face.embedding = embeddings.next();
+                times.insert(plugin.slug().to_string(), calculator_ms);
+                continue;
+            }
             let started = Instant::now();
-            run_plugin(engine, models, plugin, &image, det, &mut points106, &mut face)?;
+            run_plugin(engine, plugin, &image, det, &mut points106, &mut face)?;
             times.insert(plugin.slug().to_string(), elapsed_ms(started));
         }
         face.execution_time = Some(times);
@@ -80,12 +94,12 @@ pub fn find_faces(
     Ok(FindFacesResponse { plugins_versions, result })
 }
 
-/// Adds one plugin's output to `face`. A plugin whose model this instance did not load is skipped
+/// Adds one plugin's output to `face` (the calculator's is computed for all faces at once by
+/// [`find_faces`]). A plugin whose model this instance did not load is skipped
 /// (the request's plugin set is already restricted to those offered). `points106` holds the
 /// face's 106 landmarks once computed, so `landmarks2d106` and `pose` share one run.
 fn run_plugin(
     engine: &Engine,
-    models: &PluginModels,
     plugin: Plugin,
     image: &RgbImage,
     det: &Detection,
@@ -94,7 +108,7 @@ fn run_plugin(
 ) -> Result<(), ApiError> {
     let landmarks106 = |cache: &mut Option<Landmarks106>| -> Result<Option<Landmarks106>, ApiError> {
         if cache.is_none() {
-            if let Some(model) = models.landmarks106() {
+            if let Some(model) = engine.landmarks106() {
                 *cache = Some(model.detect(image, &det.bbox).map_err(internal)?);
             }
         }
@@ -103,13 +117,13 @@ fn run_plugin(
     match plugin {
         Plugin::Calculator => face.embedding = Some(engine.embed(image, det).map_err(internal)?),
         Plugin::Age => {
-            if let Some(model) = models.age() {
+            if let Some(model) = engine.age() {
                 let age = model.estimate(image, &det.landmarks).map_err(internal)?;
                 face.age = Some(Age { probability: age.probability as f64, high: age.high, low: age.low });
             }
         }
         Plugin::Gender => {
-            if let Some(model) = models.gender() {
+            if let Some(model) = engine.gender() {
                 let g = model.classify(image, &det.landmarks).map_err(internal)?;
                 face.gender = Some(Gender { probability: g.probability as f64, value: g.value.as_str().to_string() });
             }

@@ -1,11 +1,6 @@
 //! The face plugins a request can ask for with `face_plugins`, and the models behind them.
 
-use std::path::Path;
-
-use visage_inference::age_gender::{self, AgeEstimator, GenderClassifier};
 use visage_inference::engine::{DetectorKind, Engine};
-use visage_inference::landmarks106::{self, Landmarks106Detector};
-use visage_inference::model::ModelError;
 
 /// An optional per-face computation. The detector always runs and is not listed here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,51 +89,12 @@ impl PluginSet {
     }
 }
 
-/// The optional models behind the plugins, loaded once at start-up for the plugins this
-/// instance offers. The embedding (`calculator`) comes from the engine itself.
-pub struct PluginModels {
-    offered: PluginSet,
-    age: Option<AgeEstimator>,
-    gender: Option<GenderClassifier>,
-    landmarks106: Option<Landmarks106Detector>,
-}
-
-impl PluginModels {
-    /// Loads the models `wanted` needs from `models_dir`. A missing or broken file is an error:
-    /// an instance never offers a plugin it cannot run.
-    pub fn load(models_dir: &Path, wanted: PluginSet) -> Result<Self, ModelError> {
-        let age = wanted
-            .contains(Plugin::Age)
-            .then(|| AgeEstimator::load(&models_dir.join(age_gender::AGE_MODEL_FILE)))
-            .transpose()?;
-        let gender = wanted
-            .contains(Plugin::Gender)
-            .then(|| GenderClassifier::load(&models_dir.join(age_gender::GENDER_MODEL_FILE)))
-            .transpose()?;
-        let landmarks106 = wanted
-            .contains(Plugin::Landmarks2d106)
-            .then(|| Landmarks106Detector::load(&models_dir.join(landmarks106::MODEL_FILE)))
-            .transpose()?;
-        Ok(Self { offered: wanted, age, gender, landmarks106 })
-    }
-
-    /// The plugins this instance runs (the calculator always among them).
-    pub fn offered(&self) -> PluginSet {
-        let mut set = self.offered;
+impl PluginSet {
+    /// The plugins an instance configured with `wanted` offers: the calculator always among them.
+    pub fn offered(wanted: PluginSet) -> Self {
+        let mut set = wanted;
         set.insert(Plugin::Calculator);
         set
-    }
-
-    pub fn age(&self) -> Option<&AgeEstimator> {
-        self.age.as_ref()
-    }
-
-    pub fn gender(&self) -> Option<&GenderClassifier> {
-        self.gender.as_ref()
-    }
-
-    pub fn landmarks106(&self) -> Option<&Landmarks106Detector> {
-        self.landmarks106.as_ref()
     }
 }
 

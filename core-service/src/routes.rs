@@ -100,7 +100,7 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
     let request = pipeline::Request {
         limit,
         det_prob_threshold,
-        plugins: requested.intersect(state.models.offered()),
+        plugins: requested.intersect(state.offered),
         detect_faces: params.bool_or("detect_faces", true)?,
     };
     // Inference is CPU-bound: at most `workers` requests run at once, each on a blocking thread,
@@ -111,18 +111,18 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
         let _place = QueuePlace::take(state)?;
         state.workers.acquire().await.map_err(|_| ApiError::unexpected().with_status(503))?
     };
-    // A request running alone spreads its networks over the intra-op pool, so a single client
-    // gets every core; while others run, each keeps to its thread and the cores are not
-    // oversubscribed (measured in docs/benchmarks.md).
+    // A request running alone spreads its networks over the backend's intra-op threads, so a
+    // single client gets every core; while others run, each keeps to its thread and the cores
+    // are not oversubscribed (measured in docs/benchmarks.md).
     let alone = state.workers.available_permits() + 1 >= state.config.workers;
-    let pool = if alone { state.intra_op.clone() } else { None };
     let task_state = Arc::clone(state);
     let work = visage_http::spawn_blocking(move || {
         let s = &task_state;
-        let run = || pipeline::find_faces(&s.engine, &s.models, &s.config.decode_limits, &image, &request);
-        match &pool {
-            Some(pool) => pool.install(run),
-            None => run(),
+        let run = || pipeline::find_faces(&s.engine, &s.config.decode_limits, &image, &request);
+        if alone {
+            s.engine.run_alone(run)
+        } else {
+            run()
         }
     });
     work.await.map_err(|e| {

@@ -5,28 +5,26 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use visage_common::face::CoreStatus;
+use visage_common::face::{CoreStatus, InferenceInfo};
 use visage_http::Server;
-use visage_inference::engine::{Engine, EngineConfig};
-use visage_inference::model::{IntraOpPool, ModelError};
+use visage_inference::engine::{BackendConfig, Engine, EngineConfig};
 
 use crate::config::Config;
-use crate::plugins::{plugin_version, PluginModels};
+use crate::plugins::{plugin_version, Plugin, PluginSet};
 use crate::routes;
 
 /// Everything a request handler needs.
 pub struct AppState {
     pub config: Config,
     pub engine: Engine,
-    pub models: PluginModels,
+    /// The plugins this instance runs.
+    pub offered: PluginSet,
     /// One permit per request allowed to run inference at once.
     pub workers: Semaphore,
     /// Requests waiting for a permit.
     pub queued: std::sync::atomic::AtomicUsize,
     /// `/status`, fixed once the models are loaded.
     pub status: CoreStatus,
-    /// Threads that the networks of a request running alone spread their work over.
-    pub intra_op: Option<IntraOpPool>,
 }
 
 /// Builds core-service: [`Application::build`] answers the bound [`Server`].
@@ -35,37 +33,47 @@ pub struct Application;
 impl Application {
     /// Loads the models (on a blocking thread) and binds the listener; port 0 picks a free port.
     pub async fn build(config: Config) -> anyhow::Result<Server> {
+        let wanted = config.plugins;
         let engine_config = EngineConfig {
             models_dir: config.models_dir.clone(),
             detector: config.detector,
             embedder: config.embedder,
             max_detect_size: config.max_detect_size,
+            backend: BackendConfig {
+                kind: config.backend,
+                onnxruntime_library: config.onnxruntime_library.clone(),
+                threads: config.intra_op_threads,
+            },
+            age: wanted.contains(Plugin::Age),
+            gender: wanted.contains(Plugin::Gender),
+            landmarks106: wanted.contains(Plugin::Landmarks2d106),
             ..EngineConfig::default()
         };
-        let (models_dir, wanted) = (config.models_dir.clone(), config.plugins);
-        let (engine, models) = tokio::task::spawn_blocking(move || {
-            Ok::<_, ModelError>((Engine::load(engine_config)?, PluginModels::load(&models_dir, wanted)?))
-        })
-        .await
-        .context("model loading panicked")?
-        .context("cannot load the models")?;
-        let status = status_of(&engine, &models);
+        let engine = tokio::task::spawn_blocking(move || Engine::load(engine_config))
+            .await
+            .context("model loading panicked")?
+            .context("cannot load the models")?;
+        tracing::info!(
+            backend = engine.backend().name(),
+            version = %engine.backend().version(),
+            "inference backend ready"
+        );
+        let offered = PluginSet::offered(wanted);
+        let status = status_of(&engine, offered);
         let workers = Semaphore::new(config.workers);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        let intra_op = IntraOpPool::new(config.intra_op_threads);
-        let state =
-            Arc::new(AppState { config, engine, models, workers, queued: Default::default(), status, intra_op });
+        let state = Arc::new(AppState { config, engine, offered, workers, queued: Default::default(), status });
         // No overall timeout: the inference queue is bounded instead (INFERENCE_QUEUE).
         let router = visage_http::layers::standard(routes::router(state), visage_http::layers::Options::default());
         Ok(Server::new(listener, router)?)
     }
 }
 
-fn status_of(engine: &Engine, models: &PluginModels) -> CoreStatus {
+fn status_of(engine: &Engine, offered: PluginSet) -> CoreStatus {
     let mut available_plugins =
         std::collections::BTreeMap::from([("detector".to_string(), engine.detector_version().to_string())]);
-    for plugin in models.offered().iter() {
+    for plugin in offered.iter() {
         available_plugins.insert(plugin.slug().to_string(), plugin_version(engine, plugin).to_string());
     }
     CoreStatus {
@@ -74,5 +82,10 @@ fn status_of(engine: &Engine, models: &PluginModels) -> CoreStatus {
         calculator_version: engine.calculator_version().to_string(),
         similarity_coefficients: engine.similarity_coefficients(),
         available_plugins,
+        inference: Some(InferenceInfo {
+            backend: engine.backend().name().to_string(),
+            version: engine.backend().version(),
+            device: "cpu".to_string(),
+        }),
     }
 }

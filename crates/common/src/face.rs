@@ -99,6 +99,20 @@ pub struct CoreStatus {
     pub calculator_version: String,
     pub similarity_coefficients: [f64; 2],
     pub available_plugins: BTreeMap<String, String>,
+    /// What runs the networks (ours; CompreFace has no such field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inference: Option<InferenceInfo>,
+}
+
+/// The inference backend behind core-service's `/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceInfo {
+    /// `tract` or `onnxruntime`.
+    pub backend: String,
+    /// The backend library's version.
+    pub version: String,
+    /// `cpu` or `cuda`.
+    pub device: String,
 }
 
 #[cfg(test)]

@@ -38,10 +38,10 @@ fn face(rel: &str, detector: &Detector) -> (RgbImage, Detection) {
 fn attributes(c: &mut Criterion) {
     let fetch = "(run scripts/fetch-models.sh)";
     let kind = DetectorKind::Scrfd;
-    let detector = Detector::load(kind, &model_path(kind.file_name()), DEFAULT_MAX_DETECT_SIZE).expect(fetch);
-    let age = AgeEstimator::load(&model_path(age_gender::AGE_MODEL_FILE)).expect(fetch);
-    let gender = GenderClassifier::load(&model_path(age_gender::GENDER_MODEL_FILE)).expect(fetch);
-    let landmarks = Landmarks106Detector::load(&model_path(landmarks106::MODEL_FILE)).expect(fetch);
+    let detector = Detector::load(&tract(), kind, &model_path(kind.file_name()), DEFAULT_MAX_DETECT_SIZE).expect(fetch);
+    let age = AgeEstimator::load(&tract(), &model_path(age_gender::AGE_MODEL_FILE)).expect(fetch);
+    let gender = GenderClassifier::load(&tract(), &model_path(age_gender::GENDER_MODEL_FILE)).expect(fetch);
+    let landmarks = Landmarks106Detector::load(&tract(), &model_path(landmarks106::MODEL_FILE)).expect(fetch);
     let photos = [
         ("portrait", face("image-formats/einstein.png", &detector)),
         ("12mp", face("upstream-samples/004_A.jpg", &detector)),
@@ -64,3 +64,8 @@ fn attributes(c: &mut Criterion) {
 
 criterion_group!(benches, attributes);
 criterion_main!(benches);
+
+/// The tract backend, one thread per inference.
+fn tract() -> visage_inference::backend::Backend {
+    visage_inference::backend::Backend::tract(1).expect("this build has tract")
+}

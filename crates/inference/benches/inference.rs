@@ -76,7 +76,7 @@ fn photo(rel: &str) -> RgbImage {
 }
 
 fn detector(kind: DetectorKind) -> Detector {
-    Detector::load(kind, &repo().join("models").join(kind.file_name()), DEFAULT_MAX_DETECT_SIZE)
+    Detector::load(&tract(), kind, &repo().join("models").join(kind.file_name()), DEFAULT_MAX_DETECT_SIZE)
         .unwrap_or_else(|e| panic!("{e} (run scripts/fetch-models.sh)"))
 }
 
@@ -130,7 +130,7 @@ fn alignment(c: &mut Criterion<ThreadCpuTime>) {
 
 fn embedding(c: &mut Criterion<ThreadCpuTime>) {
     let kind = EmbedderKind::W600kMbf;
-    let e = Embedder::load(kind, &repo().join("models").join(kind.file_name())).unwrap();
+    let e = Embedder::load(&tract(), kind, &repo().join("models").join(kind.file_name())).unwrap();
     let img = photo("upstream-samples/007_B.jpg");
     let face = detector(DetectorKind::Scrfd).detect(&img, 0.5).unwrap().remove(0);
     let chip = e.align(&img, &face.landmarks).unwrap();
@@ -169,3 +169,8 @@ criterion_group! {
 }
 criterion_group!(wall_time, pipeline);
 criterion_main!(cpu_time, wall_time);
+
+/// The tract backend, one thread per inference.
+fn tract() -> visage_inference::backend::Backend {
+    visage_inference::backend::Backend::tract(1).expect("this build has tract")
+}

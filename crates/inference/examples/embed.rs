@@ -69,9 +69,9 @@ fn parse_args() -> Result<Args, String> {
 
 fn run(args: Args) -> Result<Value, String> {
     let c = &args.config;
-    let detector = Detector::load(c.detector, &c.models_dir.join(c.detector.file_name()), c.max_detect_size)
+    let detector = Detector::load(&tract(), c.detector, &c.models_dir.join(c.detector.file_name()), c.max_detect_size)
         .map_err(|e| e.to_string())?;
-    let embedder = Embedder::load(c.embedder, &c.models_dir.join(c.embedder.file_name()))
+    let embedder = Embedder::load(&tract(), c.embedder, &c.models_dir.join(c.embedder.file_name()))
         .map_err(|e| e.to_string())?
         .with_sampling(args.sampling);
     let threshold = args.threshold.unwrap_or_else(|| c.detector.default_threshold());
@@ -114,4 +114,9 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The tract backend, one thread per inference.
+fn tract() -> visage_inference::backend::Backend {
+    visage_inference::backend::Backend::tract(1).expect("this build has tract")
 }

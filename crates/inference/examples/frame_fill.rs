@@ -20,7 +20,7 @@ const KINDS: [&str; 4] = ["crop +0%", "crop +10%", "crop +30%", "chip 112"];
 
 fn load(root: &Path, kind: DetectorKind) -> Result<Detector, Box<dyn Error>> {
     let path = root.join("models").join(kind.file_name());
-    Ok(Detector::load(kind, &path, DEFAULT_MAX_DETECT_SIZE)?)
+    Ok(Detector::load(&tract(), kind, &path, DEFAULT_MAX_DETECT_SIZE)?)
 }
 
 /// (kind index, image) for every frame-filling case cut from the sample photos.
@@ -86,4 +86,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     Ok(())
+}
+
+/// The tract backend, one thread per inference.
+fn tract() -> visage_inference::backend::Backend {
+    visage_inference::backend::Backend::tract(1).expect("this build has tract")
 }

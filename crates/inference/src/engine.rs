@@ -21,11 +21,14 @@ use std::path::PathBuf;
 use image::RgbImage;
 use visage_common::similarity::Coefficients;
 
+use crate::age_gender::{self, AgeEstimator, GenderClassifier};
 use crate::align::{ARCFACE_SIZE, ARCFACE_TEMPLATE};
+pub use crate::backend::{Backend, BackendConfig, BackendKind};
 use crate::detector::Detector;
 pub use crate::detector::{DetectorKind, DEFAULT_MAX_DETECT_SIZE};
 use crate::embedder::Embedder;
 pub use crate::embedder::{EmbedderKind, EMBEDDING_DIM};
+use crate::landmarks106::{self, Landmarks106Detector};
 use crate::model::ModelError;
 use crate::types::{BoundingBox, Detection, Landmarks5};
 
@@ -39,8 +42,16 @@ pub struct EngineConfig {
     /// Longest side of the image the detector sees; larger images are downscaled for detection
     /// only (alignment samples the original).
     pub max_detect_size: u32,
-    /// Threads one call to [`Engine::embed_all`] may use.
+    /// Threads one call to [`Engine::embed_all`] may use (backends without batching).
     pub threads: usize,
+    /// Which backend runs the networks.
+    pub backend: BackendConfig,
+    /// Load the age network (`age`).
+    pub age: bool,
+    /// Load the gender network (`gender`).
+    pub gender: bool,
+    /// Load the 106-point landmark network (`landmarks2d106`).
+    pub landmarks106: bool,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +62,10 @@ impl Default for EngineConfig {
             embedder: EmbedderKind::W600kMbf,
             max_detect_size: DEFAULT_MAX_DETECT_SIZE,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            backend: BackendConfig::default(),
+            age: false,
+            gender: false,
+            landmarks106: false,
         }
     }
 }
@@ -58,21 +73,65 @@ impl Default for EngineConfig {
 /// The loaded models. `Send + Sync`: wrap it in an `Arc` and call it from any thread.
 pub struct Engine {
     config: EngineConfig,
+    backend: Backend,
     detector: Detector,
     embedder: Embedder,
+    age: Option<AgeEstimator>,
+    gender: Option<GenderClassifier>,
+    landmarks106: Option<Landmarks106Detector>,
 }
 
 impl Engine {
-    /// Loads and optimises the configured models. A missing file is
+    /// Sets up the configured backend and loads the configured models. A missing file is
     /// [`ModelError::Missing`], whose message says to run `scripts/fetch-models.sh`.
     pub fn load(config: EngineConfig) -> Result<Self, ModelError> {
-        let detector = Detector::load(
-            config.detector,
-            &config.models_dir.join(config.detector.file_name()),
-            config.max_detect_size,
-        )?;
-        let embedder = Embedder::load(config.embedder, &config.models_dir.join(config.embedder.file_name()))?;
-        Ok(Self { config, detector, embedder })
+        let backend = Backend::new(&config.backend)?;
+        Self::load_with(config, backend)
+    }
+
+    /// Loads the configured models on `backend` (`config.backend` is not used).
+    pub fn load_with(config: EngineConfig, backend: Backend) -> Result<Self, ModelError> {
+        let dir = &config.models_dir;
+        let detector =
+            Detector::load(&backend, config.detector, &dir.join(config.detector.file_name()), config.max_detect_size)?;
+        let embedder = Embedder::load(&backend, config.embedder, &dir.join(config.embedder.file_name()))?;
+        let age =
+            config.age.then(|| AgeEstimator::load(&backend, &dir.join(age_gender::AGE_MODEL_FILE))).transpose()?;
+        let gender = config
+            .gender
+            .then(|| GenderClassifier::load(&backend, &dir.join(age_gender::GENDER_MODEL_FILE)))
+            .transpose()?;
+        let landmarks106 = config
+            .landmarks106
+            .then(|| Landmarks106Detector::load(&backend, &dir.join(landmarks106::MODEL_FILE)))
+            .transpose()?;
+        Ok(Self { config, backend, detector, embedder, age, gender, landmarks106 })
+    }
+
+    /// The backend running the networks.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// The age network, when configured.
+    pub fn age(&self) -> Option<&AgeEstimator> {
+        self.age.as_ref()
+    }
+
+    /// The gender network, when configured.
+    pub fn gender(&self) -> Option<&GenderClassifier> {
+        self.gender.as_ref()
+    }
+
+    /// The 106-point landmark network, when configured.
+    pub fn landmarks106(&self) -> Option<&Landmarks106Detector> {
+        self.landmarks106.as_ref()
+    }
+
+    /// Runs `f` (one request's inferences) with as many threads per inference as the backend
+    /// gives a request that runs alone.
+    pub fn run_alone<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.backend.install_parallel(f)
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -113,9 +172,13 @@ impl Engine {
         self.embedder.embed(img, &face.landmarks)
     }
 
-    /// The embeddings of several faces of `img`, in order, spread over up to `config.threads`
-    /// threads.
+    /// The embeddings of several faces of `img`, in order: one batched call where the backend
+    /// runs batches, otherwise spread over up to `config.threads` threads.
     pub fn embed_all(&self, img: &RgbImage, faces: &[Detection]) -> Result<Vec<Vec<f32>>, ModelError> {
+        if self.embedder.batching() {
+            let chips = faces.iter().map(|f| self.embedder.align(img, &f.landmarks)).collect::<Result<Vec<_>, _>>()?;
+            return self.embedder.embed_aligned_batch(&chips);
+        }
         let threads = self.config.threads.clamp(1, faces.len().max(1));
         if threads == 1 {
             return faces.iter().map(|f| self.embed(img, f)).collect();

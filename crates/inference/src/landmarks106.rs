@@ -18,11 +18,13 @@
 
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use image::RgbImage;
 
 use crate::align::{self, Sampling, Similarity};
-use crate::model::{self, ModelError, Plan};
+use crate::backend::{Backend, Session};
+use crate::model::{self, ModelError};
 use crate::types::{BoundingBox, Landmarks5};
 
 /// File name of the network in the models directory.
@@ -76,13 +78,13 @@ fn empty_box() -> ModelError {
 
 /// The 106-point network, loaded once and shared by every thread.
 pub struct Landmarks106Detector {
-    plan: Plan,
+    session: Arc<dyn Session>,
 }
 
 impl Landmarks106Detector {
-    pub fn load(path: &Path) -> Result<Self, ModelError> {
+    pub fn load(backend: &Backend, path: &Path) -> Result<Self, ModelError> {
         let side = INPUT_SIZE as usize;
-        Ok(Self { plan: model::load_plan(path, &[1, 3, side, side])? })
+        Ok(Self { session: backend.load(path, &[1, 3, side, side])? })
     }
 
     /// Locates the 106 points of the face in `bbox` (image pixels) in `img`.
@@ -91,9 +93,8 @@ impl Landmarks106Detector {
         let to_image = to_crop.inverse().ok_or_else(empty_box)?;
         let crop = align::warp(img, &to_crop, INPUT_SIZE, INPUT_SIZE, Sampling::Area);
         let input = model::image_tensor(&crop, [0.0; 3], [1.0; 3], false);
-        let outputs = model::run(&self.plan, input)?;
-        let first = outputs.first().ok_or_else(|| ModelError::Run("the network produced no output".into()))?;
-        let values = model::as_f32_slice(first)?;
+        let output = model::first_output(self.session.run(input)?, "network")?;
+        let values = output.data();
         if values.len() != 2 * POINTS || values.iter().any(|v| !v.is_finite()) {
             return Err(ModelError::Run(format!(
                 "expected {} finite landmark coordinates, got {}",

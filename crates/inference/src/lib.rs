@@ -1,15 +1,17 @@
-//! Face inference on real ONNX models, run on the CPU by `tract-onnx`.
+//! Face inference on real ONNX models, run on the CPU by `tract-onnx` or ONNX Runtime
+//! ([`backend`]).
 //!
 //! The pipeline is: detect faces (box, score, five landmarks) on a downscaled copy of the image,
 //! align each face onto a fixed template with a similarity transform computed from its landmarks
 //! (sampling the original-resolution image), then run the per-face models (embedder, age, gender,
 //! 106-point landmarks) on the aligned crops. Head pose is derived from the landmarks.
 //!
-//! Every model is loaded once into an optimised plan for a concrete input shape; plans are
-//! immutable and are shared by all threads, so one [`engine::Engine`] serves concurrent requests.
+//! Every model is loaded once into a session of the configured backend; sessions are shared by
+//! all threads, so one [`engine::Engine`] serves concurrent requests.
 
 pub mod age_gender;
 pub mod align;
+pub mod backend;
 pub mod detector;
 pub mod embedder;
 pub mod engine;

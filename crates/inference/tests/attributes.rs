@@ -37,11 +37,13 @@ fn models() -> &'static Models {
         let fail = |e: ModelError| -> ! { panic!("{e}\n(run scripts/fetch-models.sh to fetch the models)") };
         let kind = DetectorKind::Scrfd;
         Models {
-            detector: Detector::load(kind, &dir.join(kind.file_name()), DEFAULT_MAX_DETECT_SIZE)
+            detector: Detector::load(&tract(), kind, &dir.join(kind.file_name()), DEFAULT_MAX_DETECT_SIZE)
                 .unwrap_or_else(|e| fail(e)),
-            age: AgeEstimator::load(&dir.join(age_gender::AGE_MODEL_FILE)).unwrap_or_else(|e| fail(e)),
-            gender: GenderClassifier::load(&dir.join(age_gender::GENDER_MODEL_FILE)).unwrap_or_else(|e| fail(e)),
-            landmarks: Landmarks106Detector::load(&dir.join(landmarks106::MODEL_FILE)).unwrap_or_else(|e| fail(e)),
+            age: AgeEstimator::load(&tract(), &dir.join(age_gender::AGE_MODEL_FILE)).unwrap_or_else(|e| fail(e)),
+            gender: GenderClassifier::load(&tract(), &dir.join(age_gender::GENDER_MODEL_FILE))
+                .unwrap_or_else(|e| fail(e)),
+            landmarks: Landmarks106Detector::load(&tract(), &dir.join(landmarks106::MODEL_FILE))
+                .unwrap_or_else(|e| fail(e)),
         }
     })
 }
@@ -200,6 +202,11 @@ fn rotating_the_photo_clockwise_adds_to_roll() {
 #[test]
 fn missing_model_files_say_how_to_fetch_them() {
     let missing = repo().join("models/no-such-age-model.onnx");
-    assert!(matches!(AgeEstimator::load(&missing), Err(ModelError::Missing(_))));
-    assert!(matches!(Landmarks106Detector::load(&missing), Err(ModelError::Missing(_))));
+    assert!(matches!(AgeEstimator::load(&tract(), &missing), Err(ModelError::Missing(_))));
+    assert!(matches!(Landmarks106Detector::load(&tract(), &missing), Err(ModelError::Missing(_))));
+}
+
+/// The tract backend, one thread per inference.
+fn tract() -> visage_inference::backend::Backend {
+    visage_inference::backend::Backend::tract(1).expect("this build has tract")
 }

@@ -1,0 +1,162 @@
+//! The ONNX Runtime backend, through the `ort` crate with the shared library loaded at run time
+//! (`load-dynamic`): the build needs no native library, and a machine without one falls back to
+//! tract (see [`super::Backend::new`]).
+//!
+//! ONNX Runtime accepts every input shape the model declares, so one model serves every canvas
+//! size and batch size. `ort` runs a session through `&mut`, so each model keeps a small pool of
+//! sessions: a call takes one, or creates one when all are busy, and puts it back after.
+//! Concurrency is bounded by the callers (core-service's inference workers), and so is the pool.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session as OrtSession;
+use ort::value::TensorRef;
+
+use super::{Session, Tensor};
+use crate::model::ModelError;
+
+/// The process's ONNX Runtime environment. The library can be loaded once per process; the first
+/// path wins, and a later backend for another path is refused.
+static ENVIRONMENT: OnceLock<Result<(PathBuf, Environment, String), String>> = OnceLock::new();
+
+pub struct OrtBackend {
+    environment: Environment,
+    version: String,
+    threads: usize,
+}
+
+impl OrtBackend {
+    /// Loads the ONNX Runtime library at `library` (once per process) and sets up sessions with
+    /// `threads` intra-op threads each.
+    pub fn new(library: &Path, threads: usize) -> Result<Self, ModelError> {
+        let loaded = ENVIRONMENT.get_or_init(|| {
+            if !library.is_file() {
+                return Err(format!(
+                    "the ONNX Runtime library {} is missing (run scripts/fetch-models.sh)",
+                    library.display()
+                ));
+            }
+            let environment = ort::init_from(library)
+                .map_err(|e| format!("cannot load the ONNX Runtime library {}: {e}", library.display()))?
+                .with_name("visage")
+                .with_telemetry(false)
+                .build()
+                .map_err(|e| format!("cannot start ONNX Runtime: {e}"))?;
+            Ok((library.to_path_buf(), environment, version_of(library)))
+        });
+        match loaded {
+            Ok((path, environment, version)) if path == library => {
+                Ok(Self { environment: environment.clone(), version: version.clone(), threads: threads.max(1) })
+            }
+            Ok((path, ..)) => Err(ModelError::Backend(format!(
+                "ONNX Runtime is already loaded from {}; cannot load {} as well",
+                path.display(),
+                library.display()
+            ))),
+            Err(message) => Err(ModelError::Backend(message.clone())),
+        }
+    }
+
+    /// ONNX Runtime's version, e.g. `1.32.0`.
+    pub fn version(&self) -> String {
+        self.version.clone()
+    }
+
+    /// Loads `path` and runs it once on zeros of `input_shape`, which checks that the file is a
+    /// working model for that input.
+    pub fn load(&self, path: &Path, input_shape: &[usize]) -> Result<Arc<dyn Session>, ModelError> {
+        let model = OrtModel {
+            path: path.to_path_buf(),
+            environment: self.environment.clone(),
+            threads: self.threads,
+            idle: Mutex::new(Vec::new()),
+        };
+        let first = model.open()?;
+        model.idle.lock().unwrap_or_else(|e| e.into_inner()).push(first);
+        let zeros = Tensor::new(input_shape.to_vec(), vec![0.0; input_shape.iter().product()])?;
+        model.run(zeros).map_err(|e| ModelError::Load { path: path.to_path_buf(), message: e.to_string() })?;
+        Ok(Arc::new(model))
+    }
+}
+
+/// The version the library at `path` reports (`OrtGetApiBase()->GetVersionString()`), e.g.
+/// `1.32.0`; `unknown` if it cannot say. The library is already loaded, so this only takes
+/// another reference to it.
+fn version_of(path: &Path) -> String {
+    let read = || -> Option<String> {
+        // SAFETY: the file is the ONNX Runtime library `ort` has just loaded and checked;
+        // `OrtGetApiBase` takes no arguments and returns a pointer to a static table whose
+        // `GetVersionString` returns a static NUL-terminated string.
+        unsafe {
+            let library = libloading::Library::new(path).ok()?;
+            let get: libloading::Symbol<unsafe extern "C" fn() -> *const ort::sys::OrtApiBase> =
+                library.get(b"OrtGetApiBase").ok()?;
+            let base = get();
+            if base.is_null() {
+                return None;
+            }
+            let version = ((*base).GetVersionString)();
+            (!version.is_null()).then(|| std::ffi::CStr::from_ptr(version).to_string_lossy().into_owned())
+        }
+    };
+    read().unwrap_or_else(|| "unknown".to_string())
+}
+
+struct OrtModel {
+    path: PathBuf,
+    environment: Environment,
+    threads: usize,
+    idle: Mutex<Vec<OrtSession>>,
+}
+
+impl OrtModel {
+    fn open(&self) -> Result<OrtSession, ModelError> {
+        let fail = |e: &dyn std::fmt::Display| ModelError::Load { path: self.path.clone(), message: e.to_string() };
+        OrtSession::builder(&self.environment)
+            .map_err(|e| fail(&e))?
+            .with_optimization_level(GraphOptimizationLevel::All)
+            .map_err(|e| fail(&e))?
+            .with_intra_threads(self.threads)
+            .map_err(|e| fail(&e))?
+            .with_inter_threads(1)
+            .map_err(|e| fail(&e))?
+            // Idle pool threads sleep instead of spinning: concurrent requests each run their
+            // own session, and spinning threads would take their cores.
+            .with_intra_op_spinning(false)
+            .map_err(|e| fail(&e))?
+            .commit_from_file(&self.path)
+            .map_err(|e| fail(&e))
+    }
+
+    fn take(&self) -> Result<OrtSession, ModelError> {
+        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        match idle {
+            Some(session) => Ok(session),
+            None => self.open(),
+        }
+    }
+}
+
+impl Session for OrtModel {
+    fn run(&self, input: Tensor) -> Result<Vec<Tensor>, ModelError> {
+        let mut session = self.take()?;
+        let result = (|| {
+            let value = TensorRef::from_array_view((input.shape().to_vec(), input.data()))
+                .map_err(|e| ModelError::InvalidInput(e.to_string()))?;
+            let outputs = session.run(ort::inputs![value]).map_err(|e| ModelError::Run(e.to_string()))?;
+            outputs
+                .iter()
+                .map(|(_, value)| {
+                    let (shape, data) =
+                        value.try_extract_tensor::<f32>().map_err(|e| ModelError::Run(e.to_string()))?;
+                    Tensor::new(shape.iter().map(|&d| d.max(0) as usize).collect(), data.to_vec())
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })();
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(session);
+        result
+    }
+}
