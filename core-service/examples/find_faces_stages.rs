@@ -83,6 +83,7 @@ fn run() -> Result<(), String> {
 
     config.backend = BackendConfig {
         kind: backend,
+        device: visage_inference::backend::Device::Cpu,
         onnxruntime_library: BackendConfig::default_onnxruntime_library(&config.models_dir),
         threads,
     };

@@ -14,14 +14,16 @@
 //! | `INFERENCE_WORKERS` | number of CPUs | requests processed at once (the rest wait their turn) |
 //! | `INTRA_OP_THREADS` | number of CPUs | threads one inference may use when its request runs alone (1: none) |
 //! | `INFERENCE_BACKEND` | `auto` | `onnxruntime`, `tract`, or `auto`: ONNX Runtime when this build has it and its library loads, tract otherwise |
+//! | `INFERENCE_DEVICE` | `cpu` | `cuda`: ONNX Runtime's CUDA execution provider (the GPU build's library), the CPU when it cannot load |
 //! | `ONNXRUNTIME_LIB` | `$MODELS_DIR/libonnxruntime.so` | the ONNX Runtime shared library (`scripts/fetch-models.sh` puts it there) |
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use visage_common::config::{first_var, parse_from_str, parse_size, var_or, ConfigError};
 use visage_imaging::DecodeLimits;
-use visage_inference::engine::{BackendConfig, BackendKind, DetectorKind, EmbedderKind};
+use visage_inference::backend::Device;
+use visage_inference::engine::{BackendKind, DetectorKind, EmbedderKind};
 
 use crate::plugins::{Plugin, PluginSet};
 
@@ -43,8 +45,10 @@ pub struct Config {
     pub intra_op_threads: usize,
     /// Which inference backend runs the networks.
     pub backend: BackendKind,
-    /// The ONNX Runtime shared library.
-    pub onnxruntime_library: PathBuf,
+    /// Where they run.
+    pub device: Device,
+    /// The ONNX Runtime shared library; `None`: `libonnxruntime.so` in `models_dir`.
+    pub onnxruntime_library: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -62,7 +66,8 @@ impl Default for Config {
             max_queued: 64,
             intra_op_threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
             backend: BackendKind::Auto,
-            onnxruntime_library: BackendConfig::default_onnxruntime_library(Path::new("models")),
+            device: Device::Cpu,
+            onnxruntime_library: None,
         }
     }
 }
@@ -112,8 +117,10 @@ impl Config {
         let backend = var_or(&["INFERENCE_BACKEND"], d.backend, |v| {
             BackendKind::parse(v).ok_or_else(|| "expected auto, onnxruntime or tract".to_string())
         })?;
-        let onnxruntime_library = first_var(&["ONNXRUNTIME_LIB"])
-            .map_or_else(|| BackendConfig::default_onnxruntime_library(&models_dir), |(_, v)| PathBuf::from(v));
+        let device = var_or(&["INFERENCE_DEVICE"], d.device, |v| {
+            Device::parse(v).ok_or_else(|| "expected cpu or cuda".to_string())
+        })?;
+        let onnxruntime_library = first_var(&["ONNXRUNTIME_LIB"]).map(|(_, v)| PathBuf::from(v));
         Ok(Self {
             listen: SocketAddr::new(host, port),
             models_dir,
@@ -127,6 +134,7 @@ impl Config {
             max_queued,
             intra_op_threads,
             backend,
+            device,
             onnxruntime_library,
         })
     }

@@ -41,7 +41,11 @@ impl Application {
             max_detect_size: config.max_detect_size,
             backend: BackendConfig {
                 kind: config.backend,
-                onnxruntime_library: config.onnxruntime_library.clone(),
+                device: config.device,
+                onnxruntime_library: config
+                    .onnxruntime_library
+                    .clone()
+                    .unwrap_or_else(|| BackendConfig::default_onnxruntime_library(&config.models_dir)),
                 threads: config.intra_op_threads,
             },
             age: wanted.contains(Plugin::Age),
@@ -56,6 +60,7 @@ impl Application {
         tracing::info!(
             backend = engine.backend().name(),
             version = %engine.backend().version(),
+            device = engine.backend().device().as_str(),
             "inference backend ready"
         );
         let offered = PluginSet::offered(wanted);
@@ -85,7 +90,7 @@ fn status_of(engine: &Engine, offered: PluginSet) -> CoreStatus {
         inference: Some(InferenceInfo {
             backend: engine.backend().name().to_string(),
             version: engine.backend().version(),
-            device: "cpu".to_string(),
+            device: engine.backend().device().as_str().to_string(),
         }),
     }
 }

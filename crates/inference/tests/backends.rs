@@ -24,6 +24,7 @@ fn config() -> EngineConfig {
     EngineConfig {
         backend: BackendConfig {
             kind: BackendKind::OnnxRuntime,
+            device: visage_inference::backend::Device::Cpu,
             onnxruntime_library: BackendConfig::default_onnxruntime_library(&models_dir),
             threads: 1,
         },
@@ -152,6 +153,7 @@ fn a_missing_library_is_a_clear_error_and_auto_falls_back_to_tract() {
     let _ = engines();
     let elsewhere = BackendConfig {
         kind: BackendKind::OnnxRuntime,
+        device: visage_inference::backend::Device::Cpu,
         onnxruntime_library: repo().join("models/no-such-libonnxruntime.so"),
         threads: 1,
     };
@@ -159,4 +161,24 @@ fn a_missing_library_is_a_clear_error_and_auto_falls_back_to_tract() {
     assert!(err.contains("no-such-libonnxruntime.so"), "{err}");
     let auto = Backend::new(&BackendConfig { kind: BackendKind::Auto, ..elsewhere }).unwrap();
     assert_eq!(auto.name(), "tract");
+}
+
+#[test]
+fn cuda_without_the_gpu_library_falls_back_to_the_cpu() {
+    // The library scripts/fetch-models.sh fetches is ONNX Runtime's CPU build: asking for CUDA
+    // loads every model on the CPU instead, and the backend says so.
+    let (_, ort) = engines();
+    let mut config = config();
+    config.backend.device = visage_inference::backend::Device::Cuda;
+    config.age = false;
+    config.gender = false;
+    config.landmarks106 = false;
+    let backend = Backend::new(&config.backend).unwrap();
+    assert_eq!(backend.device(), visage_inference::backend::Device::Cuda, "asked for, not yet tried");
+    let engine = Engine::load_with(config, backend).unwrap();
+    assert_eq!(engine.backend().device(), visage_inference::backend::Device::Cpu);
+    let img = photo("009_C.jpg");
+    let (a, b) = (detect(&engine, &img), detect(ort, &img));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a[0].bbox, b[0].bbox);
 }

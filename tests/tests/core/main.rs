@@ -75,6 +75,46 @@ async fn healthcheck_and_status_describe_the_service() {
     let plugins: Vec<&str> =
         status["available_plugins"].as_object().expect("plugins").keys().map(String::as_str).collect();
     assert_eq!(plugins, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose"]);
+    // ONNX Runtime by default where scripts/fetch-models.sh fetched its library, tract elsewhere.
+    let expected =
+        if integration_tests::core::models_dir().join("libonnxruntime.so").is_file() { "onnxruntime" } else { "tract" };
+    assert_eq!(status["inference"]["backend"], expected, "{status}");
+    assert_eq!(status["inference"]["device"], "cpu", "{status}");
+    assert!(status["inference"]["version"].as_str().is_some_and(|v| v.starts_with(if expected == "tract" {
+        "0."
+    } else {
+        "1."
+    })));
+}
+
+/// `INFERENCE_BACKEND=tract` serves the same answers as the default backend: the same boxes
+/// (within a pixel) and embeddings at 0.999 cosine or more, on a photo with five faces.
+#[tokio::test]
+async fn the_tract_backend_answers_as_the_default_one() {
+    let tract = integration_tests::core::spawn_with(|c| {
+        c.backend = visage_inference::engine::BackendKind::Tract;
+        c.plugins = Default::default();
+    });
+    let status: Value = reqwest::get(format!("{tract}/status")).await.unwrap().json().await.unwrap();
+    assert_eq!(status["inference"]["backend"], "tract");
+    let photo = fixture("upstream-samples/000_5.jpg");
+    let (code, default) = find_faces(photo.clone(), "face_plugins=calculator").await;
+    assert_eq!(code, 200, "{default}");
+    let form = Form::new().part("file", Part::bytes(photo).file_name("000_5.jpg"));
+    let response =
+        Client::new().post(format!("{tract}/find_faces?face_plugins=calculator")).multipart(form).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let other: Value = response.json().await.unwrap();
+    let (a, b) = (boxes(&default), boxes(&other));
+    assert_eq!(a.len(), 5);
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert!(x.iter().zip(y).all(|(p, q)| (p - q).abs() <= 1), "boxes {x:?} / {y:?}");
+    }
+    for (x, y) in default["result"].as_array().unwrap().iter().zip(other["result"].as_array().unwrap()) {
+        let c = cosine(&embedding(x), &embedding(y));
+        assert!(c >= 0.999, "embeddings at cosine {c}");
+    }
 }
 
 /// Every annotated nose lies inside exactly one returned box, the counts match, and faces come
@@ -326,6 +366,8 @@ async fn bodies_and_the_queue_are_bounded() {
         c.workers = 1;
         c.max_queued = 1;
         c.intra_op_threads = 1;
+        // The slower backend, so that the six requests surely meet a busy worker.
+        c.backend = visage_inference::engine::BackendKind::Tract;
     });
     let client = Client::new();
     // Just over the limit, so that the client has sent it all when the answer comes.

@@ -110,10 +110,40 @@ impl BackendKind {
     }
 }
 
+/// Where the networks run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Device {
+    #[default]
+    Cpu,
+    /// An NVIDIA GPU through ONNX Runtime's CUDA execution provider (the `onnxruntime-gpu`
+    /// library and CUDA's own libraries must be present); the CPU when it cannot load.
+    Cuda,
+}
+
+impl Device {
+    /// Parses `cpu` or `cuda` (also `gpu`), case-insensitive.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cpu" => Some(Device::Cpu),
+            "cuda" | "gpu" => Some(Device::Cuda),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+        }
+    }
+}
+
 /// How to set a backend up.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BackendConfig {
     pub kind: BackendKind,
+    /// The device asked for; [`Backend::device`] says which one runs.
+    pub device: Device,
     /// The ONNX Runtime shared library (`libonnxruntime.so.*`).
     pub onnxruntime_library: PathBuf,
     /// Threads one inference may use (tract: a pool for matrix products, used by
@@ -135,6 +165,7 @@ impl Default for BackendConfig {
     fn default() -> Self {
         Self {
             kind: BackendKind::Tract,
+            device: Device::Cpu,
             onnxruntime_library: PathBuf::from("models").join(ONNXRUNTIME_LIBRARY_FILE),
             threads: 1,
         }
@@ -162,6 +193,9 @@ impl Backend {
     /// Sets up the configured backend. `Auto` tries ONNX Runtime first and falls back to tract,
     /// logging why on standard error; an explicit choice that cannot be met is an error.
     pub fn new(config: &BackendConfig) -> Result<Self, ModelError> {
+        if config.device == Device::Cuda && config.kind == BackendKind::Tract {
+            eprintln!("inference backend: tract runs on the CPU only; INFERENCE_DEVICE=cuda needs onnxruntime");
+        }
         match config.kind {
             BackendKind::Tract => Self::tract(config.threads),
             BackendKind::OnnxRuntime => Self::onnxruntime(config),
@@ -198,6 +232,7 @@ impl Backend {
             Ok(Self(Arc::new(Inner::OnnxRuntime(onnxruntime::OrtBackend::new(
                 &config.onnxruntime_library,
                 config.threads,
+                config.device,
             )?))))
         }
         #[cfg(not(feature = "onnxruntime"))]
@@ -224,6 +259,16 @@ impl Backend {
             Inner::Tract(_) => tract::VERSION.to_string(),
             #[cfg(feature = "onnxruntime")]
             Inner::OnnxRuntime(b) => b.version(),
+        }
+    }
+
+    /// The device the networks run on: the CPU unless CUDA was asked for and loaded.
+    pub fn device(&self) -> Device {
+        match &*self.0 {
+            #[cfg(feature = "tract")]
+            Inner::Tract(_) => Device::Cpu,
+            #[cfg(feature = "onnxruntime")]
+            Inner::OnnxRuntime(b) => b.device(),
         }
     }
 
@@ -289,5 +334,8 @@ mod tests {
         assert_eq!(BackendKind::parse("tract"), Some(BackendKind::Tract));
         assert_eq!(BackendKind::parse("auto"), Some(BackendKind::Auto));
         assert_eq!(BackendKind::parse("cuda"), None);
+        assert_eq!(Device::parse("CUDA"), Some(Device::Cuda));
+        assert_eq!(Device::parse("cpu"), Some(Device::Cpu));
+        assert_eq!(Device::parse("tpu"), None);
     }
 }

@@ -8,14 +8,16 @@
 //! Concurrency is bounded by the callers (core-service's inference workers), and so is the pool.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use ort::environment::Environment;
+use ort::ep;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session as OrtSession;
 use ort::value::TensorRef;
 
-use super::{Session, Tensor};
+use super::{Device, Session, Tensor};
 use crate::model::ModelError;
 
 /// The process's ONNX Runtime environment. The library can be loaded once per process; the first
@@ -26,12 +28,15 @@ pub struct OrtBackend {
     environment: Environment,
     version: String,
     threads: usize,
+    /// CUDA asked for and, so far, loading: cleared (with one log line) the first time the CUDA
+    /// execution provider cannot be registered, after which every session runs on the CPU.
+    cuda: Arc<AtomicBool>,
 }
 
 impl OrtBackend {
     /// Loads the ONNX Runtime library at `library` (once per process) and sets up sessions with
     /// `threads` intra-op threads each.
-    pub fn new(library: &Path, threads: usize) -> Result<Self, ModelError> {
+    pub fn new(library: &Path, threads: usize, device: Device) -> Result<Self, ModelError> {
         let loaded = ENVIRONMENT.get_or_init(|| {
             if !library.is_file() {
                 return Err(format!(
@@ -48,15 +53,27 @@ impl OrtBackend {
             Ok((library.to_path_buf(), environment, version_of(library)))
         });
         match loaded {
-            Ok((path, environment, version)) if path == library => {
-                Ok(Self { environment: environment.clone(), version: version.clone(), threads: threads.max(1) })
-            }
+            Ok((path, environment, version)) if path == library => Ok(Self {
+                environment: environment.clone(),
+                version: version.clone(),
+                threads: threads.max(1),
+                cuda: Arc::new(AtomicBool::new(device == Device::Cuda)),
+            }),
             Ok((path, ..)) => Err(ModelError::Backend(format!(
                 "ONNX Runtime is already loaded from {}; cannot load {} as well",
                 path.display(),
                 library.display()
             ))),
             Err(message) => Err(ModelError::Backend(message.clone())),
+        }
+    }
+
+    /// Where the sessions run.
+    pub fn device(&self) -> Device {
+        if self.cuda.load(Ordering::Relaxed) {
+            Device::Cuda
+        } else {
+            Device::Cpu
         }
     }
 
@@ -72,6 +89,7 @@ impl OrtBackend {
             path: path.to_path_buf(),
             environment: self.environment.clone(),
             threads: self.threads,
+            cuda: Arc::clone(&self.cuda),
             idle: Mutex::new(Vec::new()),
         };
         let first = model.open()?;
@@ -109,14 +127,34 @@ struct OrtModel {
     path: PathBuf,
     environment: Environment,
     threads: usize,
+    cuda: Arc<AtomicBool>,
     idle: Mutex<Vec<OrtSession>>,
 }
 
 impl OrtModel {
     fn open(&self) -> Result<OrtSession, ModelError> {
+        if self.cuda.load(Ordering::Relaxed) {
+            match self.open_on(true) {
+                Ok(session) => return Ok(session),
+                Err(e) => {
+                    if self.cuda.swap(false, Ordering::Relaxed) {
+                        eprintln!("inference backend: CUDA is not available ({e}); running on the CPU");
+                    }
+                }
+            }
+        }
+        self.open_on(false)
+    }
+
+    fn open_on(&self, cuda: bool) -> Result<OrtSession, ModelError> {
         let fail = |e: &dyn std::fmt::Display| ModelError::Load { path: self.path.clone(), message: e.to_string() };
-        OrtSession::builder(&self.environment)
-            .map_err(|e| fail(&e))?
+        let mut builder = OrtSession::builder(&self.environment).map_err(|e| fail(&e))?;
+        if cuda {
+            builder = builder
+                .with_execution_providers([ep::CUDA::default().build().error_on_failure()])
+                .map_err(|e| fail(&e))?;
+        }
+        builder
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| fail(&e))?
             .with_intra_threads(self.threads)
