@@ -4,12 +4,13 @@
 # in-process stage by stage. Results are reported in docs/benchmarks.md.
 #
 #   1. builds the release core-service and its find_faces_stages example;
-#   2. starts, on free ports of 127.0.0.1: core-service (release, default settings) and a second
-#      one with INTRA_OP_THREADS=1; the reference server (reference_server.py) with onnxruntime's
-#      default intra-op threads, and a second one limited to one intra-op thread per model;
+#   2. starts, on free ports of 127.0.0.1: core-service (release, default settings: the onnxruntime
+#      backend), a second one with INTRA_OP_THREADS=1, a third on the tract backend; the reference
+#      server (reference_server.py) with onnxruntime's default intra-op threads, and a second one
+#      limited to one intra-op thread per model;
 #   3. client.py: single client and concurrent clients, the targets taking turns;
-#   4. in-process stage timings: find_faces_stages and reference_stages.py, each with both thread
-#      settings.
+#   4. in-process stage timings: find_faces_stages (both backends) and reference_stages.py, each
+#      with both thread settings.
 #
 # Usage: benches/find_faces/run.sh [IMAGES...]   (default: 009_C.jpg and 004_A.jpg of the samples)
 # Environment: REQUESTS (timed requests per client, default 40), CLIENTS (default 2),
@@ -60,6 +61,10 @@ core1_port="$(free_port)"
 CORE_HOST=127.0.0.1 CORE_PORT="$core1_port" MODELS_DIR="$root/models" RUST_LOG=warn INTRA_OP_THREADS=1 \
     "$target_dir/release/core-service" &
 pids+=($!)
+tract_port="$(free_port)"
+CORE_HOST=127.0.0.1 CORE_PORT="$tract_port" MODELS_DIR="$root/models" RUST_LOG=warn INFERENCE_BACKEND=tract \
+    "$target_dir/release/core-service" &
+pids+=($!)
 ref_port="$(free_port)"
 "$venv/bin/python" "$here/reference_server.py" --port "$ref_port" --models "$root/models" &
 pids+=($!)
@@ -82,6 +87,7 @@ echo "== HTTP /find_faces?face_plugins=calculator ($requests timed requests per 
 "$venv/bin/python" "$here/client.py" --requests "$requests" --clients "$clients" "${json_args[@]}" \
     --target "ours=http://127.0.0.1:$core_port" \
     --target "ours-1t=http://127.0.0.1:$core1_port" \
+    --target "ours-tract=http://127.0.0.1:$tract_port" \
     --target "reference=http://127.0.0.1:$ref_port" \
     --target "reference-1t=http://127.0.0.1:$ref1_port" \
     "${images[@]}"
@@ -89,12 +95,14 @@ cleanup
 pids=()
 
 echo
-echo "== in-process stages, ms (ours: core-service's pipeline, default INTRA_OP_THREADS)"
-"$target_dir/release/examples/find_faces_stages" --models "$root/models" --runs "$runs" "${images[@]}" |
-    tee ${OUT:+"$OUT/stages-ours.jsonl"}
-echo "== in-process stages, ms (ours, INTRA_OP_THREADS=1)"
-"$target_dir/release/examples/find_faces_stages" --models "$root/models" --runs "$runs" --threads 1 "${images[@]}" |
-    tee ${OUT:+"$OUT/stages-ours-1t.jsonl"}
+for backend in onnxruntime tract; do
+    echo "== in-process stages, ms (ours on $backend: core-service's pipeline, default INTRA_OP_THREADS)"
+    "$target_dir/release/examples/find_faces_stages" --backend "$backend" --models "$root/models" --runs "$runs" \
+        "${images[@]}" | tee ${OUT:+"$OUT/stages-ours-$backend.jsonl"}
+    echo "== in-process stages, ms (ours on $backend, INTRA_OP_THREADS=1)"
+    "$target_dir/release/examples/find_faces_stages" --backend "$backend" --models "$root/models" --runs "$runs" \
+        --threads 1 "${images[@]}" | tee ${OUT:+"$OUT/stages-ours-$backend-1t.jsonl"}
+done
 echo "== in-process stages, ms (reference, onnxruntime default threads, then 1 thread)"
 "$venv/bin/python" "$here/reference_stages.py" --models "$root/models" --runs "$runs" "${images[@]}" |
     tee ${OUT:+"$OUT/stages-reference.jsonl"}

@@ -66,6 +66,24 @@ def main(rendered, work):
     runtime = dockerfile.split("AS runtime")[1].split("FROM")[0]
     check("the service images run as a non-root user", "USER visage" in runtime)
 
+    gpu_file = Path(work) / "docker-compose.gpu.yml"
+    if gpu_file.exists():
+        gpu = yaml.safe_load(gpu_file.read_text())["services"]
+        check("the GPU compose file has the same services", set(gpu) == SERVICES, sorted(gpu))
+        core = gpu.get("compreface-core", {})
+        devices = core.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", [])
+        check("the GPU compose file's core reserves an NVIDIA GPU",
+              any(d.get("driver") == "nvidia" and "gpu" in d.get("capabilities", []) for d in devices), devices)
+        check("the GPU compose file's core runs the GPU image on CUDA",
+              core.get("build", {}).get("target") == "core-gpu"
+              and core.get("environment", {}).get("INFERENCE_DEVICE") == "cuda", core)
+        others = {name: s for name, s in gpu.items() if name != "compreface-core"}
+        check("the GPU compose file differs from docker-compose.yml in core alone",
+              others == {name: s for name, s in services.items() if name != "compreface-core"})
+        gpu_stage = dockerfile.split("AS core-gpu")[1].split("FROM")[0]
+        check("the GPU image runs as a non-root user and has a health check",
+              "USER visage" in gpu_stage and "HEALTHCHECK" in gpu_stage)
+
     template = (ROOT / "deploy/nginx/visage.conf.template").read_text()
     start = (ROOT / "scripts/start.sh").read_text()
     ui_run = (ROOT / "tests/ui/run.sh").read_text()
