@@ -48,6 +48,11 @@ async fn main() {
     let core = core.trim_end_matches('/');
     let client = reqwest::Client::new();
 
+    println!(
+        "search kernels: {} (this CPU: {}; VISAGE_SIMD=avx2 or portable lowers them)",
+        visage_index::Simd::current().as_str(),
+        visage_index::Simd::detected().as_str()
+    );
     println!("\n## search and recognition");
     for &size in &sizes {
         search(&client, core, size).await;

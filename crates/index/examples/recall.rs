@@ -30,7 +30,12 @@ fn main() {
     let sizes: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("face count")).collect();
     let sizes = if sizes.is_empty() { vec![1_000, 100_000, 1_000_000] } else { sizes };
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    println!("visage-index: recall and latency on SYNTHETIC data (not real faces), {DIM}-d, {cores} cores");
+    println!(
+        "visage-index: recall and latency on SYNTHETIC data (not real faces), {DIM}-d, {cores} cores, kernels: {} \
+         (this CPU: {}; VISAGE_SIMD=avx2 or portable lowers it)",
+        visage_index::Simd::current().as_str(),
+        visage_index::Simd::detected().as_str()
+    );
     let generator = Generator::new(DIM, 42);
     report_cosines(&generator);
     for n in sizes {

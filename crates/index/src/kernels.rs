@@ -1,28 +1,83 @@
 //! The hot loops: `f16 × f32` dot products, the code-scan estimate and the Walsh–Hadamard transform.
 //!
-//! Each kernel picks the widest instruction set the CPU has at run time (AVX-512 with
-//! VPOPCNTDQ, AVX2 with F16C and FMA, POPCNT) and falls back to portable code elsewhere.
+//! Each kernel runs at the [`Simd`] level chosen once per process from the CPU's features:
+//! AVX-512 (with VPOPCNTDQ), AVX2 (with FMA, F16C and POPCNT), or portable code elsewhere (with
+//! the POPCNT instruction where the CPU has it; on ARM, the compiler's auto-vectorisation of the
+//! portable loops is what runs).
+//! `VISAGE_SIMD=avx2` or `portable` caps the level, to measure or test a lower one on a CPU that
+//! has more. Every kernel is tested against the portable one.
+
+use std::sync::OnceLock;
 
 use half::{f16, slice::HalfFloatSliceExt};
 
 use crate::quant::QueryCode;
 use crate::rows::BLOCK;
 
+/// The instruction sets the kernels use, widest last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    Portable,
+    /// AVX2 with FMA, F16C and POPCNT.
+    Avx2,
+    /// AVX-512F with VPOPCNTDQ (and the AVX2 set).
+    Avx512,
+}
+
+impl Simd {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Simd::Portable => "portable",
+            Simd::Avx2 => "avx2",
+            Simd::Avx512 => "avx512",
+        }
+    }
+
+    /// The widest level this CPU supports.
+    pub fn detected() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 = is_x86_feature_detected!("avx2")
+                && is_x86_feature_detected!("fma")
+                && is_x86_feature_detected!("f16c")
+                && is_x86_feature_detected!("popcnt");
+            if avx2 && is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vpopcntdq") {
+                return Simd::Avx512;
+            }
+            if avx2 {
+                return Simd::Avx2;
+            }
+        }
+        Simd::Portable
+    }
+
+    /// The level the kernels run at: [`detected`](Self::detected), lowered by `VISAGE_SIMD`
+    /// (`avx2`, `portable`) when that is set. Read once per process.
+    pub fn current() -> Simd {
+        static LEVEL: OnceLock<Simd> = OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let cap = match std::env::var("VISAGE_SIMD").ok().as_deref().map(str::trim) {
+                Some("portable") => Simd::Portable,
+                Some("avx2") => Simd::Avx2,
+                _ => Simd::Avx512,
+            };
+            Simd::detected().min(cap)
+        })
+    }
+}
+
 /// `<a, b>` for a stored row and a query; both have a length that is a multiple of 16.
 pub(crate) fn dot(a: &[f16], b: &[f32]) -> f32 {
     debug_assert!(a.len() == b.len() && a.len().is_multiple_of(16));
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f") {
-            // SAFETY: the feature was detected; lengths are checked by the callers (debug-asserted).
-            return unsafe { x86::dot_avx512(a, b) };
-        }
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c") {
-            // SAFETY: as above.
-            return unsafe { x86::dot_avx2(a, b) };
-        }
+    match Simd::current() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was detected; lengths are checked by the callers (debug-asserted).
+        Simd::Avx512 => unsafe { x86::dot_avx512(a, b) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Simd::Avx2 => unsafe { x86::dot_avx2(a, b) },
+        _ => dot_portable(a, b),
     }
-    dot_portable(a, b)
 }
 
 /// Asks the CPU to start loading a stored row that will be read soon (a hint; no effect on
@@ -52,21 +107,19 @@ fn dot_portable(a: &[f16], b: &[f32]) -> f32 {
 pub(crate) fn estimate(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
     debug_assert!(out.len().is_multiple_of(BLOCK));
     assert!(codes.len() == out.len() * query.words && factors.len() == out.len());
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512vpopcntdq")
-            && is_x86_feature_detected!("fma")
-        {
-            // SAFETY: the features were detected and the slice lengths checked above.
-            return unsafe { x86::estimate_avx512(codes, factors, query, out) };
-        }
-        if is_x86_feature_detected!("popcnt") {
-            // SAFETY: the feature was detected.
-            return unsafe { x86::estimate_popcnt(codes, factors, query, out) };
-        }
+    assert!(query.planes.len() >= 4 * query.words);
+    match Simd::current() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was detected and the slice lengths checked above.
+        Simd::Avx512 => unsafe { x86::estimate_avx512(codes, factors, query, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Simd::Avx2 => unsafe { x86::estimate_avx2(codes, factors, query, out) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the feature was detected.
+        _ if is_x86_feature_detected!("popcnt") => unsafe { x86::estimate_popcnt(codes, factors, query, out) },
+        _ => estimate_portable(codes, factors, query, out),
     }
-    estimate_portable(codes, factors, query, out);
 }
 
 #[inline(always)]
@@ -91,14 +144,12 @@ fn estimate_portable(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mu
 
 /// In-place unnormalised Walsh–Hadamard transform of a power-of-two length slice.
 pub(crate) fn walsh_hadamard(x: &mut [f32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if is_x86_feature_detected!("avx2") {
-            // SAFETY: the feature was detected.
-            return unsafe { x86::walsh_hadamard_avx2(x) };
-        }
+    match Simd::current() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was detected.
+        Simd::Avx2 | Simd::Avx512 => unsafe { x86::walsh_hadamard_avx2(x) },
+        _ => walsh_hadamard_portable(x),
     }
-    walsh_hadamard_portable(x);
 }
 
 #[inline(always)]
@@ -221,9 +272,70 @@ mod x86 {
         }
     }
 
+    /// The portable loop compiled with the `popcnt` instruction (CPUs without AVX2).
     #[target_feature(enable = "popcnt")]
     pub(super) unsafe fn estimate_popcnt(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
         super::estimate_portable(codes, factors, query, out);
+    }
+
+    /// Bytewise population count by a 16-entry table per nibble (`vpshufb`).
+    #[inline(always)]
+    unsafe fn popcount_bytes(v: __m256i, table: __m256i, nibble: __m256i) -> __m256i {
+        let low = _mm256_and_si256(v, nibble);
+        let high = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
+        _mm256_add_epi8(_mm256_shuffle_epi8(table, low), _mm256_shuffle_epi8(table, high))
+    }
+
+    /// Two 256-bit loads hold one code word of the 8 faces of a block (4 each). Per word and
+    /// half: four `AND`s with the broadcast query planes, bytewise population counts weighted
+    /// `1, 2, 4, 8` and summed in bytes (at most 120 per byte), then `vpsadbw` into the 64-bit
+    /// lane of each face; the code's own bits likewise.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn estimate_avx2(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
+        let w = query.words;
+        let planes = query.planes.as_ptr();
+        let table = _mm256_setr_epi8(
+            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
+        );
+        let nibble = _mm256_set1_epi8(0x0f);
+        let zero = _mm256_setzero_si256();
+        let scale = _mm256_set1_ps(query.scale);
+        let per_bit = _mm256_set1_ps(query.per_bit);
+        let bias = _mm256_set1_ps(query.bias);
+        let even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+        for (b, (out, factors)) in out.chunks_exact_mut(8).zip(factors.chunks_exact(8)).enumerate() {
+            // SAFETY (all loads and stores): the caller checked that `codes` holds `8 * w` words
+            // per block of `out` and `planes` at least `4 * w`; each chunk holds 8 values.
+            let block = codes.as_ptr().add(b * 8 * w);
+            let mut levels = [zero; 2];
+            let mut bits = [zero; 2];
+            for i in 0..w {
+                let p0 = _mm256_set1_epi64x(*planes.add(i) as i64);
+                let p1 = _mm256_set1_epi64x(*planes.add(w + i) as i64);
+                let p2 = _mm256_set1_epi64x(*planes.add(2 * w + i) as i64);
+                let p3 = _mm256_set1_epi64x(*planes.add(3 * w + i) as i64);
+                for h in 0..2 {
+                    let c = _mm256_loadu_si256(block.add(i * 8 + 4 * h).cast());
+                    let c0 = popcount_bytes(_mm256_and_si256(c, p0), table, nibble);
+                    let c1 = popcount_bytes(_mm256_and_si256(c, p1), table, nibble);
+                    let c2 = popcount_bytes(_mm256_and_si256(c, p2), table, nibble);
+                    let c3 = popcount_bytes(_mm256_and_si256(c, p3), table, nibble);
+                    // c0 + 2·(c1 + 2·(c2 + 2·c3))
+                    let t = _mm256_add_epi8(c2, _mm256_add_epi8(c3, c3));
+                    let t = _mm256_add_epi8(c1, _mm256_add_epi8(t, t));
+                    let t = _mm256_add_epi8(c0, _mm256_add_epi8(t, t));
+                    levels[h] = _mm256_add_epi64(levels[h], _mm256_sad_epu8(t, zero));
+                    bits[h] = _mm256_add_epi64(bits[h], _mm256_sad_epu8(popcount_bytes(c, table, nibble), zero));
+                }
+            }
+            // Counts stay far below 2^31: keep the low 32 bits of each lane, rows 0–3 then 4–7.
+            let narrow = |v: [__m256i; 2]| {
+                let (lo, hi) = (_mm256_permutevar8x32_epi32(v[0], even), _mm256_permutevar8x32_epi32(v[1], even));
+                _mm256_cvtepi32_ps(_mm256_permute2x128_si256::<0x20>(lo, hi))
+            };
+            let raw = _mm256_fmadd_ps(scale, narrow(levels), _mm256_fmadd_ps(per_bit, narrow(bits), bias));
+            _mm256_storeu_ps(out.as_mut_ptr(), _mm256_mul_ps(raw, _mm256_loadu_ps(factors.as_ptr())));
+        }
     }
 
     #[target_feature(enable = "avx2")]
@@ -254,9 +366,15 @@ mod tests {
             assert!((f64::from(dot(&a, &b)) - want).abs() < 1e-4, "len {len}");
             assert!((f64::from(dot_portable(&a, &b)) - want).abs() < 1e-4, "len {len}");
             #[cfg(target_arch = "x86_64")]
-            if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") && is_x86_feature_detected!("f16c") {
+            if Simd::detected() >= Simd::Avx2 {
                 // SAFETY: features detected, equal lengths that are multiples of 16.
                 let got = unsafe { x86::dot_avx2(&a, &b) };
+                assert!((f64::from(got) - want).abs() < 1e-4, "len {len}");
+            }
+            #[cfg(target_arch = "x86_64")]
+            if Simd::detected() >= Simd::Avx512 {
+                // SAFETY: as above.
+                let got = unsafe { x86::dot_avx512(&a, &b) };
                 assert!((f64::from(got) - want).abs() < 1e-4, "len {len}");
             }
         }
@@ -295,6 +413,22 @@ mod tests {
         let mut got = vec![0.0; rows];
         estimate(&codes, &factors, &query, &mut got);
         assert_eq!(got, want);
+        #[cfg(target_arch = "x86_64")]
+        {
+            let detected = Simd::detected();
+            if detected >= Simd::Avx2 {
+                let mut avx2 = vec![0.0; rows];
+                // SAFETY: the level was detected; lengths as `estimate` checks them.
+                unsafe { x86::estimate_avx2(&codes, &factors, &query, &mut avx2) };
+                assert_eq!(avx2, want);
+            }
+            if detected >= Simd::Avx512 {
+                let mut avx512 = vec![0.0; rows];
+                // SAFETY: as above.
+                unsafe { x86::estimate_avx512(&codes, &factors, &query, &mut avx512) };
+                assert_eq!(avx512, want);
+            }
+        }
         // Spot-check the portable kernel by hand for row 9 (second block, second row).
         let word = |i: usize| codes[BLOCK * words + i * BLOCK + 1];
         let levels: u32 = (0..words)

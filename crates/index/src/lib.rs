@@ -57,6 +57,7 @@ mod topk;
 
 pub use collection::{Collection, Component, Limit, Neighbor, SubjectId, EXACT_SEARCH_MAX_FACES, RERANK_CANDIDATES};
 pub use error::IndexError;
+pub use kernels::Simd;
 
 /// The largest embedding dimension a collection accepts.
 pub const MAX_DIM: usize = 8_192;

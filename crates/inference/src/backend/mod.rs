@@ -146,8 +146,8 @@ pub struct BackendConfig {
     pub device: Device,
     /// The ONNX Runtime shared library (`libonnxruntime.so.*`).
     pub onnxruntime_library: PathBuf,
-    /// Threads one inference may use (tract: a pool for matrix products, used by
-    /// [`Backend::install_parallel`]; ONNX Runtime: each session's intra-op threads).
+    /// Threads one inference may use inside [`Backend::install_parallel`] (tract: a pool for
+    /// matrix products; ONNX Runtime: sessions with that many intra-op threads); one elsewhere.
     pub threads: usize,
 }
 
@@ -297,15 +297,14 @@ impl Backend {
         }
     }
 
-    /// Runs `f` on the calling thread with the inferences it runs spread over several threads
-    /// where the backend does that per call (tract's pool); a request that runs alone uses it, so
-    /// that one client gets every core.
+    /// Runs `f` on the calling thread with the inferences it runs spread over the configured
+    /// threads; a request that runs alone uses it, so that one client gets every core.
     pub fn install_parallel<R>(&self, f: impl FnOnce() -> R) -> R {
         match &*self.0 {
             #[cfg(feature = "tract")]
             Inner::Tract(b) => b.install_parallel(f),
             #[cfg(feature = "onnxruntime")]
-            Inner::OnnxRuntime(_) => f(),
+            Inner::OnnxRuntime(b) => b.install_parallel(f),
         }
     }
 }

@@ -6,7 +6,13 @@
 //! size and batch size. `ort` runs a session through `&mut`, so each model keeps a small pool of
 //! sessions: a call takes one, or creates one when all are busy, and puts it back after.
 //! Concurrency is bounded by the callers (core-service's inference workers), and so is the pool.
+//!
+//! A session's intra-op thread count is fixed when it is created, so each model keeps two pools:
+//! one-thread sessions, and sessions with every configured thread for calls made inside
+//! [`OrtBackend::install_parallel`] (a request that runs alone). Concurrent requests then keep to
+//! one core each instead of oversubscribing the cores.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -23,6 +29,11 @@ use crate::model::ModelError;
 /// The process's ONNX Runtime environment. The library can be loaded once per process; the first
 /// path wins, and a later backend for another path is refused.
 static ENVIRONMENT: OnceLock<Result<(PathBuf, Environment, String), String>> = OnceLock::new();
+
+thread_local! {
+    /// Whether this thread runs inside [`OrtBackend::install_parallel`].
+    static PARALLEL: Cell<bool> = const { Cell::new(false) };
+}
 
 pub struct OrtBackend {
     environment: Environment,
@@ -68,6 +79,18 @@ impl OrtBackend {
         }
     }
 
+    /// Runs `f` with the sessions it uses taken from the pool with every configured thread.
+    pub fn install_parallel<R>(&self, f: impl FnOnce() -> R) -> R {
+        struct Reset(bool);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                PARALLEL.with(|p| p.set(self.0));
+            }
+        }
+        let _reset = Reset(PARALLEL.with(|p| p.replace(true)));
+        f()
+    }
+
     /// Where the sessions run.
     pub fn device(&self) -> Device {
         if self.cuda.load(Ordering::Relaxed) {
@@ -90,10 +113,10 @@ impl OrtBackend {
             environment: self.environment.clone(),
             threads: self.threads,
             cuda: Arc::clone(&self.cuda),
-            idle: Mutex::new(Vec::new()),
+            idle: Default::default(),
         };
-        let first = model.open()?;
-        model.idle.lock().unwrap_or_else(|e| e.into_inner()).push(first);
+        let first = model.open(1)?;
+        model.idle[0].lock().unwrap_or_else(|e| e.into_inner()).push(first);
         let zeros = Tensor::new(input_shape.to_vec(), vec![0.0; input_shape.iter().product()])?;
         model.run(zeros).map_err(|e| ModelError::Load { path: path.to_path_buf(), message: e.to_string() })?;
         Ok(Arc::new(model))
@@ -128,13 +151,14 @@ struct OrtModel {
     environment: Environment,
     threads: usize,
     cuda: Arc<AtomicBool>,
-    idle: Mutex<Vec<OrtSession>>,
+    /// Idle sessions with one thread, and with `threads` threads.
+    idle: [Mutex<Vec<OrtSession>>; 2],
 }
 
 impl OrtModel {
-    fn open(&self) -> Result<OrtSession, ModelError> {
+    fn open(&self, threads: usize) -> Result<OrtSession, ModelError> {
         if self.cuda.load(Ordering::Relaxed) {
-            match self.open_on(true) {
+            match self.open_on(true, threads) {
                 Ok(session) => return Ok(session),
                 Err(e) => {
                     if self.cuda.swap(false, Ordering::Relaxed) {
@@ -143,10 +167,10 @@ impl OrtModel {
                 }
             }
         }
-        self.open_on(false)
+        self.open_on(false, threads)
     }
 
-    fn open_on(&self, cuda: bool) -> Result<OrtSession, ModelError> {
+    fn open_on(&self, cuda: bool, threads: usize) -> Result<OrtSession, ModelError> {
         let fail = |e: &dyn std::fmt::Display| ModelError::Load { path: self.path.clone(), message: e.to_string() };
         let mut builder = OrtSession::builder(&self.environment).map_err(|e| fail(&e))?;
         if cuda {
@@ -157,7 +181,7 @@ impl OrtModel {
         builder
             .with_optimization_level(GraphOptimizationLevel::All)
             .map_err(|e| fail(&e))?
-            .with_intra_threads(self.threads)
+            .with_intra_threads(threads)
             .map_err(|e| fail(&e))?
             .with_inter_threads(1)
             .map_err(|e| fail(&e))?
@@ -169,18 +193,24 @@ impl OrtModel {
             .map_err(|e| fail(&e))
     }
 
-    fn take(&self) -> Result<OrtSession, ModelError> {
-        let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+    /// Which pool this thread's calls use: 1 inside `install_parallel` with several threads.
+    fn pool(&self) -> usize {
+        usize::from(self.threads > 1 && PARALLEL.with(Cell::get))
+    }
+
+    fn take(&self, pool: usize) -> Result<OrtSession, ModelError> {
+        let idle = self.idle[pool].lock().unwrap_or_else(|e| e.into_inner()).pop();
         match idle {
             Some(session) => Ok(session),
-            None => self.open(),
+            None => self.open(if pool == 1 { self.threads } else { 1 }),
         }
     }
 }
 
 impl Session for OrtModel {
     fn run(&self, input: Tensor) -> Result<Vec<Tensor>, ModelError> {
-        let mut session = self.take()?;
+        let pool = self.pool();
+        let mut session = self.take(pool)?;
         let result = (|| {
             let value = TensorRef::from_array_view((input.shape().to_vec(), input.data()))
                 .map_err(|e| ModelError::InvalidInput(e.to_string()))?;
@@ -194,7 +224,7 @@ impl Session for OrtModel {
                 })
                 .collect::<Result<Vec<_>, _>>()
         })();
-        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(session);
+        self.idle[pool].lock().unwrap_or_else(|e| e.into_inner()).push(session);
         result
     }
 }
