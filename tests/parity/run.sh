@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Parity check: Visage's detector + alignment + embedder against the onnxruntime reference
+# Parity check: Visage's detector + alignment + embedder, on each inference backend, against the onnxruntime reference
 # pipeline (tests/reference/pipeline.py, InsightFace's own pre- and post-processing) on the sample
 # photos. Fails if any embedding is below 0.99 cosine to the reference's.
 #
@@ -21,6 +21,13 @@ scripts/fetch-models.sh >/dev/null
 
 ours="$(mktemp)"
 trap 'rm -f "$ours"' EXIT
-cargo run --quiet --release -p visage-inference --example embed -- --threshold 0.5 \
-  tests/fixtures/upstream-samples/*.jpg tests/fixtures/image-formats/einstein.jpeg >"$ours"
-"$venv/bin/python" tests/parity/check.py "$ours" --models models "$@"
+# Both backends: tract everywhere, ONNX Runtime where fetch-models.sh fetched its library.
+backends=(tract)
+[[ -f models/libonnxruntime.so ]] && backends+=(onnxruntime)
+for backend in "${backends[@]}"; do
+  echo "parity of the $backend backend"
+  cargo run --quiet --release -p visage-inference --features onnxruntime --example embed -- \
+    --backend "$backend" --threshold 0.5 \
+    tests/fixtures/upstream-samples/*.jpg tests/fixtures/image-formats/einstein.jpeg >"$ours"
+  "$venv/bin/python" tests/parity/check.py "$ours" --models models "$@"
+done

@@ -8,7 +8,8 @@
 //!
 //! Options: `--models DIR` (default `models`), `--detector scrfd|retinaface`, `--threshold P`
 //! (default: the detector's), `--max-detect-size N` (default 640), `--sampling bilinear|area` (default bilinear),
-//! `--no-embeddings`.
+//! `--no-embeddings`, `--backend tract|onnxruntime` (default tract; onnxruntime needs the cargo
+//! feature `onnxruntime` and `libonnxruntime.so` in the models directory).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 use serde_json::{json, Value};
 use visage_imaging::DecodeLimits;
 use visage_inference::align::Sampling;
+use visage_inference::backend::{Backend, BackendConfig, BackendKind};
 use visage_inference::detector::{Detector, DetectorKind};
 use visage_inference::embedder::Embedder;
 use visage_inference::engine::EngineConfig;
@@ -25,6 +27,7 @@ struct Args {
     threshold: Option<f32>,
     sampling: Sampling,
     embeddings: bool,
+    backend: BackendKind,
     files: Vec<PathBuf>,
 }
 
@@ -34,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
         threshold: None,
         sampling: Sampling::Bilinear,
         embeddings: true,
+        backend: BackendKind::Tract,
         files: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -57,6 +61,10 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "--no-embeddings" => args.embeddings = false,
+            "--backend" => {
+                let v = value()?;
+                args.backend = BackendKind::parse(&v).ok_or_else(|| format!("unknown backend {v}"))?;
+            }
             _ if arg.starts_with("--") => return Err(format!("unknown option {arg}")),
             _ => args.files.push(PathBuf::from(arg)),
         }
@@ -69,9 +77,16 @@ fn parse_args() -> Result<Args, String> {
 
 fn run(args: Args) -> Result<Value, String> {
     let c = &args.config;
-    let detector = Detector::load(&tract(), c.detector, &c.models_dir.join(c.detector.file_name()), c.max_detect_size)
+    let backend = Backend::new(&BackendConfig {
+        kind: args.backend,
+        onnxruntime_library: BackendConfig::default_onnxruntime_library(&c.models_dir),
+        ..BackendConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+    eprintln!("backend: {} {}", backend.name(), backend.version());
+    let detector = Detector::load(&backend, c.detector, &c.models_dir.join(c.detector.file_name()), c.max_detect_size)
         .map_err(|e| e.to_string())?;
-    let embedder = Embedder::load(&tract(), c.embedder, &c.models_dir.join(c.embedder.file_name()))
+    let embedder = Embedder::load(&backend, c.embedder, &c.models_dir.join(c.embedder.file_name()))
         .map_err(|e| e.to_string())?
         .with_sampling(args.sampling);
     let threshold = args.threshold.unwrap_or_else(|| c.detector.default_threshold());
@@ -114,9 +129,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The tract backend, one thread per inference.
-fn tract() -> visage_inference::backend::Backend {
-    visage_inference::backend::Backend::tract(1).expect("this build has tract")
 }
