@@ -22,8 +22,7 @@ use std::path::PathBuf;
 
 use visage_common::config::{first_var, parse_from_str, parse_size, var_or, ConfigError};
 use visage_imaging::DecodeLimits;
-use visage_inference::backend::Device;
-use visage_inference::engine::{BackendKind, DetectorKind, EmbedderKind};
+use visage_inference::engine::{BackendKind, DetectorKind, Device, EmbedderKind};
 
 use crate::plugins::{Plugin, PluginSet};
 

@@ -115,7 +115,8 @@ fn run_plugin(
         Ok(*cache)
     };
     match plugin {
-        Plugin::Calculator => face.embedding = Some(engine.embed(image, det).map_err(internal)?),
+        // Every face's embedding comes from one batched call in `find_faces`.
+        Plugin::Calculator => {}
         Plugin::Age => {
             if let Some(model) = engine.age() {
                 let age = model.estimate(image, &det.landmarks).map_err(internal)?;

@@ -23,7 +23,7 @@ use visage_common::similarity::Coefficients;
 
 use crate::age_gender::{self, AgeEstimator, GenderClassifier};
 use crate::align::{ARCFACE_SIZE, ARCFACE_TEMPLATE};
-pub use crate::backend::{Backend, BackendConfig, BackendKind};
+pub use crate::backend::{Backend, BackendConfig, BackendKind, Device};
 use crate::detector::Detector;
 pub use crate::detector::{DetectorKind, DEFAULT_MAX_DETECT_SIZE};
 use crate::embedder::Embedder;
