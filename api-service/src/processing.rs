@@ -122,6 +122,16 @@ pub fn similarity(coefficients: &Coefficients, distance: f32) -> f64 {
     round5(coefficients.similarity(f64::from(distance)))
 }
 
+/// Recognitions never miss a stored face at or above this similarity that belongs in the answer:
+/// 0.5, where CompreFace's answers start to mean "probably the same person".
+pub const GUARANTEED_SIMILARITY: f64 = 0.5;
+
+/// The cosine of [`GUARANTEED_SIMILARITY`] for the embedder's coefficients, which the search
+/// guarantees.
+pub fn guaranteed_cosine(coefficients: &Coefficients) -> f32 {
+    coefficients.dot_at(GUARANTEED_SIMILARITY) as f32
+}
+
 /// The embedding of a face core found, which every comparing endpoint asked for.
 pub fn embedding_of(face: &Face) -> Result<Vec<f32>, ApiError> {
     face.embedding

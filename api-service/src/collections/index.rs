@@ -159,9 +159,15 @@ impl FaceIndex {
         }
     }
 
-    /// The `limit` nearest faces to each query, nearest first. An empty index answers empty
-    /// lists to anything.
-    pub fn search(&self, queries: &[Vec<f32>], limit: Limit) -> Result<Vec<Vec<Match>>, SearchError> {
+    /// The `limit` nearest faces to each query, nearest first; with `guaranteed`, every face at
+    /// or above that cosine which belongs among them is found (see
+    /// [`Collection::search_guaranteed`]). An empty index answers empty lists to anything.
+    pub fn search(
+        &self,
+        queries: &[Vec<f32>],
+        limit: Limit,
+        guaranteed: Option<f32>,
+    ) -> Result<Vec<Vec<Match>>, SearchError> {
         if self.is_empty() {
             return Ok(vec![Vec::new(); queries.len()]);
         }
@@ -172,7 +178,11 @@ impl FaceIndex {
             return Err(SearchError::MixedLengths);
         }
         let collection = self.collection(length)?;
-        let found = collection.search(queries, limit).map_err(SearchError::Invalid)?;
+        let found = match guaranteed {
+            Some(cosine) => collection.search_guaranteed(queries, limit, cosine),
+            None => collection.search(queries, limit),
+        }
+        .map_err(SearchError::Invalid)?;
         Ok(found
             .into_iter()
             .map(|neighbors| {
@@ -289,7 +299,7 @@ mod tests {
     }
 
     fn names(index: &FaceIndex, query: &[f32], limit: Limit) -> Vec<String> {
-        index.search(&[query.to_vec()], limit).unwrap().remove(0).into_iter().map(|m| m.subject).collect()
+        index.search(&[query.to_vec()], limit, None).unwrap().remove(0).into_iter().map(|m| m.subject).collect()
     }
 
     #[test]
@@ -324,14 +334,14 @@ mod tests {
     fn upsert_moves_a_face_to_its_new_subject_and_embedding() {
         let mut index = loaded(&[face(1, 10, "a", &[1.0, 0.0])]);
         index.upsert(&face(1, 20, "b", &[0.0, 1.0]));
-        let found = index.search(&[vec![0.0, 1.0]], Limit::All).unwrap();
+        let found = index.search(&[vec![0.0, 1.0]], Limit::All, Some(0.5)).unwrap();
         assert_eq!(found[0].len(), 1);
         assert_eq!((found[0][0].subject.as_str(), found[0][0].distance), ("b", 0.0));
     }
 
     #[test]
     fn lengths_are_kept_apart_and_checked() {
-        assert_eq!(FaceIndex::new().search(&[vec![1.0; 7]], Limit::All).unwrap(), vec![Vec::<Match>::new()]);
+        assert_eq!(FaceIndex::new().search(&[vec![1.0; 7]], Limit::All, None).unwrap(), vec![Vec::<Match>::new()]);
         let mut index = loaded(&[
             face(1, 10, "a", &[1.0, 0.0]),
             face(2, 10, "a", &[0.0, 0.0, 1.0]),
@@ -340,9 +350,12 @@ mod tests {
         ]);
         assert_eq!(index.len(), 2, "the zero and NaN vectors are left out");
         assert_eq!(names(&index, &[0.0, 0.0, 2.0], Limit::All), ["a"]);
-        assert_eq!(index.search(&[vec![1.0; 4]], Limit::All), Err(SearchError::Length { expected: 2, actual: 4 }));
-        assert_eq!(index.search(&[vec![1.0; 2], vec![1.0; 3]], Limit::All), Err(SearchError::MixedLengths));
-        assert!(matches!(index.search(&[vec![0.0; 2]], Limit::All), Err(SearchError::Invalid(_))));
+        assert_eq!(
+            index.search(&[vec![1.0; 4]], Limit::All, None),
+            Err(SearchError::Length { expected: 2, actual: 4 })
+        );
+        assert_eq!(index.search(&[vec![1.0; 2], vec![1.0; 3]], Limit::All, None), Err(SearchError::MixedLengths));
+        assert!(matches!(index.search(&[vec![0.0; 2]], Limit::All, None), Err(SearchError::Invalid(_))));
         // A length whose faces are all gone no longer counts.
         index.remove(Uuid::from_u128(2));
         assert_eq!(index.collections.len(), 1);

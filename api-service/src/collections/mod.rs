@@ -140,10 +140,17 @@ impl Collections {
         Ok(Self { inner })
     }
 
-    /// The `limit` nearest stored faces to each query, nearest first.
-    pub async fn search(&self, model: Uuid, queries: Vec<Vec<f32>>, limit: Limit) -> Result<Vec<Vec<Match>>, ApiError> {
+    /// The `limit` nearest stored faces to each query, nearest first; every face at or above
+    /// cosine `guaranteed` that belongs among them is found.
+    pub async fn search(
+        &self,
+        model: Uuid,
+        queries: Vec<Vec<f32>>,
+        limit: Limit,
+        guaranteed: f32,
+    ) -> Result<Vec<Vec<Match>>, ApiError> {
         let index = self.loaded(model).await?;
-        blocking(move || index.read().search(&queries, limit)).await?.map_err(search_error)
+        blocking(move || index.read().search(&queries, limit, Some(guaranteed))).await?.map_err(search_error)
     }
 
     /// The subject of stored face `image_id` and the distance from it to each query; `None` if

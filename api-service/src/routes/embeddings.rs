@@ -20,7 +20,7 @@ use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition, Verification};
 use crate::params::{parse_uuid, JsonBody, PathParam, Query};
-use crate::processing::{compare, prediction_count, similarity, FaceResults, SubjectSimilarity};
+use crate::processing::{compare, guaranteed_cosine, prediction_count, similarity, FaceResults, SubjectSimilarity};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -71,8 +71,9 @@ async fn recognize(
     let embeddings = required(body.embeddings, "embeddings")?;
     let limit = prediction_count(&params)?;
     let queries = embeddings.iter().map(|e| to_f32(e)).collect();
-    let matches = state.collections.search(key.model_id(), queries, limit).await?;
     let coefficients = state.core.coefficients().await?;
+    let guaranteed = guaranteed_cosine(&coefficients);
+    let matches = state.collections.search(key.model_id(), queries, limit, guaranteed).await?;
     let result = embeddings
         .into_iter()
         .zip(matches)

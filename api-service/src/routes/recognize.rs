@@ -18,7 +18,9 @@ use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition};
 use crate::params::{parse_uuid, PathParam};
-use crate::processing::{embedding_of, prediction_count, similarity, FaceResults, ImageOptions, SubjectSimilarity};
+use crate::processing::{
+    embedding_of, guaranteed_cosine, prediction_count, similarity, FaceResults, ImageOptions, SubjectSimilarity,
+};
 use crate::state::AppState;
 use crate::upload::ImageUpload;
 
@@ -51,7 +53,8 @@ async fn recognize(
     let found = state.core.find_faces(image.bytes, &image.file_name, &request).await?;
     let queries = found.result.iter().map(embedding_of).collect::<Result<Vec<_>, _>>()?;
     let coefficients = state.core.coefficients().await?;
-    let matches = state.collections.search(key.model_id(), queries, limit).await?;
+    let guaranteed = guaranteed_cosine(&coefficients);
+    let matches = state.collections.search(key.model_id(), queries, limit, guaranteed).await?;
 
     let result = found
         .result

@@ -23,6 +23,14 @@ impl Coefficients {
     pub fn similarity_of_dot(&self, dot: f64) -> f64 {
         self.similarity(distance_from_dot(dot))
     }
+
+    /// The dot product (cosine) at which the similarity is `similarity` (in `(0, 1)`; clamped to
+    /// the cosines of two unit vectors, `[-1, 1]`).
+    pub fn dot_at(&self, similarity: f64) -> f64 {
+        let [c0, c1] = self.0;
+        let distance = c0 - (2.0 * similarity - 1.0).atanh() / c1;
+        (1.0 - distance.clamp(0.0, 2.0).powi(2) / 2.0).clamp(-1.0, 1.0)
+    }
 }
 
 /// `v / ‖v‖₂`; `None` for a zero, infinite or NaN vector, which has no direction.
@@ -60,6 +68,17 @@ mod tests {
         assert!(c.similarity(0.5) > c.similarity(1.0));
         assert!(c.similarity(0.0) > 0.99 && c.similarity(2.0) < 0.01);
         assert!((c.similarity_of_dot(1.0) - c.similarity(0.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn dot_at_inverts_similarity_of_dot() {
+        let c = Coefficients([1.11, 5.5]);
+        assert!((c.dot_at(0.5) - (1.0 - 1.11 * 1.11 / 2.0)).abs() < 1e-12);
+        for dot in [-0.2, 0.1, 0.384, 0.7, 0.95] {
+            assert!((c.dot_at(c.similarity_of_dot(dot)) - dot).abs() < 1e-9, "dot {dot}");
+        }
+        assert_eq!(c.dot_at(1.0), 1.0);
+        assert_eq!(c.dot_at(0.0), -1.0);
     }
 
     #[test]

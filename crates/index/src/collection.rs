@@ -12,8 +12,8 @@ use visage_common::similarity::distance_from_dot;
 use crate::error::IndexError;
 use crate::kernels;
 use crate::quant::{QueryCode, Rotation};
-use crate::rows::{code_slot, Rows, Run, RunMut};
-use crate::topk::{Selection, Shortlist, TopK};
+use crate::rows::{RowCode, Rows, Run, RunMut};
+use crate::topk::{for_each_at_or_above, Scored, Selection, Sure, TopK};
 
 /// The caller's compact id of a subject (a person). Renaming or merging subjects is done by the
 /// caller through [`Collection::reassign_subject`].
@@ -21,9 +21,13 @@ pub type SubjectId = u32;
 
 /// Collections up to this many faces are always searched exhaustively.
 pub const EXACT_SEARCH_MAX_FACES: usize = 8_192;
-/// At most this many candidates from the code scan (on top of the `k` asked for) are re-ranked
-/// exactly; re-ranking usually stops much earlier (see [`Collection::search`]).
-pub const RERANK_CANDIDATES: usize = 8_192;
+/// Besides the faces a guarantee needs, at most this many candidates with the best estimates (on
+/// top of the `k` asked for) are re-ranked exactly; re-ranking usually stops much earlier (see
+/// [`Collection::search`]).
+pub const RERANK_CANDIDATES: usize = 512;
+/// Standard deviations of an estimate's error that the search's margins cover: an estimate is that
+/// far too low with probability about 1e-9.
+pub const CONFIDENCE: f32 = 6.0;
 
 /// Rows handled as one unit of work (and of thread splitting).
 const RUN_ROWS: usize = 4_096;
@@ -105,6 +109,9 @@ pub struct Collection {
     /// Row of each face, hashed by the face id in `ids[row]`.
     index: HashTable<u32>,
     hasher: RandomState,
+    /// The lowest one-bit and two-bit alignments of any face ever stored, which bound the error
+    /// of the estimates (see [`crate::quant`]).
+    alignments: (f32, f32),
 }
 
 impl Collection {
@@ -124,6 +131,7 @@ impl Collection {
             subjects: Vec::new(),
             index: HashTable::new(),
             hasher: RandomState::new(),
+            alignments: (1.0, 1.0),
         })
     }
 
@@ -195,17 +203,26 @@ impl Collection {
             let mut scratch = Scratch {
                 unit: vec![0.0; dim],
                 rotated: vec![0.0; rotation.padded()],
-                code: vec![0; rotation.words()],
+                code: RowCode::new(rotation.words()),
             };
+            let mut lowest = (1f32, 1f32);
             for run in runs {
-                encode_run(run, &faces[run.first - old_len..], rotation, stride, &mut scratch)?;
+                let (a1, a2) = encode_run(run, &faces[run.first - old_len..], rotation, stride, &mut scratch)?;
+                lowest = (lowest.0.min(a1), lowest.1.min(a2));
             }
-            Ok(())
+            Ok(lowest)
         });
-        if let Some(err) = outcome.into_iter().find_map(Result::err) {
-            self.truncate(old_len);
-            return Err(err);
+        let mut lowest = self.alignments;
+        for part in outcome {
+            match part {
+                Ok((a1, a2)) => lowest = (lowest.0.min(a1), lowest.1.min(a2)),
+                Err(err) => {
+                    self.truncate(old_len);
+                    return Err(err);
+                }
+            }
         }
+        self.alignments = lowest;
         Ok(())
     }
 
@@ -256,9 +273,34 @@ impl Collection {
     /// of the faces, compare every stored vector. Larger collections are scanned through their
     /// codes; the best `k +` [`RERANK_CANDIDATES`] estimates are re-ranked exactly from the
     /// stored vectors in order of decreasing estimate, until the best estimate left is more than
-    /// four standard errors of the estimator below the k-th best exact score found. A clear match
-    /// therefore costs little more than the scan, and an unclear one at most the full re-ranking.
+    /// [`CONFIDENCE`] standard errors of the estimator below the k-th best exact score found. A
+    /// clear match therefore costs little more than the scan; among many faces at about the same
+    /// low similarity the exact best may be missed (see [`Collection::search_guaranteed`]).
     pub fn search<E: AsRef<[f32]>>(&self, queries: &[E], limit: Limit) -> Result<Vec<Vec<Neighbor>>, IndexError> {
+        self.find(queries, limit, None)
+    }
+
+    /// [`search`](Self::search) with a guarantee: every stored face whose cosine similarity to the
+    /// query is at least `cosine` and that belongs among the `limit` nearest is found, except with
+    /// a probability of about 1e-9 per such face (an estimate [`CONFIDENCE`] standard errors too
+    /// low). Every face the scan estimates near or above `cosine` is refined with its two-bit
+    /// code, and every refined estimate near or above it is re-ranked exactly: the lower
+    /// `cosine`, the more faces that takes. A `cosine` of −1 or less compares every face.
+    pub fn search_guaranteed<E: AsRef<[f32]>>(
+        &self,
+        queries: &[E],
+        limit: Limit,
+        cosine: f32,
+    ) -> Result<Vec<Vec<Neighbor>>, IndexError> {
+        self.find(queries, limit, (!cosine.is_nan()).then_some(cosine))
+    }
+
+    fn find<E: AsRef<[f32]>>(
+        &self,
+        queries: &[E],
+        limit: Limit,
+        guarantee: Option<f32>,
+    ) -> Result<Vec<Vec<Neighbor>>, IndexError> {
         let queries = queries.iter().map(|q| self.prepare(q.as_ref())).collect::<Result<Vec<_>, _>>()?;
         let n = self.len();
         let k = match limit {
@@ -268,11 +310,10 @@ impl Collection {
         if k == 0 || queries.is_empty() {
             return Ok(vec![Vec::new(); queries.len()]);
         }
-        let candidates = k.saturating_add(RERANK_CANDIDATES);
-        let best = if n <= EXACT_SEARCH_MAX_FACES || k.saturating_mul(4) >= n {
+        let best = if n <= EXACT_SEARCH_MAX_FACES || k.saturating_mul(4) >= n || guarantee.is_some_and(|c| c <= -1.0) {
             self.exact(&queries, k)
         } else {
-            self.approximate(&queries, k, candidates)
+            self.approximate(&queries, k, guarantee)
         };
         Ok(best
             .into_iter()
@@ -350,8 +391,8 @@ impl Collection {
     fn exact(&self, queries: &[Vec<f32>], k: usize) -> Vec<TopK> {
         self.scan(
             EXACT_ROWS_PER_THREAD,
-            queries.len(),
-            || TopK::new(k),
+            queries,
+            |_| TopK::new(k),
             |run, tops| {
                 for (i, row) in run.vectors.chunks_exact(self.stride).enumerate() {
                     let r = (run.first + i) as u32;
@@ -363,83 +404,146 @@ impl Collection {
         )
     }
 
-    fn approximate(&self, queries: &[Vec<f32>], k: usize, candidates: usize) -> Vec<TopK> {
+    /// [`CONFIDENCE`] standard deviations of the error of an estimate whose code has alignment
+    /// `a`, for a face at cosine `c` to a query whose quantisation left `residual` (see
+    /// [`crate::quant`]).
+    fn margin(&self, a: f32, c: f32, residual: f32) -> f32 {
+        let p = self.rotation.padded() as f32;
+        let a = a.max(1e-3);
+        let rotation = (1.0 - c * c).max(0.0) * (1.0 - a * a) / (p - 1.0);
+        let quantisation = residual * residual / p;
+        CONFIDENCE * (rotation + quantisation).sqrt() / a
+    }
+
+    fn approximate(&self, queries: &[Vec<f32>], k: usize, guarantee: Option<f32>) -> Vec<TopK> {
         let codes: Vec<QueryCode> = queries.iter().map(|q| QueryCode::new(&self.rotation, &q[..self.dim])).collect();
+        let (a1, a2) = self.alignments;
+        // Per query: the margins of one-bit and two-bit estimates (for any face), and the
+        // estimates from which a face might be at or above the guaranteed cosine: the scan refines
+        // faces from `zone` up, and keeps refined ones from `sure` up.
+        let plans: Vec<Plan> = codes
+            .iter()
+            .map(|code| {
+                let r = code.residual;
+                let (zone, sure) = match guarantee {
+                    Some(c) => (c - self.margin(a1, c, r), c - self.margin(a2, c, r)),
+                    None => (f32::INFINITY, f32::INFINITY),
+                };
+                Plan { coarse: self.margin(a1, 0.0, r), fine: self.margin(a2, 0.0, r), zone, sure }
+            })
+            .collect();
         let words = self.rotation.words();
-        // Re-ranking goes in order of decreasing estimate and stops when the best estimate left
-        // is more than `margin` (about four standard errors of the estimator) below the k-th best
-        // exact score: a face further down would need an estimation error that large to belong
-        // in the result. The k-th best exact score is at least the k-th best estimate minus
-        // `margin`, so the scan can leave out faces estimated `2 · margin` below that.
-        let margin = 3.1 / (self.rotation.padded() as f32).sqrt();
-        let new = || Shortlist::new(k, candidates, 2.0 * margin);
-        let shortlists = self.scan(CODE_ROWS_PER_THREAD, queries.len(), new, |run, lists| {
+        let new = |plan: &Plan| Candidates {
+            // Re-ranking stops `fine` below the k-th best exact score, which is at least the k-th
+            // best refined estimate minus `fine`: refined faces `2 · fine` below it never count.
+            sure: Sure::new(k, 2.0 * plan.fine),
+            effort: TopK::new(k + RERANK_CANDIDATES),
+            zone: plan.zone,
+            sure_floor: plan.sure,
+        };
+        let lists = self.scan(CODE_ROWS_PER_THREAD, &plans, new, |run, lists| {
             let mut estimates = [0.0; SCAN_ROWS];
-            let blocks = run.codes.chunks(SCAN_ROWS * words).zip(run.factors.chunks(SCAN_ROWS));
-            for (b, (block_codes, block_factors)) in blocks.enumerate() {
+            let mut levels = [0u32; SCAN_ROWS];
+            let bytes = crate::rows::block_bytes(words);
+            let steps = run.codes.chunks(SCAN_ROWS / crate::rows::BLOCK * bytes).zip(run.factors.chunks(SCAN_ROWS));
+            for (b, (step_codes, step_factors)) in steps.enumerate() {
                 let first = b * SCAN_ROWS;
+                let slots = step_factors.len();
+                let ones = &run.ones[first..first + slots];
                 // Padding rows of the last block are estimated but not reported.
-                let rows = block_factors.len().min(run.rows - first);
-                let estimates = &mut estimates[..block_factors.len()];
+                let rows = slots.min(run.rows - first);
+                let (estimates, levels) = (&mut estimates[..slots], &mut levels[..slots]);
                 for (code, list) in codes.iter().zip(lists.iter_mut()) {
-                    kernels::estimate(block_codes, block_factors, code, estimates);
-                    list.push_all(&estimates[..rows], (run.first + first) as u32);
+                    kernels::estimate(step_codes, ones, step_factors, code, levels, estimates);
+                    // The faces to refine are gathered first and their second bits prefetched,
+                    // so that their cache misses overlap instead of following one another.
+                    let (mut refine, mut count) = ([0u16; SCAN_ROWS], 0);
+                    let bar = list.effort.floor().min(list.zone);
+                    for_each_at_or_above(&estimates[..rows], bar, |i| {
+                        let row = (run.first + first + i) as u32;
+                        if estimates[i] >= list.zone {
+                            kernels::prefetch_words(&run.fine[(first + i) * words..(first + i + 1) * words]);
+                            refine[count] = i as u16;
+                            count += 1;
+                        } else {
+                            list.effort.push(estimates[i], row);
+                        }
+                    });
+                    for &i in &refine[..count] {
+                        let (i, slot) = (usize::from(i), first + usize::from(i));
+                        let fine = &run.fine[slot * words..(slot + 1) * words];
+                        let refined = kernels::refine(fine, levels[i], run.ones[slot], run.fine_factors[slot], code);
+                        let row = (run.first + slot) as u32;
+                        if refined >= list.sure_floor {
+                            list.sure.push(refined, row);
+                        } else {
+                            list.effort.push(refined, row);
+                        }
+                    }
                 }
             }
         });
-        shortlists
+        lists
             .into_iter()
             .zip(queries)
-            .map(|(shortlist, q)| {
-                let mut rest = shortlist.into_unsorted();
-                let mut rest = rest.as_mut_slice();
+            .zip(&plans)
+            .map(|((list, q), plan)| {
                 let mut top = TopK::new(k);
-                // The shortlist is ordered one step at a time, as re-ranking usually stops early.
-                while !rest.is_empty() {
-                    let step = RERANK_STEP.min(rest.len());
-                    if rest.len() > step {
-                        rest.select_nth_unstable(step - 1);
-                    }
-                    let (batch, tail) = rest.split_at_mut(step);
-                    batch.sort_unstable();
-                    if batch[0].score < top.bar() - margin {
-                        break;
-                    }
-                    for (i, candidate) in batch.iter().enumerate() {
-                        if let Some(ahead) = batch.get(i + PREFETCH_AHEAD) {
-                            kernels::prefetch(self.rows.vector(ahead.row as usize));
-                        }
-                        top.push(kernels::dot(self.rows.vector(candidate.row as usize), q), candidate.row);
-                    }
-                    rest = tail;
-                }
+                // Refined candidates first: they hold the clear matches, which raise the bar for
+                // the others.
+                self.rerank(&mut list.sure.into_candidates(), q, plan.fine, &mut top);
+                self.rerank(&mut list.effort.into_unsorted(), q, plan.coarse, &mut top);
                 top
             })
             .collect()
     }
 
-    /// Visits every row, split over threads, with `queries` selections of `capacity` rows each,
-    /// and merges the threads' selections.
+    /// Re-ranks `candidates` exactly into `top`, in order of decreasing estimate, until the best
+    /// estimate left is more than `margin` below the k-th best exact score: a face further down
+    /// would need an estimation error that large to belong in the result.
+    fn rerank(&self, candidates: &mut [Scored], q: &[f32], margin: f32, top: &mut TopK) {
+        let mut rest = candidates;
+        // Ordered one step at a time, as re-ranking usually stops early.
+        while !rest.is_empty() {
+            let step = RERANK_STEP.min(rest.len());
+            if rest.len() > step {
+                rest.select_nth_unstable(step - 1);
+            }
+            let (batch, tail) = rest.split_at_mut(step);
+            batch.sort_unstable();
+            if batch[0].score < top.bar() - margin {
+                break;
+            }
+            for (i, candidate) in batch.iter().enumerate() {
+                if let Some(ahead) = batch.get(i + PREFETCH_AHEAD) {
+                    kernels::prefetch(self.rows.vector(ahead.row as usize));
+                }
+                top.push(kernels::dot(self.rows.vector(candidate.row as usize), q), candidate.row);
+            }
+            rest = tail;
+        }
+    }
+
     /// Visits every row, split over threads, each with its own selection per query, and merges
     /// the threads' selections.
-    fn scan<S: Selection>(
+    fn scan<Q: Sync, S: Selection>(
         &self,
         rows_per_thread: usize,
-        queries: usize,
-        new: impl Fn() -> S + Sync,
+        queries: &[Q],
+        new: impl Fn(&Q) -> S + Sync,
         visit: impl Fn(Run<'_>, &mut [S]) + Sync,
     ) -> Vec<S> {
         let mut ranges = self.rows.ranges(RUN_ROWS);
         let threads = workers(self.len(), rows_per_thread);
         let parts = in_parallel(&mut ranges, threads, |ranges: &mut [Range<usize>]| {
-            let mut selections: Vec<S> = (0..queries).map(|_| new()).collect();
+            let mut selections: Vec<S> = queries.iter().map(&new).collect();
             for range in ranges.iter() {
                 visit(self.rows.run(range.clone()), &mut selections);
             }
             selections
         });
         let mut parts = parts.into_iter();
-        let mut merged = parts.next().unwrap_or_else(|| (0..queries).map(|_| new()).collect());
+        let mut merged = parts.next().unwrap_or_else(|| queries.iter().map(&new).collect());
         for part in parts {
             for (into, from) in merged.iter_mut().zip(part) {
                 into.merge(from);
@@ -483,32 +587,55 @@ fn normalise<T: Component>(embedding: &[T], out: &mut [f32]) -> Result<(), Index
     Ok(())
 }
 
-/// Normalises and encodes the faces of one run into it.
+/// Normalises and encodes the faces of one run into it; returns the lowest alignments of their
+/// codes.
 fn encode_run<T: Component, E: AsRef<[T]>>(
     run: &mut RunMut<'_>,
     faces: &[(Uuid, SubjectId, E)],
     rotation: &Rotation,
     stride: usize,
     scratch: &mut Scratch,
-) -> Result<(), IndexError> {
-    let words = rotation.words();
-    for (i, (vector, (_, _, embedding))) in run.vectors.chunks_exact_mut(stride).zip(faces).enumerate() {
+) -> Result<(f32, f32), IndexError> {
+    let mut lowest = (1f32, 1f32);
+    for (i, (_, _, embedding)) in faces.iter().take(run.vectors.len() / stride).enumerate() {
         normalise(embedding.as_ref(), &mut scratch.unit)?;
-        vector[..scratch.unit.len()].convert_from_f32_slice(&scratch.unit);
-        let slot = run.lead + i;
-        run.factors[slot] = rotation.encode(&scratch.unit, &mut scratch.rotated, &mut scratch.code);
-        for (w, &word) in scratch.code.iter().enumerate() {
-            run.codes[code_slot(slot, w, words)] = word;
-        }
+        run.vectors[i * stride..i * stride + scratch.unit.len()].convert_from_f32_slice(&scratch.unit);
+        let (a1, a2) = rotation.encode(&scratch.unit, &mut scratch.rotated, &mut scratch.code);
+        lowest = (lowest.0.min(a1), lowest.1.min(a2));
+        run.set_code(i, &scratch.code);
     }
-    Ok(())
+    Ok(lowest)
 }
 
 /// Per-thread buffers for encoding.
 struct Scratch {
     unit: Vec<f32>,
     rotated: Vec<f32>,
-    code: Vec<u64>,
+    code: RowCode,
+}
+
+/// How the code scan treats one query (see `Collection::approximate`).
+struct Plan {
+    coarse: f32,
+    fine: f32,
+    zone: f32,
+    sure: f32,
+}
+
+/// The candidates of a code scan for one query: refined faces that may be at or above the
+/// guaranteed cosine, and the best estimates of the others.
+struct Candidates {
+    sure: Sure,
+    effort: TopK,
+    zone: f32,
+    sure_floor: f32,
+}
+
+impl Selection for Candidates {
+    fn merge(&mut self, other: Self) {
+        self.sure.merge(other.sure);
+        self.effort.merge(other.effort);
+    }
 }
 
 fn distance(dot: f32) -> f32 {

@@ -1,23 +1,25 @@
-//! The hot loops: `f16 × f32` dot products, the code-scan estimate and the Walsh–Hadamard transform.
+//! The hot loops: `f16 × f32` dot products, the code scan's table lookups, the two-bit refinement
+//! and the Walsh–Hadamard transform.
 //!
 //! Each kernel runs at the [`Simd`] level chosen once per process from the CPU's features:
-//! AVX-512 (with VPOPCNTDQ), AVX2 (with FMA, F16C and POPCNT), or portable code elsewhere (with
-//! the POPCNT instruction where the CPU has it; on ARM, the compiler's auto-vectorisation of the
-//! portable loops is what runs).
-//! `VISAGE_SIMD=avx2` or `portable` caps the level, to measure or test a lower one on a CPU that
-//! has more. Every kernel is tested against the portable one.
+//! AVX-512 (with VPOPCNTDQ), AVX2 (with FMA, F16C and POPCNT), NEON on ARM (always present on
+//! AArch64), or portable code elsewhere. `VISAGE_SIMD=avx2` or `portable` caps the level, to
+//! measure or test a lower one on a CPU that has more. Every kernel is tested against the
+//! portable one, bit for bit.
 
 use std::sync::OnceLock;
 
 use half::{f16, slice::HalfFloatSliceExt};
 
 use crate::quant::QueryCode;
-use crate::rows::BLOCK;
+use crate::rows::{block_bytes, BLOCK};
 
 /// The instruction sets the kernels use, widest last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Simd {
     Portable,
+    /// NEON (Advanced SIMD), part of every AArch64 CPU.
+    Neon,
     /// AVX2 with FMA, F16C and POPCNT.
     Avx2,
     /// AVX-512F with VPOPCNTDQ (and the AVX2 set).
@@ -28,6 +30,7 @@ impl Simd {
     pub fn as_str(self) -> &'static str {
         match self {
             Simd::Portable => "portable",
+            Simd::Neon => "neon",
             Simd::Avx2 => "avx2",
             Simd::Avx512 => "avx512",
         }
@@ -48,6 +51,9 @@ impl Simd {
                 return Simd::Avx2;
             }
         }
+        #[cfg(target_arch = "aarch64")]
+        return Simd::Neon;
+        #[allow(unreachable_code)]
         Simd::Portable
     }
 
@@ -83,11 +89,24 @@ pub(crate) fn dot(a: &[f16], b: &[f32]) -> f32 {
 /// Asks the CPU to start loading a stored row that will be read soon (a hint; no effect on
 /// results). Re-ranking reads rows in random order, so the hardware prefetchers cannot guess them.
 pub(crate) fn prefetch(row: &[f16]) {
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = row;
     #[cfg(target_arch = "x86_64")]
     for line in row.chunks(32) {
         // SAFETY: a prefetch never faults and the pointer is inside `row`; SSE is part of x86-64.
         unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
     }
+}
+
+/// Asks the CPU to start loading a few code words that will be read soon (a hint).
+pub(crate) fn prefetch_words(words: &[u64]) {
+    #[cfg(target_arch = "x86_64")]
+    for w in [words.first(), words.last()].into_iter().flatten() {
+        // SAFETY: as in `prefetch`.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((w as *const u64).cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = words;
 }
 
 fn dot_portable(a: &[f16], b: &[f32]) -> f32 {
@@ -102,44 +121,90 @@ fn dot_portable(a: &[f16], b: &[f32]) -> f32 {
     acc.iter().sum()
 }
 
-/// Estimates `<x, q>` for each stored face of whole code blocks (see [`crate::rows`]):
-/// `out.len()` rows (a multiple of [`BLOCK`]), their codes of `query.words` words and factors.
-pub(crate) fn estimate(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
-    debug_assert!(out.len().is_multiple_of(BLOCK));
-    assert!(codes.len() == out.len() * query.words && factors.len() == out.len());
-    assert!(query.planes.len() >= 4 * query.words);
+/// For each stored face of whole code blocks (see [`crate::rows`]): `levels[i] = Σ b·u` of its
+/// sign bits and the query's levels, and `out[i]` the one-bit estimate of `<x, q>`.
+pub(crate) fn estimate(
+    codes: &[u8],
+    ones: &[u16],
+    factors: &[f32],
+    query: &QueryCode,
+    levels: &mut [u32],
+    out: &mut [f32],
+) {
+    let rows = out.len();
+    debug_assert!(rows.is_multiple_of(BLOCK));
+    assert!(codes.len() == rows / BLOCK * block_bytes(query.words));
+    assert!(ones.len() == rows && factors.len() == rows && levels.len() == rows);
+    assert!(query.lut.len() == 16 * query.positions());
     match Simd::current() {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: the level was detected and the slice lengths checked above.
-        Simd::Avx512 => unsafe { x86::estimate_avx512(codes, factors, query, out) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: as above.
-        Simd::Avx2 => unsafe { x86::estimate_avx2(codes, factors, query, out) },
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: the feature was detected.
-        _ if is_x86_feature_detected!("popcnt") => unsafe { x86::estimate_popcnt(codes, factors, query, out) },
-        _ => estimate_portable(codes, factors, query, out),
+        Simd::Avx2 | Simd::Avx512 => unsafe { x86::estimate_avx2(codes, ones, factors, query, levels, out) },
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: NEON is part of AArch64; lengths checked above.
+        Simd::Neon => unsafe { neon::estimate_neon(codes, ones, factors, query, levels, out) },
+        _ => estimate_portable(codes, ones, factors, query, levels, out),
     }
 }
 
-#[inline(always)]
-fn estimate_portable(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
-    let w = query.words;
-    let planes: Vec<&[u64]> = query.planes.chunks_exact(w).collect();
-    let blocks = codes.chunks_exact(BLOCK * w).zip(factors.chunks_exact(BLOCK)).zip(out.chunks_exact_mut(BLOCK));
-    for ((block, factors), out) in blocks {
-        for (r, (est, factor)) in out.iter_mut().zip(factors).enumerate() {
-            let (mut levels, mut bits) = (0u32, 0u32);
-            for i in 0..w {
-                let c = block[i * BLOCK + r];
-                bits += c.count_ones();
-                for (k, plane) in planes.iter().enumerate() {
-                    levels += (c & plane[i]).count_ones() << k;
-                }
+fn estimate_portable(
+    codes: &[u8],
+    ones: &[u16],
+    factors: &[f32],
+    query: &QueryCode,
+    levels: &mut [u32],
+    out: &mut [f32],
+) {
+    let positions = query.positions();
+    for (block, sums) in codes.chunks_exact(positions * 16).zip(levels.chunks_exact_mut(BLOCK)) {
+        let mut acc = [0u32; BLOCK];
+        for (bytes, table) in block.chunks_exact(16).zip(query.lut.chunks_exact(16)) {
+            for (i, &b) in bytes.iter().enumerate() {
+                acc[i] += u32::from(table[usize::from(b & 0xf)]);
+                acc[i + 16] += u32::from(table[usize::from(b >> 4)]);
             }
-            *est = (query.scale * levels as f32 + query.per_bit * bits as f32 + query.bias) * factor;
+        }
+        sums.copy_from_slice(&acc);
+    }
+    finish(query, levels, ones, factors, out);
+}
+
+/// The estimates from the level sums; shared by every kernel so that all give the same floats.
+#[inline(always)]
+fn finish(query: &QueryCode, levels: &[u32], ones: &[u16], factors: &[f32], out: &mut [f32]) {
+    for (((o, &l), &n), &f) in out.iter_mut().zip(levels).zip(ones).zip(factors) {
+        *o = query.estimate(l, n, f);
+    }
+}
+
+/// The two-bit estimate of `<x, q>` for one stored face: its second bits `fine`, the `levels`
+/// the scan found for it, its number of sign bits set and its two-bit factor.
+pub(crate) fn refine(fine: &[u64], levels: u32, ones: u16, fine_factor: f32, query: &QueryCode) -> f32 {
+    assert!(fine.len() == query.words && query.planes.len() >= 4 * query.words);
+    let (fine_ones, fine_levels) = match Simd::current() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was detected; lengths checked above.
+        Simd::Avx512 => unsafe { x86::fine_sums_avx512(fine, &query.planes) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was detected (AVX2 implies POPCNT here).
+        Simd::Avx2 => unsafe { x86::fine_sums_popcnt(fine, &query.planes) },
+        _ => fine_sums(fine, &query.planes),
+    };
+    query.fine_estimate(levels, ones, fine_ones, fine_levels, fine_factor)
+}
+
+/// `(Σ c, Σ c·u)` for second bits `c` and the query's level planes.
+#[inline(always)]
+fn fine_sums(fine: &[u64], planes: &[u64]) -> (u32, u32) {
+    let w = fine.len();
+    let (mut ones, mut levels) = (0, 0);
+    for (i, &c) in fine.iter().enumerate() {
+        ones += c.count_ones();
+        for k in 0..4 {
+            levels += (c & planes[k * w + i]).count_ones() << k;
         }
     }
+    (ones, levels)
 }
 
 /// In-place unnormalised Walsh–Hadamard transform of a power-of-two length slice.
@@ -237,110 +302,154 @@ mod x86 {
         _mm_cvtss_f32(_mm_add_ss(s, _mm_shuffle_ps(s, s, 1)))
     }
 
-    /// One 512-bit load holds one code word of the 8 faces of a block: four `AND`+`popcount`
-    /// against the broadcast query planes and one `popcount` give the 8 estimates side by side.
-    #[target_feature(enable = "avx512f,avx512vpopcntdq,fma")]
-    pub(super) unsafe fn estimate_avx512(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
-        let w = query.words;
-        let planes = query.planes.as_ptr();
-        let scale = _mm256_set1_ps(query.scale);
-        let per_bit = _mm256_set1_ps(query.per_bit);
-        let bias = _mm256_set1_ps(query.bias);
-        for (b, (out, factors)) in out.chunks_exact_mut(8).zip(factors.chunks_exact(8)).enumerate() {
-            // SAFETY (all loads and stores): the caller checked that `codes` holds `8 * w` words
-            // per block of `out`; `planes` holds `4 * w` words; each chunk holds 8 values.
-            let block = codes.as_ptr().add(b * 8 * w);
-            let mut ones = [_mm512_setzero_si512(); 4];
-            let mut bits = _mm512_setzero_si512();
-            for i in 0..w {
-                let c = _mm512_loadu_si512(block.add(i * 8).cast());
-                for (k, count) in ones.iter_mut().enumerate() {
-                    let plane = _mm512_set1_epi64(*planes.add(k * w + i) as i64);
-                    *count = _mm512_add_epi64(*count, _mm512_popcnt_epi64(_mm512_and_si512(c, plane)));
-                }
-                bits = _mm512_add_epi64(bits, _mm512_popcnt_epi64(c));
-            }
-            let levels = _mm512_add_epi64(
-                _mm512_add_epi64(ones[0], _mm512_slli_epi64::<1>(ones[1])),
-                _mm512_add_epi64(_mm512_slli_epi64::<2>(ones[2]), _mm512_slli_epi64::<3>(ones[3])),
-            );
-            // Counts stay far below 2^31: narrow to 32 bits, then to float.
-            let levels = _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(levels));
-            let bits = _mm256_cvtepi32_ps(_mm512_cvtepi64_epi32(bits));
-            let raw = _mm256_fmadd_ps(scale, levels, _mm256_fmadd_ps(per_bit, bits, bias));
-            _mm256_storeu_ps(out.as_mut_ptr(), _mm256_mul_ps(raw, _mm256_loadu_ps(factors.as_ptr())));
-        }
-    }
-
-    /// The portable loop compiled with the `popcnt` instruction (CPUs without AVX2).
-    #[target_feature(enable = "popcnt")]
-    pub(super) unsafe fn estimate_popcnt(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
-        super::estimate_portable(codes, factors, query, out);
-    }
-
-    /// Bytewise population count by a 16-entry table per nibble (`vpshufb`).
-    #[inline(always)]
-    unsafe fn popcount_bytes(v: __m256i, table: __m256i, nibble: __m256i) -> __m256i {
-        let low = _mm256_and_si256(v, nibble);
-        let high = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
-        _mm256_add_epi8(_mm256_shuffle_epi8(table, low), _mm256_shuffle_epi8(table, high))
-    }
-
-    /// Two 256-bit loads hold one code word of the 8 faces of a block (4 each). Per word and
-    /// half: four `AND`s with the broadcast query planes, bytewise population counts weighted
-    /// `1, 2, 4, 8` and summed in bytes (at most 120 per byte), then `vpsadbw` into the 64-bit
-    /// lane of each face; the code's own bits likewise.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn estimate_avx2(codes: &[u64], factors: &[f32], query: &QueryCode, out: &mut [f32]) {
-        let w = query.words;
-        let planes = query.planes.as_ptr();
-        let table = _mm256_setr_epi8(
-            0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4,
-        );
+    /// Two positions of 32 faces per 256-bit load: the low nibbles (rows 0–15) and the high ones
+    /// (rows 16–31) index the two positions' 16-entry tables (`vpshufb`, one table per 128-bit
+    /// lane). Four loads are summed in bytes (at most 4 · 60), then widened into 16-bit sums per
+    /// row and lane (at most 60 · P / 8, which fits for P ≤ 8192), added up per row at the end.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn estimate_avx2(
+        codes: &[u8],
+        ones: &[u16],
+        factors: &[f32],
+        query: &QueryCode,
+        levels: &mut [u32],
+        out: &mut [f32],
+    ) {
+        let positions = query.positions();
+        let lut = query.lut.as_ptr();
         let nibble = _mm256_set1_epi8(0x0f);
         let zero = _mm256_setzero_si256();
-        let scale = _mm256_set1_ps(query.scale);
-        let per_bit = _mm256_set1_ps(query.per_bit);
-        let bias = _mm256_set1_ps(query.bias);
-        let even = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-        for (b, (out, factors)) in out.chunks_exact_mut(8).zip(factors.chunks_exact(8)).enumerate() {
-            // SAFETY (all loads and stores): the caller checked that `codes` holds `8 * w` words
-            // per block of `out` and `planes` at least `4 * w`; each chunk holds 8 values.
-            let block = codes.as_ptr().add(b * 8 * w);
-            let mut levels = [zero; 2];
-            let mut bits = [zero; 2];
-            for i in 0..w {
-                let p0 = _mm256_set1_epi64x(*planes.add(i) as i64);
-                let p1 = _mm256_set1_epi64x(*planes.add(w + i) as i64);
-                let p2 = _mm256_set1_epi64x(*planes.add(2 * w + i) as i64);
-                let p3 = _mm256_set1_epi64x(*planes.add(3 * w + i) as i64);
-                for h in 0..2 {
-                    let c = _mm256_loadu_si256(block.add(i * 8 + 4 * h).cast());
-                    let c0 = popcount_bytes(_mm256_and_si256(c, p0), table, nibble);
-                    let c1 = popcount_bytes(_mm256_and_si256(c, p1), table, nibble);
-                    let c2 = popcount_bytes(_mm256_and_si256(c, p2), table, nibble);
-                    let c3 = popcount_bytes(_mm256_and_si256(c, p3), table, nibble);
-                    // c0 + 2·(c1 + 2·(c2 + 2·c3))
-                    let t = _mm256_add_epi8(c2, _mm256_add_epi8(c3, c3));
-                    let t = _mm256_add_epi8(c1, _mm256_add_epi8(t, t));
-                    let t = _mm256_add_epi8(c0, _mm256_add_epi8(t, t));
-                    levels[h] = _mm256_add_epi64(levels[h], _mm256_sad_epu8(t, zero));
-                    bits[h] = _mm256_add_epi64(bits[h], _mm256_sad_epu8(popcount_bytes(c, table, nibble), zero));
+        for (b, sums) in levels.chunks_exact_mut(32).enumerate() {
+            // SAFETY (all loads and stores): the caller checked that `codes` holds `positions · 16`
+            // bytes per block of 32 rows and `lut` 16 per position; `positions` is even.
+            let block = codes.as_ptr().add(b * positions * 16);
+            // Rows 0–7, 8–15, 16–23, 24–31; even positions in the low lane, odd in the high.
+            let mut acc = [zero; 4];
+            let mut p = 0;
+            while p < positions {
+                let end = (p + 8).min(positions);
+                let (mut low, mut high) = (zero, zero);
+                while p < end {
+                    let v = _mm256_loadu_si256(block.add(p * 16).cast());
+                    let table = _mm256_loadu_si256(lut.add(p * 16).cast());
+                    let lo = _mm256_and_si256(v, nibble);
+                    let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble);
+                    low = _mm256_add_epi8(low, _mm256_shuffle_epi8(table, lo));
+                    high = _mm256_add_epi8(high, _mm256_shuffle_epi8(table, hi));
+                    p += 2;
                 }
+                acc[0] = _mm256_add_epi16(acc[0], _mm256_unpacklo_epi8(low, zero));
+                acc[1] = _mm256_add_epi16(acc[1], _mm256_unpackhi_epi8(low, zero));
+                acc[2] = _mm256_add_epi16(acc[2], _mm256_unpacklo_epi8(high, zero));
+                acc[3] = _mm256_add_epi16(acc[3], _mm256_unpackhi_epi8(high, zero));
             }
-            // Counts stay far below 2^31: keep the low 32 bits of each lane, rows 0–3 then 4–7.
-            let narrow = |v: [__m256i; 2]| {
-                let (lo, hi) = (_mm256_permutevar8x32_epi32(v[0], even), _mm256_permutevar8x32_epi32(v[1], even));
-                _mm256_cvtepi32_ps(_mm256_permute2x128_si256::<0x20>(lo, hi))
-            };
-            let raw = _mm256_fmadd_ps(scale, narrow(levels), _mm256_fmadd_ps(per_bit, narrow(bits), bias));
-            _mm256_storeu_ps(out.as_mut_ptr(), _mm256_mul_ps(raw, _mm256_loadu_ps(factors.as_ptr())));
+            for (g, a) in acc.iter().enumerate() {
+                let even = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(*a));
+                let odd = _mm256_cvtepu16_epi32(_mm256_extracti128_si256::<1>(*a));
+                _mm256_storeu_si256(sums.as_mut_ptr().add(8 * g).cast(), _mm256_add_epi32(even, odd));
+            }
         }
+        super::finish(query, levels, ones, factors, out);
+    }
+
+    #[target_feature(enable = "popcnt")]
+    pub(super) unsafe fn fine_sums_popcnt(fine: &[u64], planes: &[u64]) -> (u32, u32) {
+        super::fine_sums(fine, planes)
+    }
+
+    /// Eight words of second bits per 512-bit register: one `vpopcntq` per plane and register.
+    #[target_feature(enable = "avx512f,avx512vpopcntdq,popcnt")]
+    pub(super) unsafe fn fine_sums_avx512(fine: &[u64], planes: &[u64]) -> (u32, u32) {
+        let w = fine.len();
+        let (mut ones, mut levels) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let mut i = 0;
+        while i + 8 <= w {
+            // SAFETY: `i + 8 <= w`; `planes` holds four planes of `w` words (checked by the caller).
+            let c = _mm512_loadu_si512(fine.as_ptr().add(i).cast());
+            ones = _mm512_add_epi64(ones, _mm512_popcnt_epi64(c));
+            for k in 0..4 {
+                let plane = _mm512_loadu_si512(planes.as_ptr().add(k * w + i).cast());
+                let count = _mm512_popcnt_epi64(_mm512_and_si512(c, plane));
+                levels = _mm512_add_epi64(levels, _mm512_sllv_epi64(count, _mm512_set1_epi64(k as i64)));
+            }
+            i += 8;
+        }
+        let (mut o, mut l) = (_mm512_reduce_add_epi64(ones) as u32, _mm512_reduce_add_epi64(levels) as u32);
+        // Codes of 64–256 dimensions have fewer than 8 words.
+        for (j, &c) in fine.iter().enumerate().skip(i) {
+            o += c.count_ones();
+            for k in 0..4 {
+                l += (c & planes[k * w + j]).count_ones() << k;
+            }
+        }
+        (o, l)
     }
 
     #[target_feature(enable = "avx2")]
     pub(super) unsafe fn walsh_hadamard_avx2(x: &mut [f32]) {
         super::walsh_hadamard_portable(x);
+    }
+}
+
+#[cfg(target_arch = "aarch64")]
+mod neon {
+    use std::arch::aarch64::*;
+
+    use crate::quant::QueryCode;
+
+    /// Positions whose 16-bit sums are added into the 32-bit ones: 1 024 · 60 fits in 16 bits.
+    const FLUSH: usize = 1024;
+
+    /// The AVX2 kernel's scheme on 128-bit registers: one position of 32 faces per load, the low
+    /// nibbles (rows 0–15) and the high ones (rows 16–31) looked up in the position's table
+    /// (`tbl`), four loads summed in bytes, then widened into 16-bit and 32-bit sums per row.
+    #[target_feature(enable = "neon")]
+    pub(super) unsafe fn estimate_neon(
+        codes: &[u8],
+        ones: &[u16],
+        factors: &[f32],
+        query: &QueryCode,
+        levels: &mut [u32],
+        out: &mut [f32],
+    ) {
+        let positions = query.positions();
+        let lut = query.lut.as_ptr();
+        let nibble = vdupq_n_u8(0x0f);
+        for (b, sums) in levels.chunks_exact_mut(32).enumerate() {
+            // SAFETY (all loads and stores): the caller checked that `codes` holds `positions · 16`
+            // bytes per block of 32 rows and `lut` 16 per position; `sums` holds 32 values.
+            let block = codes.as_ptr().add(b * positions * 16);
+            let mut total = [vdupq_n_u32(0); 8];
+            let mut p = 0;
+            while p < positions {
+                let flush = (p + FLUSH).min(positions);
+                // Rows 0–7, 8–15, 16–23, 24–31.
+                let mut acc = [vdupq_n_u16(0); 4];
+                while p < flush {
+                    let end = (p + 4).min(flush);
+                    let (mut low, mut high) = (vdupq_n_u8(0), vdupq_n_u8(0));
+                    while p < end {
+                        let v = vld1q_u8(block.add(p * 16));
+                        let table = vld1q_u8(lut.add(p * 16));
+                        low = vaddq_u8(low, vqtbl1q_u8(table, vandq_u8(v, nibble)));
+                        high = vaddq_u8(high, vqtbl1q_u8(table, vshrq_n_u8::<4>(v)));
+                        p += 1;
+                    }
+                    acc[0] = vaddw_u8(acc[0], vget_low_u8(low));
+                    acc[1] = vaddw_high_u8(acc[1], low);
+                    acc[2] = vaddw_u8(acc[2], vget_low_u8(high));
+                    acc[3] = vaddw_high_u8(acc[3], high);
+                }
+                for (g, a) in acc.iter().enumerate() {
+                    total[2 * g] = vaddw_u16(total[2 * g], vget_low_u16(*a));
+                    total[2 * g + 1] = vaddw_high_u16(total[2 * g + 1], *a);
+                }
+            }
+            for (g, t) in total.iter().enumerate() {
+                vst1q_u32(sums.as_mut_ptr().add(4 * g), *t);
+            }
+        }
+        super::finish(query, levels, ones, factors, out);
     }
 }
 
@@ -395,46 +504,106 @@ mod tests {
         }
     }
 
+    type EstimateKernel = fn(&[u8], &[u16], &[f32], &QueryCode, &mut [u32], &mut [f32]);
+
+    /// Every kernel available on this CPU, with the portable one first.
+    fn estimate_kernels() -> Vec<(&'static str, EstimateKernel)> {
+        let mut kernels: Vec<(&'static str, EstimateKernel)> =
+            vec![("portable", estimate_portable), ("dispatched", estimate)];
+        #[cfg(target_arch = "x86_64")]
+        if Simd::detected() >= Simd::Avx2 {
+            // SAFETY: the level was detected; the test passes lengths as `estimate` checks them.
+            kernels.push(("avx2", |c, o, f, q, l, e| unsafe { x86::estimate_avx2(c, o, f, q, l, e) }));
+        }
+        #[cfg(target_arch = "aarch64")]
+        // SAFETY: as above; NEON is part of AArch64.
+        kernels.push(("neon", |c, o, f, q, l, e| unsafe { neon::estimate_neon(c, o, f, q, l, e) }));
+        kernels
+    }
+
+    fn random_query(words: usize, seed: u64) -> QueryCode {
+        let rotation = crate::quant::Rotation::new(64 * words);
+        let q: Vec<f32> = (0..64 * words as u64).map(|i| ((i * 7919 + seed) % 101) as f32 - 50.0).collect();
+        let norm = q.iter().map(|x| x * x).sum::<f32>().sqrt();
+        QueryCode::new(&rotation, &q.iter().map(|x| x / norm).collect::<Vec<_>>())
+    }
+
     #[test]
     fn estimate_kernels_agree() {
-        let words = 16;
-        let query = QueryCode {
-            planes: (0..4 * words as u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect(),
-            words,
-            scale: 0.5,
-            per_bit: -0.25,
-            bias: 3.0,
-        };
-        let rows = 2 * BLOCK;
-        let codes: Vec<u64> = (0..(rows * words) as u64).map(|i| i.wrapping_mul(0xBF58_476D_1CE4_E5B9)).collect();
-        let factors: Vec<f32> = (0..rows).map(|i| 0.25 * (i + 1) as f32).collect();
-        let mut want = vec![0.0; rows];
-        estimate_portable(&codes, &factors, &query, &mut want);
-        let mut got = vec![0.0; rows];
-        estimate(&codes, &factors, &query, &mut got);
-        assert_eq!(got, want);
-        #[cfg(target_arch = "x86_64")]
-        {
-            let detected = Simd::detected();
-            if detected >= Simd::Avx2 {
-                let mut avx2 = vec![0.0; rows];
-                // SAFETY: the level was detected; lengths as `estimate` checks them.
-                unsafe { x86::estimate_avx2(&codes, &factors, &query, &mut avx2) };
-                assert_eq!(avx2, want);
+        for words in [1, 2, 8, 16] {
+            let query = random_query(words, 3);
+            let rows = 3 * BLOCK;
+            let codes: Vec<u8> =
+                (0..(rows * words * 8) as u64).map(|i| (i.wrapping_mul(0xBF58_476D_1CE4_E5B9) >> 56) as u8).collect();
+            let ones: Vec<u16> = (0..rows as u16).map(|i| i * 3 % 64).collect();
+            let factors: Vec<f32> = (0..rows).map(|i| 0.25 * (i + 1) as f32).collect();
+            let mut want = (vec![0; rows], vec![0.0; rows]);
+            estimate_portable(&codes, &ones, &factors, &query, &mut want.0, &mut want.1);
+            for (name, kernel) in estimate_kernels() {
+                let mut got = (vec![0; rows], vec![0.0; rows]);
+                kernel(&codes, &ones, &factors, &query, &mut got.0, &mut got.1);
+                assert_eq!(got, want, "{name}, {words} words");
             }
-            if detected >= Simd::Avx512 {
-                let mut avx512 = vec![0.0; rows];
-                // SAFETY: as above.
-                unsafe { x86::estimate_avx512(&codes, &factors, &query, &mut avx512) };
-                assert_eq!(avx512, want);
+            // The sums by hand for some rows, from the query's bit planes instead of its table.
+            for row in [0, 15, 16, 31, 32 + 9, 2 * 32 + 20] {
+                let mut code = vec![0; words];
+                crate::rows::get_code(&codes, row, &mut code);
+                let levels: u32 = (0..words)
+                    .map(|i| (0..4).map(|k| (code[i] & query.planes[k * words + i]).count_ones() << k).sum::<u32>())
+                    .sum();
+                assert_eq!(want.0[row], levels, "row {row}");
+                assert_eq!(want.1[row], query.estimate(levels, ones[row], factors[row]));
             }
         }
-        // Spot-check the portable kernel by hand for row 9 (second block, second row).
-        let word = |i: usize| codes[BLOCK * words + i * BLOCK + 1];
-        let levels: u32 = (0..words)
-            .map(|i| (0..4).map(|k| (word(i) & query.planes[k * words + i]).count_ones() << k).sum::<u32>())
-            .sum();
-        let bits: u32 = (0..words).map(|i| word(i).count_ones()).sum();
-        assert_eq!(want[9], (0.5 * levels as f32 - 0.25 * bits as f32 + 3.0) * 2.5);
+    }
+
+    #[test]
+    fn estimate_sums_do_not_overflow_at_the_largest_dimension() {
+        // P = 8192: every bit set and every level 15 gives 15 · 8192 per row.
+        let words = crate::MAX_DIM / 64;
+        let query = QueryCode {
+            lut: (0..16 * words * 16).map(|i| 15 * (i % 16).count_ones() as u8).collect(),
+            planes: vec![u64::MAX; 4 * words],
+            words,
+            lo: 0.0,
+            step: 1.0,
+            sum: 0.0,
+            residual: 0.0,
+        };
+        let rows = BLOCK;
+        let (codes, ones, factors) = (vec![0xffu8; rows * words * 8], vec![0u16; rows], vec![1.0f32; rows]);
+        for (name, kernel) in estimate_kernels() {
+            let mut got = (vec![0; rows], vec![0.0; rows]);
+            kernel(&codes, &ones, &factors, &query, &mut got.0, &mut got.1);
+            assert!(got.0.iter().all(|&l| l == 15 * 8192), "{name}");
+        }
+    }
+
+    #[test]
+    fn refine_kernels_agree() {
+        for words in [1, 2, 4, 8, 16, 32] {
+            let query = random_query(words, 5);
+            let fine: Vec<u64> = (0..words as u64).map(|i| (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+            let by_hand: (u32, u32) = (
+                fine.iter().map(|c| c.count_ones()).sum(),
+                (0..words)
+                    .map(|i| (0..4).map(|k| (fine[i] & query.planes[k * words + i]).count_ones() << k).sum::<u32>())
+                    .sum(),
+            );
+            assert_eq!(fine_sums(&fine, &query.planes), by_hand);
+            #[cfg(target_arch = "x86_64")]
+            {
+                if Simd::detected() >= Simd::Avx2 {
+                    // SAFETY: the level was detected.
+                    assert_eq!(unsafe { x86::fine_sums_popcnt(&fine, &query.planes) }, by_hand);
+                }
+                if Simd::detected() >= Simd::Avx512 {
+                    // SAFETY: as above.
+                    assert_eq!(unsafe { x86::fine_sums_avx512(&fine, &query.planes) }, by_hand);
+                }
+            }
+            let want = query.fine_estimate(100, 7, by_hand.0, by_hand.1, 0.5);
+            assert_eq!(refine(&fine, 100, 7, 0.5, &query), want);
+        }
     }
 }

@@ -55,7 +55,9 @@ mod quant;
 mod rows;
 mod topk;
 
-pub use collection::{Collection, Component, Limit, Neighbor, SubjectId, EXACT_SEARCH_MAX_FACES, RERANK_CANDIDATES};
+pub use collection::{
+    Collection, Component, Limit, Neighbor, SubjectId, CONFIDENCE, EXACT_SEARCH_MAX_FACES, RERANK_CANDIDATES,
+};
 pub use error::IndexError;
 pub use kernels::Simd;
 

@@ -56,19 +56,10 @@ impl TopK {
         }
     }
 
-    /// Pushes `scores[i]` for row `first + i`, except scores at or below `lower`. Each group of
-    /// 16 scores is compared at once (vectorised) and only those that can enter are visited, as
-    /// in a long scan nearly all cannot.
-    pub(crate) fn push_all(&mut self, scores: &[f32], first: u32, lower: f32) {
-        for (g, group) in scores.chunks(16).enumerate() {
-            let bar = self.floor.max(lower);
-            let mut above = group.iter().enumerate().fold(0u32, |m, (i, &s)| m | (u32::from(s > bar) << i));
-            while above != 0 {
-                let i = above.trailing_zeros() as usize;
-                self.push(group[i], first + (g * 16 + i) as u32);
-                above &= above - 1;
-            }
-        }
+    /// Rows at or below this score cannot enter any more (it only rises, and lags behind the
+    /// k-th best pushed until the next cut).
+    pub(crate) fn floor(&self) -> f32 {
+        self.floor
     }
 
     /// Keeps only the best `capacity` rows and raises the floor to the worst of them.
@@ -124,37 +115,52 @@ impl Selection for TopK {
     }
 }
 
-/// The candidates of a code scan for one query: at most `capacity` rows with the best estimates,
-/// leaving out rows estimated more than `slack` below the k-th best estimate, as re-ranking would
-/// never reach them (see `Collection::search`). For a query with a clear match this keeps the
-/// shortlist, and the work of maintaining it, tiny.
-pub(crate) struct Shortlist {
+/// Calls `visit(i)` for each `scores[i] >= bar`. Each group of 16 scores is compared at once
+/// (vectorised) and only those at or above are visited, as in a long scan nearly all are not.
+#[inline(always)]
+pub(crate) fn for_each_at_or_above(scores: &[f32], bar: f32, mut visit: impl FnMut(usize)) {
+    for (g, group) in scores.chunks(16).enumerate() {
+        let mut above = group.iter().enumerate().fold(0u32, |m, (i, &s)| m | (u32::from(s >= bar) << i));
+        while above != 0 {
+            visit(g * 16 + above.trailing_zeros() as usize);
+            above &= above - 1;
+        }
+    }
+}
+
+/// Candidates that must all be considered (the refined faces that may be at or above a
+/// guaranteed similarity), except those more than `slack` below the k-th best of them, which can
+/// never make the top `k`.
+pub(crate) struct Sure {
     best: TopK,
-    kept: TopK,
+    kept: Vec<Scored>,
     slack: f32,
 }
 
-impl Shortlist {
-    pub(crate) fn new(k: usize, capacity: usize, slack: f32) -> Self {
-        Self { best: TopK::new(k), kept: TopK::new(capacity), slack }
+impl Sure {
+    pub(crate) fn new(k: usize, slack: f32) -> Self {
+        Self { best: TopK::new(k), kept: Vec::new(), slack }
     }
 
-    pub(crate) fn push_all(&mut self, scores: &[f32], first: u32) {
-        self.best.push_all(scores, first, f32::NEG_INFINITY);
-        let lower = self.best.bar() - self.slack;
-        self.kept.push_all(scores, first, lower);
+    pub(crate) fn push(&mut self, score: f32, row: u32) {
+        self.best.push(score, row);
+        if score >= self.best.floor - self.slack {
+            self.kept.push(Scored { score, row });
+        }
     }
 
     /// The candidates, in no particular order.
-    pub(crate) fn into_unsorted(self) -> Vec<Scored> {
-        self.kept.into_unsorted()
+    pub(crate) fn into_candidates(mut self) -> Vec<Scored> {
+        let lower = self.best.bar() - self.slack;
+        self.kept.retain(|s| s.score >= lower);
+        self.kept
     }
 }
 
-impl Selection for Shortlist {
+impl Selection for Sure {
     fn merge(&mut self, other: Self) {
         self.best.merge(other.best);
-        self.kept.merge(other.kept);
+        self.kept.extend(other.kept);
     }
 }
 
@@ -185,7 +191,8 @@ mod tests {
         }
         let mut grouped = TopK::new(5);
         for (i, part) in scores.chunks(100).enumerate() {
-            grouped.push_all(part, 100 * i as u32, f32::NEG_INFINITY);
+            let bar = grouped.floor();
+            for_each_at_or_above(part, bar, |j| grouped.push(part[j], (100 * i + j) as u32));
         }
         let best = [10_006.0, 10_005.0, 10_004.0, 10_003.0, 10_002.0];
         let rows: Vec<u32> = best.iter().map(|b| scores.iter().position(|s| s == b).unwrap() as u32).collect();
@@ -210,16 +217,28 @@ mod tests {
     }
 
     #[test]
-    fn shortlists_leave_out_rows_far_below_the_best() {
-        let mut list = Shortlist::new(1, 10, 0.25);
-        list.push_all(&[0.1, 0.5, 0.3, 0.2, 0.6, 0.34, 0.36], 0);
-        let mut other = Shortlist::new(1, 10, 0.25);
-        other.push_all(&[0.7, 0.44, 0.46], 100);
+    fn sure_lists_leave_out_rows_far_below_the_kth_best() {
+        let mut list = Sure::new(2, 0.25);
+        for (row, score) in [0.1f32, 0.5, 0.3, 0.2, 0.6, 0.34, 0.36].into_iter().enumerate() {
+            list.push(score, row as u32);
+        }
+        let mut other = Sure::new(2, 0.25);
+        other.push(0.7, 100);
+        other.push(0.2, 101);
         list.merge(other);
-        let mut rows: Vec<u32> = list.into_unsorted().iter().map(|s| s.row).collect();
+        let mut rows: Vec<u32> = list.into_candidates().iter().map(|s| s.row).collect();
         rows.sort_unstable();
-        // Within each part: rows above its best estimate - 0.25 (0.35 and 0.45).
-        assert_eq!(rows, [1, 4, 6, 100, 102]);
+        // The second best is 0.6: rows at or above 0.35 are kept.
+        assert_eq!(rows, [1, 4, 6, 100]);
+    }
+
+    #[test]
+    fn visits_exactly_the_scores_at_or_above_the_bar() {
+        let scores: Vec<f32> = (0..40).map(|i| (i * 7 % 11) as f32).collect();
+        let mut seen = Vec::new();
+        for_each_at_or_above(&scores, 8.0, |i| seen.push(i));
+        let want: Vec<usize> = (0..40).filter(|&i| scores[i] >= 8.0).collect();
+        assert_eq!(seen, want);
     }
 
     #[test]

@@ -6,6 +6,10 @@
 //! * a face is its identity plus isotropic noise of norm σ ∈ [0.55, 1.15], renormalised, so two
 //!   faces of one person have cosine 0.4–0.8;
 //! * a gallery holds 1 to 8 faces per identity.
+//!
+//! [`Generator::isotropic`] makes a harder set: identities are plain random unit vectors (two
+//! people have cosine 0 ± 0.044 in 512-d, so a query has no far-away majority to discard cheaply),
+//! with the same noise, and exactly 10 faces per identity.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -20,6 +24,10 @@ const BLOCK_IDENTITIES: usize = 2_048;
 pub struct Generator {
     pub dim: usize,
     shared: Vec<f32>,
+    /// Weight of `shared` in an identity.
+    shared_weight: f32,
+    /// Faces per identity: random in `1..=MAX_FACES_PER_IDENTITY`, or this many.
+    faces_per_identity: Option<usize>,
 }
 
 /// Faces in one flat `n × dim` matrix, with the identity behind each face.
@@ -30,13 +38,29 @@ pub struct Gallery {
 }
 
 impl Generator {
+    /// Face-like embeddings (see the module documentation).
     pub fn new(dim: usize, seed: u64) -> Self {
-        Self { dim, shared: random_unit(&mut StdRng::seed_from_u64(seed), dim) }
+        let shared = random_unit(&mut StdRng::seed_from_u64(seed), dim);
+        Self { dim, shared, shared_weight: SHARED, faces_per_identity: None }
+    }
+
+    /// Isotropic Gaussian identities, 10 faces each (see the module documentation).
+    pub fn isotropic(dim: usize, seed: u64) -> Self {
+        Self { shared_weight: 0.0, faces_per_identity: Some(10), ..Self::new(dim, seed) }
+    }
+
+    /// `face-like` or `isotropic`.
+    pub fn name(&self) -> &'static str {
+        if self.shared_weight == 0.0 {
+            "isotropic"
+        } else {
+            "face-like"
+        }
     }
 
     pub fn identity(&self, rng: &mut StdRng) -> Vec<f32> {
         let own = random_unit(rng, self.dim);
-        normalised(own.iter().zip(&self.shared).map(|(o, s)| o + SHARED * s).collect())
+        normalised(own.iter().zip(&self.shared).map(|(o, s)| o + self.shared_weight * s).collect())
     }
 
     pub fn face(&self, identity: &[f32], rng: &mut StdRng) -> Vec<f32> {
@@ -51,7 +75,7 @@ impl Generator {
         let mut counts = Vec::new();
         let mut total = 0;
         while total < n {
-            let c = rng.gen_range(1..=MAX_FACES_PER_IDENTITY).min(n - total);
+            let c = self.faces_per_identity.unwrap_or_else(|| rng.gen_range(1..=MAX_FACES_PER_IDENTITY)).min(n - total);
             counts.push(c);
             total += c;
         }
