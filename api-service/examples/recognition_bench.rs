@@ -2,9 +2,10 @@
 //! in this process, a real core-service (another process, at `CORE_URL`), a throwaway Postgres
 //! (or `DATABASE_URL`):
 //!
-//! 1. for each collection size: synthetic 512-value embeddings (`crates/index`'s generator:
-//!    face-like identities, 1–8 faces each, one subject per identity) written straight into
-//!    the database with bulk SQL through the store's pool; the time of the first request,
+//! 1. for each data set and collection size: synthetic 512-value embeddings (`crates/index`'s
+//!    generator: face-like identities with 1–8 faces each, or isotropic ones with 10 each; one
+//!    subject per identity) written straight into the database with bulk SQL through the
+//!    store's pool; the time of the first request,
 //!    which loads the collection; the process's RSS before and after; then the latency of
 //!    `/recognition/embeddings/recognize` (search without inference) for new faces of stored
 //!    people ("known") and of people not stored ("unknown"), and of `/recognition/recognize`
@@ -17,7 +18,12 @@
 //! ```sh
 //! cargo build --release -p core-service && CORE_PORT=3000 target/release/core-service &
 //! CORE_URL=http://127.0.0.1:3000 cargo run --release -p api-service --example recognition_bench -- 1000 100000 1000000
+//! # chosen data sets only (`face-like`, `isotropic`; both by default), search only:
+//! CORE_URL=… cargo run --release -p api-service --example recognition_bench -- 1000000 isotropic search
 //! ```
+//!
+//! It prints the CPU and the search kernels it ran with (`VISAGE_SIMD=avx2` or `portable` lowers
+//! them).
 
 #[path = "../../crates/index/examples/common/synthetic.rs"]
 #[allow(dead_code)]
@@ -42,20 +48,44 @@ const INSERT_BATCH: usize = 4_000;
 #[tokio::main]
 async fn main() {
     visage_http::telemetry::init();
-    let sizes: Vec<usize> = std::env::args().skip(1).map(|a| a.parse().expect("sizes: numbers")).collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let sizes: Vec<usize> = args.iter().filter_map(|a| a.parse().ok()).collect();
     let sizes = if sizes.is_empty() { vec![1_000, 100_000, 1_000_000] } else { sizes };
+    let wanted = |name: &str| {
+        let named = args.iter().any(|a| a == "face-like" || a == "isotropic");
+        !named || args.iter().any(|a| a == name)
+    };
+    let mut generators = Vec::new();
+    if wanted("face-like") {
+        generators.push(synthetic::Generator::new(DIM, 7));
+    }
+    if wanted("isotropic") {
+        generators.push(synthetic::Generator::isotropic(DIM, 8));
+    }
+    let search_only = args.iter().any(|a| a == "search");
     let core = std::env::var("CORE_URL").expect("CORE_URL: the core-service to call");
     let core = core.trim_end_matches('/');
     let client = reqwest::Client::new();
 
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|info| {
+        info.lines()
+            .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+    });
     println!(
-        "search kernels: {} (this CPU: {}; VISAGE_SIMD=avx2 or portable lowers them)",
+        "CPU: {}, {} cores; search kernels: {} (this CPU: {}; VISAGE_SIMD=avx2 or portable lowers them)",
+        cpu.as_deref().unwrap_or("unknown"),
+        std::thread::available_parallelism().map_or(1, usize::from),
         visage_index::Simd::current().as_str(),
         visage_index::Simd::detected().as_str()
     );
     println!("\n## search and recognition");
-    for &size in &sizes {
-        search(&client, core, size).await;
+    for generator in &generators {
+        for &size in &sizes {
+            search(&client, core, generator, size, search_only).await;
+        }
+    }
+    if search_only {
+        return;
     }
     println!("\n## enrolment");
     enrolment(&client, core).await;
@@ -74,21 +104,27 @@ async fn serve(db: &TestDatabase, core: &str) -> String {
     address
 }
 
-async fn search(client: &reqwest::Client, core: &str, size: usize) {
+async fn search(
+    client: &reqwest::Client,
+    core: &str,
+    generator: &synthetic::Generator,
+    size: usize,
+    search_only: bool,
+) {
     let db = TestDatabase::create().await;
     let service = db.create_service(ServiceType::Recognition).await;
-    let generator = synthetic::Generator::new(DIM, 7);
     let gallery = generator.gallery(size, 11);
     let started = Instant::now();
     write_gallery(&db, &service, &gallery).await;
-    println!("{size} faces: written in {:.1} s", started.elapsed().as_secs_f64());
+    let data = generator.name();
+    println!("{size} {data} faces: written in {:.1} s", started.elapsed().as_secs_f64());
     sqlx::query("VACUUM ANALYZE faces").execute(db.store.pool()).await.expect("vacuum");
 
     // What the database and the client side of sqlx take alone (the table is in the OS cache).
     let started = Instant::now();
     let streamed = db.store.stream_embeddings(service.id).try_fold(0usize, |n, _| async move { Ok(n + 1) }).await;
     assert_eq!(streamed.expect("stream"), size);
-    println!("{size} faces: streaming the rows alone {:.2} s", started.elapsed().as_secs_f64());
+    println!("{size} {data} faces: streaming the rows alone {:.2} s", started.elapsed().as_secs_f64());
 
     let address = serve(&db, core).await;
     let url = format!("{address}/api/v1/recognition/embeddings/recognize");
@@ -105,7 +141,7 @@ async fn search(client: &reqwest::Client, core: &str, size: usize) {
     let rss_after = rss_bytes();
     assert_eq!(first["result"][0]["similarities"].as_array().map(Vec::len), Some(1), "{first}");
     println!(
-        "{size} faces: first request (loads the collection) {:.2} s; RSS +{:.1} MB ({:.1} MB per 100 000 faces)",
+        "{size} {data} faces: first request (loads the collection) {:.2} s; RSS +{:.1} MB ({:.1} MB per 100 000 faces)",
         load.as_secs_f64(),
         (rss_after - rss_before) as f64 / 1e6,
         (rss_after - rss_before) as f64 / 1e6 / size as f64 * 1e5,
@@ -118,9 +154,12 @@ async fn search(client: &reqwest::Client, core: &str, size: usize) {
             post_json(client, &url, &service, &json!({ "embeddings": [query] })).await;
             times.push(started.elapsed());
         }
-        report(&format!("{size} faces: /recognition/embeddings/recognize, {what}"), times);
+        report(&format!("{size} {data} faces: /recognition/embeddings/recognize, {what}"), times);
     }
 
+    if search_only {
+        return;
+    }
     let photo = fixture("upstream-samples/008_B.jpg");
     let url = format!("{address}/api/v1/recognition/recognize");
     let mut times = Vec::new();
@@ -130,7 +169,7 @@ async fn search(client: &reqwest::Client, core: &str, size: usize) {
         times.push(started.elapsed());
         assert_eq!(answer["result"].as_array().map(Vec::len), Some(1), "{answer}");
     }
-    report(&format!("{size} faces: /recognition/recognize, 008_B.jpg (416×624)"), times);
+    report(&format!("{size} {data} faces: /recognition/recognize, 008_B.jpg (416×624)"), times);
 }
 
 /// One subject per identity and its faces, written with multi-row INSERTs.

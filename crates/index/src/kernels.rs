@@ -207,6 +207,34 @@ fn fine_sums(fine: &[u64], planes: &[u64]) -> (u32, u32) {
     (ones, levels)
 }
 
+/// Bit `i` of `out` is set where `values[i] > 0` (`values.len() == 64 · out.len()`).
+pub(crate) fn sign_bits(values: &[f32], out: &mut [u64]) {
+    assert_eq!(values.len(), 64 * out.len());
+    match Simd::current() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: the level was detected; lengths checked above.
+        Simd::Avx2 | Simd::Avx512 => unsafe { x86::bits_avx2::<false>(values, 0.0, out) },
+        _ => bits_portable(values, out, |v| v > 0.0),
+    }
+}
+
+/// Bit `i` of `out` is set where `|values[i]| > step`.
+pub(crate) fn magnitude_bits(values: &[f32], step: f32, out: &mut [u64]) {
+    assert_eq!(values.len(), 64 * out.len());
+    match Simd::current() {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above.
+        Simd::Avx2 | Simd::Avx512 => unsafe { x86::bits_avx2::<true>(values, step, out) },
+        _ => bits_portable(values, out, |v| v.abs() > step),
+    }
+}
+
+fn bits_portable(values: &[f32], out: &mut [u64], set: impl Fn(f32) -> bool) {
+    for (word, values) in out.iter_mut().zip(values.chunks_exact(64)) {
+        *word = values.iter().enumerate().fold(0, |w, (i, &v)| w | (u64::from(set(v)) << i));
+    }
+}
+
 /// In-place unnormalised Walsh–Hadamard transform of a power-of-two length slice.
 pub(crate) fn walsh_hadamard(x: &mut [f32]) {
     match Simd::current() {
@@ -383,6 +411,26 @@ mod x86 {
             }
         }
         (o, l)
+    }
+
+    /// Eight comparisons per `vcmpps` and `vmovmskps`: `v > bar`, or `|v| > bar` when `ABS`.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn bits_avx2<const ABS: bool>(values: &[f32], bar: f32, out: &mut [u64]) {
+        let bar = _mm256_set1_ps(bar);
+        let magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fff_ffff));
+        for (word, values) in out.iter_mut().zip(values.chunks_exact(64)) {
+            let mut bits = 0u64;
+            for (j, eight) in values.chunks_exact(8).enumerate() {
+                // SAFETY: `eight` holds 8 values.
+                let mut v = _mm256_loadu_ps(eight.as_ptr());
+                if ABS {
+                    v = _mm256_and_ps(v, magnitude);
+                }
+                let mask = _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_GT_OQ>(v, bar)) as u8;
+                bits |= u64::from(mask) << (8 * j);
+            }
+            *word = bits;
+        }
     }
 
     #[target_feature(enable = "avx2")]
@@ -576,6 +624,29 @@ mod tests {
             let mut got = (vec![0; rows], vec![0.0; rows]);
             kernel(&codes, &ones, &factors, &query, &mut got.0, &mut got.1);
             assert!(got.0.iter().all(|&l| l == 15 * 8192), "{name}");
+        }
+    }
+
+    #[test]
+    fn bit_packing_kernels_agree() {
+        let values: Vec<f32> = (0..256).map(|i| ((i * 37 % 101) as f32 - 50.0) / 10.0).collect();
+        let mut want = (vec![0u64; 4], vec![0u64; 4]);
+        bits_portable(&values, &mut want.0, |v| v > 0.0);
+        bits_portable(&values, &mut want.1, |v| v.abs() > 2.5);
+        assert_eq!(want.0[0] & 0b111, 0b100, "values -5.0, -1.3, 2.4");
+        let mut got = (vec![0u64; 4], vec![0u64; 4]);
+        sign_bits(&values, &mut got.0);
+        magnitude_bits(&values, 2.5, &mut got.1);
+        assert_eq!(got, want);
+        #[cfg(target_arch = "x86_64")]
+        if Simd::detected() >= Simd::Avx2 {
+            let mut avx2 = (vec![0u64; 4], vec![0u64; 4]);
+            // SAFETY: the level was detected; lengths match.
+            unsafe {
+                x86::bits_avx2::<false>(&values, 0.0, &mut avx2.0);
+                x86::bits_avx2::<true>(&values, 2.5, &mut avx2.1);
+            }
+            assert_eq!(avx2, want);
         }
     }
 

@@ -82,31 +82,41 @@ impl Rotation {
     /// `(2·sign + second − 1.5)·Δ`.
     pub(crate) fn encode(&self, x: &[f32], scratch: &mut [f32], code: &mut RowCode) -> (f32, f32) {
         self.apply(x, scratch);
-        let squares: f32 = scratch.iter().map(|v| v * v).sum();
+        let squares: f32 = sum16(scratch.iter().map(|v| v * v));
         let step = FINE_STEP * (squares / self.padded as f32).sqrt();
-        let (mut l1, mut fine_dot, mut fine_norm) = (0f32, 0f32, 0f32);
-        let mut ones = 0;
-        for ((sign, fine), values) in code.signs.iter_mut().zip(code.fine.iter_mut()).zip(scratch.chunks_exact(64)) {
-            let (mut s, mut f) = (0u64, 0u64);
-            for (i, &v) in values.iter().enumerate() {
-                let positive = v > 0.0;
-                let second = positive == (v.abs() > step);
-                s |= u64::from(positive) << i;
-                f |= u64::from(second) << i;
-                let level = 2.0 * f32::from(u8::from(positive)) + f32::from(u8::from(second)) - 1.5;
-                l1 += v.abs();
-                fine_dot += level * v;
-                fine_norm += level * level;
-            }
-            ones += s.count_ones();
-            (*sign, *fine) = (s, f);
+        // `large` marks `|v| > step`; the second bit is set where the sign and `large` agree.
+        let mut large = std::mem::take(&mut code.fine);
+        kernels::sign_bits(scratch, &mut code.signs);
+        kernels::magnitude_bits(scratch, step, &mut large);
+        let (mut ones, mut many) = (0, 0);
+        for (sign, fine) in code.signs.iter().zip(large.iter_mut()) {
+            ones += sign.count_ones();
+            many += fine.count_ones();
+            *fine = !(sign ^ *fine);
         }
+        code.fine = large;
+        let l1 = sum16(scratch.iter().map(|v| v.abs()));
+        let big = sum16(scratch.iter().map(|v| if v.abs() > step { v.abs() } else { 0.0 }));
+        // The level `(2·sign + second − 1.5)` has the sign of `v` and magnitude 1.5 where `v` is
+        // large, 0.5 elsewhere.
+        let fine_dot = 0.5 * l1 + big;
+        let fine_norm = 0.25 * self.padded as f32 + 2.0 * many as f32;
         code.factor = 1.0 / l1;
         code.fine_factor = 1.0 / fine_dot;
         code.ones = ones as u16;
         let norm = squares.sqrt();
         (l1 / ((self.padded as f32).sqrt() * norm), fine_dot / (fine_norm.sqrt() * norm))
     }
+}
+
+/// A sum in 16 independent lanes, so that it vectorises.
+#[inline(always)]
+fn sum16(values: impl Iterator<Item = f32>) -> f32 {
+    let mut lanes = [0f32; 16];
+    for (i, v) in values.enumerate() {
+        lanes[i % 16] += v;
+    }
+    lanes.iter().sum()
 }
 
 /// A query quantised for the code scan.
