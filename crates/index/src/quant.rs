@@ -82,8 +82,9 @@ impl Rotation {
     /// `(2·sign + second − 1.5)·Δ`.
     pub(crate) fn encode(&self, x: &[f32], scratch: &mut [f32], code: &mut RowCode) -> (f32, f32) {
         self.apply(x, scratch);
-        let squares: f32 = sum16(scratch.iter().map(|v| v * v));
+        let (squares, l1) = sums16(scratch, |v| (v * v, v.abs()));
         let step = FINE_STEP * (squares / self.padded as f32).sqrt();
+        let (big, _) = sums16(scratch, |v| (if v.abs() > step { v.abs() } else { 0.0 }, 0.0));
         // `large` marks `|v| > step`; the second bit is set where the sign and `large` agree.
         let mut large = std::mem::take(&mut code.fine);
         kernels::sign_bits(scratch, &mut code.signs);
@@ -95,8 +96,6 @@ impl Rotation {
             *fine = !(sign ^ *fine);
         }
         code.fine = large;
-        let l1 = sum16(scratch.iter().map(|v| v.abs()));
-        let big = sum16(scratch.iter().map(|v| if v.abs() > step { v.abs() } else { 0.0 }));
         // The level `(2·sign + second − 1.5)` has the sign of `v` and magnitude 1.5 where `v` is
         // large, 0.5 elsewhere.
         let fine_dot = 0.5 * l1 + big;
@@ -109,14 +108,18 @@ impl Rotation {
     }
 }
 
-/// A sum in 16 independent lanes, so that it vectorises.
+/// Two sums over `values`, each in 16 independent lanes so that the loop vectorises.
 #[inline(always)]
-fn sum16(values: impl Iterator<Item = f32>) -> f32 {
-    let mut lanes = [0f32; 16];
-    for (i, v) in values.enumerate() {
-        lanes[i % 16] += v;
+fn sums16(values: &[f32], terms: impl Fn(f32) -> (f32, f32)) -> (f32, f32) {
+    let (mut a, mut b) = ([0f32; 16], [0f32; 16]);
+    for sixteen in values.chunks_exact(16) {
+        for (i, &v) in sixteen.iter().enumerate() {
+            let (x, y) = terms(v);
+            a[i] += x;
+            b[i] += y;
+        }
     }
-    lanes.iter().sum()
+    (a.iter().sum(), b.iter().sum())
 }
 
 /// A query quantised for the code scan.
