@@ -425,11 +425,11 @@ impl Collection {
             .iter()
             .map(|code| {
                 let r = code.residual;
-                let (zone, sure) = match guarantee {
-                    Some(c) => (c - self.margin(a1, c, r), c - self.margin(a2, c, r)),
-                    None => (f32::INFINITY, f32::INFINITY),
+                let (zone, sure, reach) = match guarantee {
+                    Some(c) => (c - self.margin(a1, c, r), c - self.margin(a2, c, r), Reach::new(self, c, r)),
+                    None => (f32::INFINITY, f32::INFINITY, Reach::default()),
                 };
-                Plan { coarse: self.margin(a1, 0.0, r), fine: self.margin(a2, 0.0, r), zone, sure }
+                Plan { coarse: self.margin(a1, 0.0, r), fine: self.margin(a2, 0.0, r), zone, sure, reach }
             })
             .collect();
         let words = self.rotation.words();
@@ -440,6 +440,7 @@ impl Collection {
             effort: TopK::new(k + RERANK_CANDIDATES),
             zone: plan.zone,
             sure_floor: plan.sure,
+            reach: plan.reach,
         };
         let lists = self.scan(CODE_ROWS_PER_THREAD, &plans, new, |run, lists| {
             let mut estimates = [0.0; SCAN_ROWS];
@@ -461,7 +462,8 @@ impl Collection {
                     let bar = list.effort.floor().min(list.zone);
                     for_each_at_or_above(&estimates[..rows], bar, |i| {
                         let row = (run.first + first + i) as u32;
-                        if estimates[i] >= list.zone {
+                        let slot = first + i;
+                        if estimates[i] >= list.zone && list.reach.reaches(estimates[i], run.factors[slot]) {
                             kernels::prefetch_words(&run.fine[(first + i) * words..(first + i + 1) * words]);
                             refine[count] = i as u16;
                             count += 1;
@@ -620,6 +622,36 @@ struct Plan {
     fine: f32,
     zone: f32,
     sure: f32,
+    reach: Reach,
+}
+
+/// Whether a face's one-bit estimate may be at or above the guaranteed cosine `c`, with the
+/// margin of its own code's alignment `a` rather than the worst one's. The margin `m` of
+/// [`Collection::margin`] satisfies `m² = u²·A − B` with `u = 1 / a`, and `u = factor · P²` for a
+/// one-bit code's factor `1 / ‖x'‖₁` (as `‖x'‖₂ = P^1.5` for a unit vector): so the test is
+/// `(c − estimate)² + B ≤ A·P⁴·factor²`, without a square root or a division.
+#[derive(Clone, Copy, Default)]
+struct Reach {
+    cosine: f32,
+    /// `A·P⁴` and `B`.
+    scale: f32,
+    offset: f32,
+}
+
+impl Reach {
+    fn new(collection: &Collection, cosine: f32, residual: f32) -> Self {
+        let p = collection.rotation.padded() as f32;
+        let z2 = CONFIDENCE * CONFIDENCE;
+        let rotation = (1.0 - cosine * cosine).max(0.0) / (p - 1.0);
+        let a = z2 * (rotation + residual * residual / p);
+        Self { cosine, scale: a * p.powi(4), offset: z2 * rotation }
+    }
+
+    #[inline(always)]
+    fn reaches(&self, estimate: f32, factor: f32) -> bool {
+        let gap = self.cosine - estimate;
+        gap <= 0.0 || gap * gap + self.offset <= self.scale * factor * factor
+    }
 }
 
 /// The candidates of a code scan for one query: refined faces that may be at or above the
@@ -629,6 +661,7 @@ struct Candidates {
     effort: TopK,
     zone: f32,
     sure_floor: f32,
+    reach: Reach,
 }
 
 impl Selection for Candidates {
@@ -674,4 +707,25 @@ fn in_parallel<W: Send, R: Send>(items: &mut [W], threads: usize, work: impl Fn(
             .chain(last)
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_face_reach_is_the_margin_of_the_face_alignment() {
+        let collection = Collection::new(512).unwrap();
+        let p = collection.rotation.padded() as f32;
+        for (cosine, residual) in [(0.3839f32, 0.12f32), (0.6, 0.05), (-0.2, 0.3)] {
+            let reach = Reach::new(&collection, cosine, residual);
+            for a in [0.6f32, 0.75, 0.8, 0.85] {
+                let factor = 1.0 / (a * p * p);
+                let margin = collection.margin(a, cosine, residual);
+                assert!(reach.reaches(cosine - margin + 1e-4, factor), "a {a}, cosine {cosine}");
+                assert!(!reach.reaches(cosine - margin - 1e-4, factor), "a {a}, cosine {cosine}");
+                assert!(reach.reaches(cosine + 0.1, factor));
+            }
+        }
+    }
 }
