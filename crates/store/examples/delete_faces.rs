@@ -6,9 +6,11 @@
 //! ```
 //!
 //! Writes SUBJECTS × FACES_PER_SUBJECT faces (512-d embeddings, a small image each) into each
-//! of three recognition services and times: deleting one subject with FACES_PER_SUBJECT × 100
+//! of four recognition services and times: deleting one subject with FACES_PER_SUBJECT × 100
 //! faces, deleting every subject of a service (`DELETE /recognition/subjects`), deleting a
-//! service (the admin's "delete service"). Uses `DATABASE_URL` when set, else a throwaway cluster.
+//! service (the admin's "delete service"), deleting every face of a service (`DELETE
+//! /recognition/faces` without a subject; it also counts the faces). Uses `DATABASE_URL` when
+//! set, else a throwaway cluster.
 
 use std::time::Instant;
 
@@ -27,7 +29,7 @@ async fn main() {
         sqlx::query(&format!("ANALYZE {table}")).execute(pool).await.unwrap();
     }
     let mut services = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..4 {
         let model = db.create_service(ServiceType::Recognition).await.id;
         let started = Instant::now();
         write(pool, model, subjects, per_subject).await;
@@ -59,12 +61,21 @@ async fn main() {
     let started = Instant::now();
     db.store.delete_service(services[2]).await.unwrap();
     println!("delete a service with {} faces: {:.2?}", subjects * per_subject, started.elapsed());
-    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM faces WHERE model_id = ANY($1)")
-        .bind(&services[1..])
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(left, 0, "faces left behind");
+
+    let started = Instant::now();
+    let deleted = db.store.delete_all_faces(services[3]).await.unwrap();
+    println!("delete all {deleted} faces of a service: {:.2?}", started.elapsed());
+
+    let (subjects_left, faces_left, images): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM subjects WHERE model_id = ANY($1)), \
+                (SELECT count(*) FROM faces WHERE model_id = ANY($1)), (SELECT count(*) FROM images)",
+    )
+    .bind(&services[1..])
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!((subjects_left, faces_left), (0, 0), "subjects or faces left behind");
+    assert_eq!(images, subjects * per_subject, "only the first service's images are left");
 }
 
 async fn write(pool: &sqlx::PgPool, model: uuid::Uuid, subjects: i64, per_subject: i64) {
@@ -84,7 +95,9 @@ async fn write(pool: &sqlx::PgPool, model: uuid::Uuid, subjects: i64, per_subjec
     .execute(pool)
     .await
     .expect("faces");
-    sqlx::query("INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1")
+    sqlx::query(
+        "INSERT INTO images (face_id, face_seq, content) SELECT id, seq, '\\x00010203'::bytea FROM faces WHERE model_id = $1",
+    )
         .bind(model)
         .execute(pool)
         .await

@@ -144,7 +144,8 @@ impl Store {
     }
 
     /// Deletes an application with its services, their collections (faces and images) and
-    /// statistics, and its memberships. Faces go first, by service, in one statement each.
+    /// statistics, and its memberships. Each collection is emptied first, a few hundred subjects
+    /// per statement (`empty_collection` in [`crate::services`]).
     pub async fn delete_app(&self, id: Uuid) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
         let services: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM models WHERE app_id = $1 FOR UPDATE")

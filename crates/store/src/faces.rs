@@ -103,9 +103,9 @@ impl Store {
         .await?;
         let dimension = i32::try_from(face.embedding.len())
             .map_err(|_| StoreError::Database(sqlx::Error::Protocol("embedding too long".into())))?;
-        sqlx::query(
+        let seq: i64 = sqlx::query_scalar(
             "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
         )
         .bind(image_id)
         .bind(model_id)
@@ -113,11 +113,12 @@ impl Store {
         .bind(embedding::to_bytes(face.embedding))
         .bind(dimension)
         .bind(face.calculator)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
         if let Some(image) = face.image {
-            sqlx::query("INSERT INTO images (face_id, content) VALUES ($1, $2)")
+            sqlx::query("INSERT INTO images (face_id, face_seq, content) VALUES ($1, $2, $3)")
                 .bind(image_id)
+                .bind(seq)
                 .bind(image)
                 .execute(&mut *tx)
                 .await?;
@@ -208,13 +209,10 @@ impl Store {
     }
 
     /// Empties the service's collection: every face and every subject. Returns how many faces
-    /// there were.
+    /// there were. One statement (see [`crate::services`]'s `empty_collection`).
     pub async fn delete_all_faces(&self, model_id: Uuid) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let faces = crate::services::delete_faces_of_service(&mut tx, model_id).await?;
-        sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(faces)
+        let (_, faces) = crate::services::empty_collection(&self.pool, model_id, true).await?;
+        Ok(faces.unwrap_or(0))
     }
 
     /// Whether any face was computed by another embedder than `calculator`: `(of the service with
@@ -306,8 +304,9 @@ impl Store {
     }
 }
 
-/// Deletes a subject's faces (their images go with them) in one statement; returns how many
-/// faces there were.
+/// Deletes a subject's faces (their images go with them, see
+/// `migrations/20261201000001_statement_cascades.sql`) in one statement; returns how many faces
+/// there were.
 pub(crate) async fn delete_faces_of_subject(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     subject_id: Uuid,

@@ -125,24 +125,36 @@ macro_rules! select_services {
     };
 }
 
-/// Deletes a service's faces (their images go with them) in one statement; returns how many
-/// faces there were.
-pub(crate) async fn delete_faces_of_service(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+/// Empties a recognition collection: its subjects, faces and images, in one statement. The
+/// database function (`migrations/20261201000001_statement_cascades.sql`) deletes a few hundred
+/// subjects at a time with their faces and images, so a million faces take seconds whatever the
+/// planner's statistics, and notifies the collection's listeners (`reload` for a large one).
+/// Returns how many subjects it deleted and, when `count_faces` (a read of every face more), how
+/// many faces.
+pub(crate) async fn empty_collection<'c, E>(
+    executor: E,
     model_id: Uuid,
-) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM faces WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
-    Ok(done.rows_affected())
+    count_faces: bool,
+) -> Result<(u64, Option<u64>), StoreError>
+where
+    E: sqlx::PgExecutor<'c>,
+{
+    let (subjects, faces): (i64, Option<i64>) =
+        sqlx::query_as("SELECT deleted_subjects, deleted_faces FROM visage_delete_collection($1, $2)")
+            .bind(model_id)
+            .bind(count_faces)
+            .fetch_one(executor)
+            .await?;
+    Ok((subjects.max(0) as u64, faces.map(|n| n.max(0) as u64)))
 }
 
-/// Deletes a recognition collection: its faces (with their images) by service, then its subjects
-/// (each subject's cascade then finds no faces, through `faces_subject_model_idx`).
+/// Deletes a recognition collection (subjects, faces, images) inside a transaction that goes on
+/// to delete its service.
 pub(crate) async fn delete_collection(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     model_id: Uuid,
 ) -> Result<(), StoreError> {
-    delete_faces_of_service(tx, model_id).await?;
-    sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut **tx).await?;
+    empty_collection(&mut **tx, model_id, false).await?;
     Ok(())
 }
 
@@ -248,9 +260,10 @@ impl Store {
             return Ok(None);
         };
         let copy = ServiceInfo::try_from(row)?;
-        // One statement: the rows of every sub-statement are checked against their foreign keys
-        // when it ends, so subjects, faces and images can be copied together. The id maps are
-        // materialised once (they call a volatile function).
+        // One statement: the rows of every sub-statement are checked against their subjects and
+        // faces (the statement triggers that stand for foreign keys) when it ends, so subjects,
+        // faces and images can be copied together. The id maps are materialised once (they call
+        // a volatile function); each image takes its new face's seq from the faces' insert.
         sqlx::query(
             "WITH s AS (SELECT id AS old_id, gen_random_uuid() AS new_id, name, created_at \
                         FROM subjects WHERE model_id = $1), \
@@ -260,8 +273,10 @@ impl Store {
                           f.dimension, f.calculator, f.created_at, f.seq \
                    FROM faces f JOIN s ON s.old_id = f.subject_id WHERE f.model_id = $1), \
              ins_f AS (INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, created_at) \
-                       SELECT new_id, $2, subject_id, embedding, dimension, calculator, created_at FROM f ORDER BY seq) \
-             INSERT INTO images (face_id, content) SELECT f.new_id, i.content FROM images i JOIN f ON f.old_id = i.face_id",
+                       SELECT new_id, $2, subject_id, embedding, dimension, calculator, created_at FROM f ORDER BY seq \
+                       RETURNING id, seq) \
+             INSERT INTO images (face_id, face_seq, content) \
+             SELECT n.id, n.seq, i.content FROM ins_f n JOIN f ON f.new_id = n.id JOIN images i ON i.face_id = f.old_id",
         )
         .bind(id)
         .bind(copy.service.id)

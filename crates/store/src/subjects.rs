@@ -151,12 +151,9 @@ impl Store {
     }
 
     /// Deletes every subject of the service with their faces and images; returns how many
-    /// subjects there were. Images, faces and subjects go by service, one statement each.
+    /// subjects there were. One statement (see [`crate::services`]'s `empty_collection`).
     pub async fn delete_all_subjects(&self, model_id: Uuid) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        crate::services::delete_faces_of_service(&mut tx, model_id).await?;
-        let done = sqlx::query("DELETE FROM subjects WHERE model_id = $1").bind(model_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let (subjects, _) = crate::services::empty_collection(&self.pool, model_id, false).await?;
+        Ok(subjects)
     }
 }

@@ -266,3 +266,204 @@ async fn calculator_mismatches_separate_the_demo_service() {
     store.add_face(demo, NewFace { calculator: "new", ..face("B", &[1.0], None) }).await.unwrap();
     assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (true, true));
 }
+
+/// Writes `subjects` × `per_subject` faces (512-d embeddings, an image each, written without its
+/// face's seq as hand-written SQL would) into the service with bulk SQL.
+async fn write_collection(store: &Store, model: Uuid, subjects: i64, per_subject: i64) {
+    let pool = store.pool();
+    sqlx::query("INSERT INTO subjects (model_id, name) SELECT $1, 'subject ' || g FROM generate_series(1, $2) g")
+        .bind(model)
+        .bind(subjects)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+         SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 128), 'hex'), 512, 'bulk' \
+         FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1",
+    )
+    .bind(model)
+    .bind(per_subject)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1")
+        .bind(model)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// `(subjects, faces, images)` of the service.
+async fn rows_of(store: &Store, model: Uuid) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM subjects WHERE model_id = $1), (SELECT count(*) FROM faces WHERE model_id = $1), \
+         (SELECT count(*) FROM images i JOIN faces f ON f.id = i.face_id WHERE f.model_id = $1)",
+    )
+    .bind(model)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+/// The collection notifications received so far: `(service, op, number of ids)`.
+async fn notifications(listener: &mut sqlx::postgres::PgListener) -> Vec<(Uuid, String, usize)> {
+    let mut received = Vec::new();
+    while let Ok(Ok(Some(n))) = tokio::time::timeout(std::time::Duration::from_millis(500), listener.try_recv()).await {
+        // `{"model" : "…", "op" : "…", "ids" : […]}`, as json_build_object writes it.
+        let payload = n.payload();
+        let field = |name: &str| {
+            let start = payload.find(&format!("\"{name}\" : ")).unwrap() + name.len() + 5;
+            payload[start..].split([',', '}']).next().unwrap().trim().trim_matches('"').to_string()
+        };
+        let ids = payload.split("\"ids\" : ").nth(1).unwrap();
+        let count = if ids.starts_with("[]") { 0 } else { ids.matches(',').count() + 1 };
+        received.push((Uuid::parse_str(&field("model")).unwrap(), field("op"), count));
+    }
+    received
+}
+
+#[tokio::test]
+async fn a_large_collection_written_in_bulk_is_deleted_whole_and_alone() {
+    let db = TestDatabase::create().await;
+    let store = &db.store;
+    let pool = store.pool();
+    // The worst case for the planner: statistics that say the tables are empty.
+    for table in ["faces", "subjects", "images"] {
+        sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(pool).await.unwrap();
+        sqlx::query(&format!("ANALYZE {table}")).execute(pool).await.unwrap();
+    }
+    let big = db.create_service(ServiceType::Recognition).await.id;
+    let gone = db.create_service(ServiceType::Recognition).await.id;
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    // More than the 200 subjects deleted per statement, and a last partial batch.
+    write_collection(store, big, 2_050, 10).await;
+    write_collection(store, gone, 1_000, 5).await;
+    write_collection(store, other, 300, 3).await;
+    let kept = store.add_face(other, face("Kept", &[0.5; 512], Some(b"jpeg"))).await.unwrap();
+    assert_eq!(rows_of(store, big).await, (2_050, 20_500, 20_500));
+    let unsequenced: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM images i JOIN faces f ON f.id = i.face_id WHERE i.face_seq <> f.seq OR i.face_seq IS NULL")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(unsequenced, 0, "every image knows its face's seq");
+
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.unwrap();
+    listener.listen("visage_collections").await.unwrap();
+
+    assert_eq!(store.delete_all_faces(big).await.unwrap(), 20_500);
+    assert_eq!(rows_of(store, big).await, (0, 0, 0));
+    let sent = notifications(&mut listener).await;
+    assert_eq!(sent, [(big, "reload".to_string(), 0)], "one reload, nothing about other services");
+
+    assert!(store.delete_service(gone).await.unwrap());
+    assert_eq!(rows_of(store, gone).await, (0, 0, 0));
+    let sent = notifications(&mut listener).await;
+    assert_eq!(sent, [(gone, "reload".to_string(), 0), (gone, "drop".to_string(), 0)]);
+
+    // The other service is untouched, images included.
+    assert_eq!(rows_of(store, other).await, (301, 901, 901));
+    assert_eq!(store.face_image(other, kept.image_id).await.unwrap(), Some(Some(b"jpeg".to_vec())));
+    let orphans: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM images i WHERE NOT EXISTS (SELECT 1 FROM faces f WHERE f.id = i.face_id)) \
+         + (SELECT count(*) FROM faces f WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.id = f.subject_id))",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+
+    // Emptying by subjects works the same way and counts subjects.
+    assert_eq!(store.delete_all_subjects(other).await.unwrap(), 301);
+    assert_eq!(rows_of(store, other).await, (0, 0, 0));
+    assert_eq!(notifications(&mut listener).await, [(other, "reload".to_string(), 0)]);
+}
+
+#[tokio::test]
+async fn hand_written_sql_keeps_subjects_faces_and_images_together() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let pool = store.pool();
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    let a = store.add_face(model, face("A", &[1.0], Some(b"a"))).await.unwrap();
+    let b = store.add_face(model, face("B", &[2.0], Some(b"b"))).await.unwrap();
+    store.add_face(model, face("B", &[3.0], Some(b"b2"))).await.unwrap();
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await.unwrap();
+    listener.listen("visage_collections").await.unwrap();
+
+    // A face deleted by hand takes its image; the notification names it.
+    sqlx::query("DELETE FROM faces WHERE id = $1").bind(a.image_id).execute(pool).await.unwrap();
+    assert_eq!(store.face_image(model, a.image_id).await.unwrap(), None);
+    assert_eq!(notifications(&mut listener).await, [(model, "faces".to_string(), 1)]);
+    // A subject deleted by hand takes its faces and their images.
+    sqlx::query("DELETE FROM subjects WHERE model_id = $1 AND name = 'B'").bind(model).execute(pool).await.unwrap();
+    assert_eq!(rows_of(store, model).await, (1, 0, 0));
+    let sent = notifications(&mut listener).await;
+    assert_eq!(sent, [(model, "faces".to_string(), 2), (model, "subjects".to_string(), 1)]);
+    assert_eq!(store.face_image(model, b.image_id).await.unwrap(), None);
+
+    // Faces need a subject of their own service, images a face: as foreign keys would say.
+    let subject: Uuid =
+        sqlx::query_scalar("SELECT id FROM subjects WHERE model_id = $1").bind(model).fetch_one(pool).await.unwrap();
+    let insert_face = |model_id: Uuid, subject_id: Uuid| {
+        sqlx::query(
+            "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) VALUES ($1, $2, '\\x00000000', 1, 'sql')",
+        )
+        .bind(model_id)
+        .bind(subject_id)
+        .execute(pool)
+    };
+    for (model_id, subject_id) in [(other, subject), (model, Uuid::new_v4())] {
+        let err = insert_face(model_id, subject_id).await.unwrap_err();
+        let db_err = err.as_database_error().expect("a database error");
+        assert_eq!((db_err.code().as_deref(), db_err.constraint()), (Some("23503"), Some("faces_subject_fkey")));
+    }
+    let err = sqlx::query("INSERT INTO images (face_id, content) VALUES ($1, '\\x00')")
+        .bind(Uuid::new_v4())
+        .execute(pool)
+        .await
+        .unwrap_err();
+    let db_err = err.as_database_error().expect("a database error");
+    assert_eq!((db_err.code().as_deref(), db_err.constraint()), (Some("23503"), Some("images_face_id_fkey")));
+
+    // Deleting the service by hand takes everything (the subjects through their service).
+    insert_face(model, subject).await.unwrap();
+    sqlx::query("INSERT INTO images (face_id, content) SELECT id, '\\x01' FROM faces WHERE model_id = $1")
+        .bind(model)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(rows_of(store, model).await, (1, 1, 1));
+    sqlx::query("DELETE FROM models WHERE id = $1").bind(model).execute(pool).await.unwrap();
+    assert_eq!(rows_of(store, model).await, (0, 0, 0));
+    let images: i64 = sqlx::query_scalar("SELECT count(*) FROM images").fetch_one(pool).await.unwrap();
+    assert_eq!(images, 0);
+}
+
+#[tokio::test]
+async fn a_cloned_collection_has_its_own_images_and_outlives_the_original() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let first = store.add_face(model, face("A", &[1.0], Some(b"one"))).await.unwrap();
+    store.add_face(model, face("B", &[2.0], Some(b"two"))).await.unwrap();
+    store.add_face(model, face("B", &[3.0], None)).await.unwrap();
+    let original = store.service(model).await.unwrap().unwrap();
+    let copy = store.clone_service(model, "copy").await.unwrap().unwrap().service.id;
+    assert_eq!(original.service.app_id, store.service(copy).await.unwrap().unwrap().service.app_id);
+    assert_eq!(rows_of(store, copy).await, (2, 3, 2));
+    let unsequenced: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM images i JOIN faces f ON f.id = i.face_id WHERE i.face_seq IS DISTINCT FROM f.seq",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(unsequenced, 0);
+
+    assert!(store.delete_service(model).await.unwrap());
+    assert_eq!(rows_of(store, model).await, (0, 0, 0));
+    assert_eq!(rows_of(store, copy).await, (2, 3, 2));
+    let copied = store.list_faces(copy, Some("A"), 0, 10).await.unwrap().faces[0].image_id;
+    assert_ne!(copied, first.image_id);
+    assert_eq!(store.face_image(copy, copied).await.unwrap(), Some(Some(b"one".to_vec())));
+}
