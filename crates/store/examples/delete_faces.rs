@@ -24,15 +24,12 @@ async fn main() {
     let per_subject: i64 = args.next().map_or(10, |a| a.parse().expect("faces per subject: a number"));
     let db = TestDatabase::create().await;
     let pool = db.store.pool();
-    for table in ["faces", "subjects", "images"] {
-        sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(pool).await.unwrap();
-        sqlx::query(&format!("ANALYZE {table}")).execute(pool).await.unwrap();
-    }
+    db.keep_empty_statistics().await;
     let mut services = Vec::new();
     for _ in 0..4 {
         let model = db.create_service(ServiceType::Recognition).await.id;
         let started = Instant::now();
-        write(pool, model, subjects, per_subject).await;
+        db.write_bulk_collection(model, subjects, per_subject, true).await;
         println!("wrote {} faces in {:.1?}", subjects * per_subject, started.elapsed());
         services.push(model);
     }
@@ -76,30 +73,4 @@ async fn main() {
     .unwrap();
     assert_eq!((subjects_left, faces_left), (0, 0), "subjects or faces left behind");
     assert_eq!(images, subjects * per_subject, "only the first service's images are left");
-}
-
-async fn write(pool: &sqlx::PgPool, model: uuid::Uuid, subjects: i64, per_subject: i64) {
-    sqlx::query("INSERT INTO subjects (model_id, name) SELECT $1, 'subject ' || g FROM generate_series(1, $2) g")
-        .bind(model)
-        .bind(subjects)
-        .execute(pool)
-        .await
-        .expect("subjects");
-    sqlx::query(
-        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
-         SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 128), 'hex'), 512, 'bench' \
-         FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1",
-    )
-    .bind(model)
-    .bind(per_subject)
-    .execute(pool)
-    .await
-    .expect("faces");
-    sqlx::query(
-        "INSERT INTO images (face_id, face_seq, content) SELECT id, seq, '\\x00010203'::bytea FROM faces WHERE model_id = $1",
-    )
-        .bind(model)
-        .execute(pool)
-        .await
-        .expect("images");
 }

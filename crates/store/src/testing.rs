@@ -83,6 +83,48 @@ impl TestDatabase {
             .expect("cannot create a test service");
         service
     }
+
+    /// Analyses the collection tables now (empty) and turns their autovacuum off, so that every
+    /// later plan sees statistics of empty tables: the worst case, as right after a bulk load.
+    pub async fn keep_empty_statistics(&self) {
+        for table in ["faces", "subjects", "images"] {
+            let pool = self.store.pool();
+            sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)"))
+                .execute(pool)
+                .await
+                .expect("cannot turn autovacuum off");
+            sqlx::query(&format!("ANALYZE {table}")).execute(pool).await.expect("cannot analyse");
+        }
+    }
+
+    /// Writes `subjects` × `per_subject` faces (512-d embeddings, a 4-byte image each) into a
+    /// service with three bulk statements, as a large import would. With `face_seq` false the
+    /// images leave out their face's `seq`, as hand-written SQL may (a trigger fills it in).
+    pub async fn write_bulk_collection(&self, model: Uuid, subjects: i64, per_subject: i64, face_seq: bool) {
+        let pool = self.store.pool();
+        sqlx::query("INSERT INTO subjects (model_id, name) SELECT $1, 'subject ' || g FROM generate_series(1, $2) g")
+            .bind(model)
+            .bind(subjects)
+            .execute(pool)
+            .await
+            .expect("cannot write the subjects");
+        sqlx::query(
+            "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+             SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 128), 'hex'), 512, 'bulk' \
+             FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1",
+        )
+        .bind(model)
+        .bind(per_subject)
+        .execute(pool)
+        .await
+        .expect("cannot write the faces");
+        let images = if face_seq {
+            "INSERT INTO images (face_id, face_seq, content) SELECT id, seq, '\\x00010203'::bytea FROM faces WHERE model_id = $1"
+        } else {
+            "INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1"
+        };
+        sqlx::query(images).bind(model).execute(pool).await.expect("cannot write the images");
+    }
 }
 
 /// The test server's URL: the configured one, or that of the cluster this process started.

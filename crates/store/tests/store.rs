@@ -267,33 +267,6 @@ async fn calculator_mismatches_separate_the_demo_service() {
     assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (true, true));
 }
 
-/// Writes `subjects` × `per_subject` faces (512-d embeddings, an image each, written without its
-/// face's seq as hand-written SQL would) into the service with bulk SQL.
-async fn write_collection(store: &Store, model: Uuid, subjects: i64, per_subject: i64) {
-    let pool = store.pool();
-    sqlx::query("INSERT INTO subjects (model_id, name) SELECT $1, 'subject ' || g FROM generate_series(1, $2) g")
-        .bind(model)
-        .bind(subjects)
-        .execute(pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
-         SELECT $1, s.id, decode(repeat(md5(s.id::text || f::text), 128), 'hex'), 512, 'bulk' \
-         FROM subjects s CROSS JOIN generate_series(1, $2) f WHERE s.model_id = $1",
-    )
-    .bind(model)
-    .bind(per_subject)
-    .execute(pool)
-    .await
-    .unwrap();
-    sqlx::query("INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1")
-        .bind(model)
-        .execute(pool)
-        .await
-        .unwrap();
-}
-
 /// `(subjects, faces, images)` of the service.
 async fn rows_of(store: &Store, model: Uuid) -> (i64, i64, i64) {
     sqlx::query_as(
@@ -329,17 +302,15 @@ async fn a_large_collection_written_in_bulk_is_deleted_whole_and_alone() {
     let store = &db.store;
     let pool = store.pool();
     // The worst case for the planner: statistics that say the tables are empty.
-    for table in ["faces", "subjects", "images"] {
-        sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)")).execute(pool).await.unwrap();
-        sqlx::query(&format!("ANALYZE {table}")).execute(pool).await.unwrap();
-    }
+    db.keep_empty_statistics().await;
     let big = db.create_service(ServiceType::Recognition).await.id;
     let gone = db.create_service(ServiceType::Recognition).await.id;
     let other = db.create_service(ServiceType::Recognition).await.id;
-    // More than the 200 subjects deleted per statement, and a last partial batch.
-    write_collection(store, big, 2_050, 10).await;
-    write_collection(store, gone, 1_000, 5).await;
-    write_collection(store, other, 300, 3).await;
+    // More than the 200 subjects deleted per statement, and a last partial batch; the images
+    // written without their face's seq, as hand-written SQL would.
+    db.write_bulk_collection(big, 2_050, 10, false).await;
+    db.write_bulk_collection(gone, 1_000, 5, false).await;
+    db.write_bulk_collection(other, 300, 3, false).await;
     let kept = store.add_face(other, face("Kept", &[0.5; 512], Some(b"jpeg"))).await.unwrap();
     assert_eq!(rows_of(store, big).await, (2_050, 20_500, 20_500));
     let unsequenced: i64 =
