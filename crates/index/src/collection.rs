@@ -438,9 +438,7 @@ impl Collection {
             // best refined estimate minus `fine`: refined faces `2 · fine` below it never count.
             sure: Sure::new(k, 2.0 * plan.fine),
             effort: TopK::new(k + RERANK_CANDIDATES),
-            zone: plan.zone,
-            sure_floor: plan.sure,
-            reach: plan.reach,
+            plan: *plan,
         };
         let lists = self.scan(CODE_ROWS_PER_THREAD, &plans, new, |run, lists| {
             let mut estimates = [0.0; SCAN_ROWS];
@@ -459,12 +457,12 @@ impl Collection {
                     // The faces to refine are gathered first and their second bits prefetched,
                     // so that their cache misses overlap instead of following one another.
                     let (mut refine, mut count) = ([0u16; SCAN_ROWS], 0);
-                    let bar = list.effort.floor().min(list.zone);
+                    let bar = list.effort.floor().min(list.plan.zone);
                     for_each_at_or_above(&estimates[..rows], bar, |i| {
                         let row = (run.first + first + i) as u32;
                         let slot = first + i;
-                        if estimates[i] >= list.zone && list.reach.reaches(estimates[i], run.factors[slot]) {
-                            kernels::prefetch_words(&run.fine[(first + i) * words..(first + i + 1) * words]);
+                        if estimates[i] >= list.plan.zone && list.plan.reach.reaches(estimates[i], run.factors[slot]) {
+                            kernels::prefetch(&run.fine[slot * words..(slot + 1) * words]);
                             refine[count] = i as u16;
                             count += 1;
                         } else {
@@ -476,7 +474,7 @@ impl Collection {
                         let fine = &run.fine[slot * words..(slot + 1) * words];
                         let refined = kernels::refine(fine, levels[i], run.ones[slot], run.fine_factors[slot], code);
                         let row = (run.first + slot) as u32;
-                        if refined >= list.sure_floor {
+                        if refined >= list.plan.sure {
                             list.sure.push(refined, row);
                         } else {
                             list.effort.push(refined, row);
@@ -617,6 +615,7 @@ struct Scratch {
 }
 
 /// How the code scan treats one query (see `Collection::approximate`).
+#[derive(Clone, Copy)]
 struct Plan {
     coarse: f32,
     fine: f32,
@@ -659,9 +658,7 @@ impl Reach {
 struct Candidates {
     sure: Sure,
     effort: TopK,
-    zone: f32,
-    sure_floor: f32,
-    reach: Reach,
+    plan: Plan,
 }
 
 impl Selection for Candidates {

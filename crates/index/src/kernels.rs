@@ -86,27 +86,24 @@ pub(crate) fn dot(a: &[f16], b: &[f32]) -> f32 {
     }
 }
 
-/// Asks the CPU to start loading a stored row that will be read soon (a hint; no effect on
-/// results). Re-ranking reads rows in random order, so the hardware prefetchers cannot guess them.
-pub(crate) fn prefetch(row: &[f16]) {
+/// Asks the CPU to start loading data that will be read soon: every 64-byte line `data` touches
+/// (a hint; no effect on results). Re-ranking and refinement read rows in random order, so the
+/// hardware prefetchers cannot guess them.
+pub(crate) fn prefetch<T>(data: &[T]) {
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = row;
+    let _ = data;
     #[cfg(target_arch = "x86_64")]
-    for line in row.chunks(32) {
-        // SAFETY: a prefetch never faults and the pointer is inside `row`; SSE is part of x86-64.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(line.as_ptr().cast()) };
+    {
+        let (start, bytes) = (data.as_ptr().cast::<u8>(), size_of_val(data));
+        // The lines of the first and the last byte, and every line between.
+        let lines = if bytes == 0 { 0 } else { (start as usize + bytes - 1) / 64 - start as usize / 64 + 1 };
+        for line in 0..lines {
+            // SAFETY: a prefetch never faults, and the address is in a line of `data`; SSE is part
+            // of x86-64.
+            let at = start.wrapping_add(line * 64).min(start.wrapping_add(bytes - 1));
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at.cast()) };
+        }
     }
-}
-
-/// Asks the CPU to start loading a few code words that will be read soon (a hint).
-pub(crate) fn prefetch_words(words: &[u64]) {
-    #[cfg(target_arch = "x86_64")]
-    for w in [words.first(), words.last()].into_iter().flatten() {
-        // SAFETY: as in `prefetch`.
-        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((w as *const u64).cast()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = words;
 }
 
 fn dot_portable(a: &[f16], b: &[f32]) -> f32 {

@@ -85,17 +85,16 @@ impl Rotation {
         let (squares, l1) = sums16(scratch, |v| (v * v, v.abs()));
         let step = FINE_STEP * (squares / self.padded as f32).sqrt();
         let (big, _) = sums16(scratch, |v| (if v.abs() > step { v.abs() } else { 0.0 }, 0.0));
-        // `large` marks `|v| > step`; the second bit is set where the sign and `large` agree.
-        let mut large = std::mem::take(&mut code.fine);
+        // `fine` first marks `|v| > step` ("large").
         kernels::sign_bits(scratch, &mut code.signs);
-        kernels::magnitude_bits(scratch, step, &mut large);
+        kernels::magnitude_bits(scratch, step, &mut code.fine);
         let (mut ones, mut many) = (0, 0);
-        for (sign, fine) in code.signs.iter().zip(large.iter_mut()) {
+        for (sign, fine) in code.signs.iter().zip(code.fine.iter_mut()) {
             ones += sign.count_ones();
             many += fine.count_ones();
+            // From `large` to the second bit: set where the sign and `large` agree.
             *fine = !(sign ^ *fine);
         }
-        code.fine = large;
         // The level `(2·sign + second − 1.5)` has the sign of `v` and magnitude 1.5 where `v` is
         // large, 0.5 elsewhere.
         let fine_dot = 0.5 * l1 + big;

@@ -148,12 +148,17 @@ impl Chunk {
     }
 
     fn set_code(&mut self, slot: usize, code: &RowCode) {
-        let words = code.signs.len();
-        put_code(&mut self.codes, slot, &code.signs);
-        self.fine[slot * words..(slot + 1) * words].copy_from_slice(&code.fine);
-        self.factors[slot] = code.factor;
-        self.fine_factors[slot] = code.fine_factor;
-        self.ones[slot] = code.ones;
+        let mut whole = RunMut {
+            first: 0,
+            lead: 0,
+            vectors: &mut [],
+            codes: &mut self.codes,
+            factors: &mut self.factors,
+            ones: &mut self.ones,
+            fine_factors: &mut self.fine_factors,
+            fine: &mut self.fine,
+        };
+        whole.set_code(slot, code);
     }
 }
 
