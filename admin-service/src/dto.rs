@@ -137,6 +137,10 @@ pub struct ModelDto {
     pub service_type: &'static str,
     /// ISO local date-time (UTC), as CompreFace writes it.
     pub created_date: String,
+    /// Recognition services: the similarity below which recognitions leave a stored face out
+    /// (`null`: none, CompreFace's answers). Not shown for other services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub match_threshold: Option<Option<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject_count: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -151,6 +155,7 @@ impl From<&ServiceInfo> for ModelDto {
             api_key: s.service.api_key,
             service_type: type_name(s.service.service_type),
             created_date: local_date_time(s.created_at),
+            match_threshold: (s.service.service_type == ServiceType::Recognition).then_some(s.service.match_threshold),
             subject_count: None,
             image_count: None,
         }

@@ -8,6 +8,7 @@
 //! | `face_plugins` | none | comma-separated plugin slugs |
 //! | `status` | false | adds `execution_time` per face and `plugins_versions` |
 //! | `prediction_count` | 1 | a positive number or -1 (all), else 12 |
+//! | `similarity_threshold` | the service's `matchThreshold` | a number in [0, 1], else 26; recognitions leave out stored faces less similar |
 //!
 //! Endpoints that compare faces need embeddings: they ask core for the `calculator` plugin
 //! whatever the client asked for, and show `embedding` only when the client asked for it.
@@ -20,6 +21,7 @@ use visage_common::params::Params;
 use visage_common::similarity::{distance_from_dot, l2_normalized, round5, Coefficients};
 use visage_common::{ApiError, ErrorCode};
 use visage_index::Limit;
+use visage_store::Service;
 
 use crate::core_client::FindFaces;
 
@@ -122,14 +124,39 @@ pub fn similarity(coefficients: &Coefficients, distance: f32) -> f64 {
     round5(coefficients.similarity(f64::from(distance)))
 }
 
+/// The similarity below which a recognition leaves stored faces out: the request's
+/// `similarity_threshold`, else the service's match threshold; `None` keeps every face found
+/// (CompreFace's answers).
+pub fn match_threshold(params: &Params, service: &Service) -> Result<Option<f64>, ApiError> {
+    match params.float("similarity_threshold")? {
+        Some(t) if !(0.0..=1.0).contains(&t) => {
+            Err(ApiError::validation(format!("similarity_threshold must be between 0 and 1, got {t}")))
+        }
+        Some(t) => Ok(Some(t)),
+        None => Ok(service.match_threshold),
+    }
+}
+
+/// Whether a match is shown under the threshold (the similarity as the client sees it).
+pub fn passes(threshold: Option<f64>, similarity: f64) -> bool {
+    threshold.is_none_or(|t| similarity >= t)
+}
+
 /// Recognitions never miss a stored face at or above this similarity that belongs in the answer:
-/// 0.5, where CompreFace's answers start to mean "probably the same person".
+/// 0.5, where CompreFace's answers start to mean "probably the same person", or the match
+/// threshold when lower (down to [`LOWEST_GUARANTEED_SIMILARITY`]), so "unknown" is never the
+/// search's miss.
 pub const GUARANTEED_SIMILARITY: f64 = 0.5;
 
-/// The cosine of [`GUARANTEED_SIMILARITY`] for the embedder's coefficients, which the search
-/// guarantees.
-pub fn guaranteed_cosine(coefficients: &Coefficients) -> f32 {
-    coefficients.dot_at(GUARANTEED_SIMILARITY) as f32
+/// Below this the guarantee would compare most of a collection exactly; a lower threshold is
+/// served by the best-effort search between it and this.
+pub const LOWEST_GUARANTEED_SIMILARITY: f64 = 0.2;
+
+/// The cosine the search guarantees, for the embedder's coefficients and the match threshold.
+pub fn guaranteed_cosine(coefficients: &Coefficients, threshold: Option<f64>) -> f32 {
+    let similarity =
+        threshold.map_or(GUARANTEED_SIMILARITY, |t| t.clamp(LOWEST_GUARANTEED_SIMILARITY, GUARANTEED_SIMILARITY));
+    coefficients.dot_at(similarity) as f32
 }
 
 /// The embedding of a face core found, which every comparing endpoint asked for.
@@ -210,6 +237,39 @@ mod tests {
             let err = count(bad).unwrap_err();
             assert_eq!((err.code.code(), err.status()), (12, 400), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_request_threshold_overrides_the_service_one() {
+        let mut service = Service {
+            id: uuid::Uuid::nil(),
+            app_id: uuid::Uuid::nil(),
+            name: "s".into(),
+            service_type: visage_store::ServiceType::Recognition,
+            api_key: uuid::Uuid::nil(),
+            match_threshold: None,
+        };
+        let threshold = |q: &str, s: &Service| match_threshold(&Params::from_query(Some(q)), s);
+        assert_eq!(threshold("", &service), Ok(None));
+        assert_eq!(threshold("similarity_threshold=0.7", &service), Ok(Some(0.7)));
+        service.match_threshold = Some(0.6);
+        assert_eq!(threshold("", &service), Ok(Some(0.6)));
+        assert_eq!(threshold("similarity_threshold=0", &service), Ok(Some(0.0)));
+        for bad in ["similarity_threshold=1.5", "similarity_threshold=-0.1", "similarity_threshold=high"] {
+            let err = threshold(bad, &service).unwrap_err();
+            assert_eq!((err.code.code(), err.status()), (26, 400), "{bad}");
+        }
+        assert!(passes(None, 0.0) && passes(Some(0.6), 0.6) && !passes(Some(0.6), 0.59999));
+    }
+
+    #[test]
+    fn the_guarantee_reaches_down_to_the_threshold() {
+        let c = Coefficients([1.11, 5.5]);
+        let at = |s: f64| c.dot_at(s) as f32;
+        assert_eq!(guaranteed_cosine(&c, None), at(0.5));
+        assert_eq!(guaranteed_cosine(&c, Some(0.9)), at(0.5));
+        assert_eq!(guaranteed_cosine(&c, Some(0.3)), at(0.3));
+        assert_eq!(guaranteed_cosine(&c, Some(0.0)), at(LOWEST_GUARANTEED_SIMILARITY));
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! Face services ("models") of an application: list, create, read with the collection's size,
-//! rename, clone with the collection, new API key, delete with the collection, statistics.
+//! rename or set the match threshold, clone with the collection, new API key, delete with the
+//! collection, statistics.
+//!
+//! A recognition service's `matchThreshold` (ours) is the similarity below which recognitions
+//! leave a stored face out; new ones get [`DEFAULT_MATCH_THRESHOLD`], `null` means none
+//! (CompreFace's answers). Other services have none and do not show the field.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -7,6 +12,7 @@ use axum::routing::{get, put};
 use axum::{Json, Router};
 use chrono::{Months, Utc};
 use serde::Deserialize;
+use visage_common::similarity::DEFAULT_MATCH_THRESHOLD;
 use visage_common::{ApiError, ErrorCode};
 use visage_http::extract::{JsonBody, PathParam};
 use visage_store::{ServiceInfo, ServiceType};
@@ -22,7 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/app/{app_id}/models", get(list))
         .route("/app/{app_id}/model", axum::routing::post(create))
-        .route("/app/{app_id}/model/{model_id}", get(read).put(rename).post(clone).delete(remove))
+        .route("/app/{app_id}/model/{model_id}", get(read).put(change).post(clone).delete(remove))
         .route("/app/{app_id}/model/{model_id}/apikey", put(regenerate_key))
         .route("/app/{app_id}/model/{model_id}/statistics", get(statistics))
 }
@@ -66,13 +72,46 @@ async fn list(State(state): State<AppState>, access: AppAccess<ReadApp>) -> Resu
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct NewService {
     name: Option<String>,
     #[serde(rename = "type")]
     service_type: Option<String>,
+    /// Absent: the default; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    match_threshold: Option<Option<f64>>,
 }
 
-/// `POST /app/{id}/model {name, type}`: type RECOGNITION, DETECTION or VERIFY.
+/// `PUT /app/{id}/model/{modelId} {name?, matchThreshold?}`: at least one of them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ServiceChange {
+    name: Option<String>,
+    /// Absent: unchanged; `null`: none.
+    #[serde(default, deserialize_with = "present")]
+    match_threshold: Option<Option<f64>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from an absent one (`None`, the default).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option<Option<f64>>, D::Error> {
+    Option::<f64>::deserialize(d).map(Some)
+}
+
+/// A match threshold as sent: a similarity in [0, 1] (or `null`), for recognition services only.
+fn match_threshold(service_type: ServiceType, value: Option<f64>) -> Result<Option<f64>> {
+    if service_type != ServiceType::Recognition && value.is_some() {
+        return Err(ApiError::validation("Only recognition services have a match threshold").into());
+    }
+    match value {
+        Some(t) if !(0.0..=1.0).contains(&t) => {
+            Err(ApiError::validation(format!("matchThreshold must be between 0 and 1, got {t}")).into())
+        }
+        value => Ok(value),
+    }
+}
+
+/// `POST /app/{id}/model {name, type, matchThreshold?}`: type RECOGNITION, DETECTION or VERIFY.
+/// A recognition service gets [`DEFAULT_MATCH_THRESHOLD`] unless the body says otherwise.
 async fn create(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
@@ -83,7 +122,9 @@ async fn create(
     let service_type = parse_type(&type_text).ok_or_else(|| {
         ApiError::validation(format!("Service type '{type_text}' is not one of RECOGNITION, DETECTION, VERIFY"))
     })?;
-    let service = state.store.create_service(access.app.id, &name, service_type).await?;
+    let default = (service_type == ServiceType::Recognition).then_some(DEFAULT_MATCH_THRESHOLD);
+    let threshold = match_threshold(service_type, body.match_threshold.unwrap_or(default))?;
+    let service = state.store.create_service(access.app.id, &name, service_type, threshold).await?;
     Ok((StatusCode::CREATED, Json(ModelDto::from(&service))))
 }
 
@@ -96,16 +137,28 @@ async fn read(
     Ok(Json(with_counts(&state, &service).await?))
 }
 
-async fn rename(
+/// Renames the service and/or sets its match threshold; everything is checked before anything
+/// changes.
+async fn change(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
     PathParam(path): PathParam<ModelPath>,
-    JsonBody(body): JsonBody<NameBody>,
+    JsonBody(body): JsonBody<ServiceChange>,
 ) -> Result<Json<ModelDto>> {
-    let service = service_of(&state, &access, &path).await?;
-    let name = validation::entity_name("Model", body.name.as_deref())?;
-    let renamed = state.store.rename_service(service.service.id, &name).await?.unwrap_or(service);
-    Ok(Json(ModelDto::from(&renamed)))
+    let mut service = service_of(&state, &access, &path).await?;
+    let name = match (&body.name, &body.match_threshold) {
+        (None, Some(_)) => None,
+        (name, _) => Some(validation::entity_name("Model", name.as_deref())?),
+    };
+    let threshold = body.match_threshold.map(|t| match_threshold(service.service.service_type, t)).transpose()?;
+    let id = service.service.id;
+    if let Some(name) = name {
+        service = state.store.rename_service(id, &name).await?.unwrap_or(service);
+    }
+    if let Some(threshold) = threshold {
+        service = state.store.set_match_threshold(id, threshold).await?.unwrap_or(service);
+    }
+    Ok(Json(ModelDto::from(&service)))
 }
 
 /// `POST /app/{id}/model/{modelId} {name}`: a copy with its own key and a copy of the collection.

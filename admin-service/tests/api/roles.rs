@@ -62,7 +62,7 @@ async fn fixture(admin: &TestAdmin, caller: Uuid, role: Option<Role>, owner_othe
     }
     let member = user_with_role(admin, &format!("member{n}@example.com"), "Member", Role::User).await;
     store.set_app_role(app.id, member, Role::User).await.unwrap();
-    let model = store.create_service(app.id, "faces", ServiceType::Recognition).await.unwrap();
+    let model = store.create_service(app.id, "faces", ServiceType::Recognition, None).await.unwrap();
     Fixture { app: app.id, model: model.service.id, member }
 }
 

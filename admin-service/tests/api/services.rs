@@ -118,3 +118,58 @@ async fn statistics_are_per_day_newest_first_for_six_months() {
         ])
     );
 }
+
+#[tokio::test]
+async fn recognition_services_have_a_match_threshold() {
+    let admin = TestAdmin::spawn().await;
+    let owner = with_owner(&admin).await;
+    let (_, app) = call(&admin, Method::POST, "/app", Some(&owner), Some(json!({"name": "Door"}))).await;
+    let app = app["id"].as_str().unwrap().to_string();
+    let create = |body: serde_json::Value| {
+        let (admin, owner, path) = (&admin, &owner, format!("/app/{app}/model"));
+        async move { call(admin, Method::POST, &path, Some(owner), Some(body)).await }
+    };
+    let (status, faces) = create(json!({"name": "faces", "type": "RECOGNITION"})).await;
+    assert_eq!(status, 201, "{faces}");
+    let default = visage_common::similarity::DEFAULT_MATCH_THRESHOLD;
+    assert_eq!(faces["matchThreshold"].as_f64(), Some(default), "new recognition services get the default");
+    let (_, strict) = create(json!({"name": "strict", "type": "RECOGNITION", "matchThreshold": 0.8})).await;
+    assert_eq!(strict["matchThreshold"].as_f64(), Some(0.8));
+    let (_, open) = create(json!({"name": "open", "type": "RECOGNITION", "matchThreshold": null})).await;
+    assert_eq!(open["matchThreshold"], serde_json::Value::Null);
+    assert!(open.as_object().unwrap().contains_key("matchThreshold"), "null is shown: {open}");
+    let (_, detect) = create(json!({"name": "detect", "type": "DETECTION"})).await;
+    assert!(detect.get("matchThreshold").is_none(), "{detect}");
+    for bad in [json!(1.5), json!(-0.1), json!("high")] {
+        let (status, body) = create(json!({"name": "bad", "type": "RECOGNITION", "matchThreshold": bad})).await;
+        assert_eq!((status, body["code"].as_u64()), (400, Some(26)), "{bad}: {body}");
+    }
+    let (status, body) = create(json!({"name": "bad", "type": "DETECTION", "matchThreshold": 0.5})).await;
+    assert_eq!((status, body["code"].as_u64()), (400, Some(26)), "{body}");
+
+    let path = format!("/app/{app}/model/{}", faces["id"].as_str().unwrap());
+    let put = |body: serde_json::Value| {
+        let (admin, owner, path) = (&admin, &owner, path.clone());
+        async move { call(admin, Method::PUT, &path, Some(owner), Some(body)).await }
+    };
+    let (status, changed) = put(json!({"matchThreshold": 0.65})).await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!((changed["name"].as_str(), changed["matchThreshold"].as_f64()), (Some("faces"), Some(0.65)));
+    let (_, renamed) = put(json!({"name": "front door"})).await;
+    assert_eq!((renamed["name"].as_str(), renamed["matchThreshold"].as_f64()), (Some("front door"), Some(0.65)));
+    let (_, both) = put(json!({"name": "door", "matchThreshold": null})).await;
+    assert_eq!((both["name"].as_str(), both["matchThreshold"].clone()), (Some("door"), serde_json::Value::Null));
+    // Nothing changes when any part is wrong.
+    let (status, body) = put(json!({"name": "x;y", "matchThreshold": 0.9})).await;
+    assert_eq!((status, body["code"].as_u64()), (400, Some(26)), "{body}");
+    let (status, body) = put(json!({"name": "renamed", "matchThreshold": 7})).await;
+    assert_eq!((status, body["code"].as_u64()), (400, Some(26)), "{body}");
+    assert_eq!(put(json!({})).await.1["code"], 5, "a name or a threshold is needed");
+    let (_, read) = get(&admin, &path, &owner).await;
+    assert_eq!((read["name"].as_str(), read["matchThreshold"].clone()), (Some("door"), serde_json::Value::Null));
+    // Clones keep the threshold.
+    let strict_path = format!("/app/{app}/model/{}", strict["id"].as_str().unwrap());
+    let (status, copy) =
+        call(&admin, Method::POST, &strict_path, Some(&owner), Some(json!({"name": "strict copy"}))).await;
+    assert_eq!((status, copy["matchThreshold"].as_f64()), (201, Some(0.8)), "{copy}");
+}

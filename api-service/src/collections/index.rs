@@ -22,6 +22,9 @@ pub struct Match {
     pub distance: f32,
 }
 
+/// A stored face and its distance to each query, in query order.
+pub type FaceDistances = (Uuid, Vec<f32>);
+
 /// Why a search could not run; all of these come from the query.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SearchError {
@@ -207,6 +210,29 @@ impl FaceIndex {
             return Some(Err(SearchError::Length { expected: collection.dim(), actual: q.len() }));
         }
         Some(collection.distances(image_id, queries).map(|d| (name.clone(), d)).map_err(SearchError::Invalid))
+    }
+
+    /// The distance from each query to each stored face of the subject named `name`, as
+    /// `(image_id, distances in query order)`; `None` if no stored face belongs to such a subject.
+    pub fn verify_subject(&self, name: &str, queries: &[Vec<f32>]) -> Option<Result<Vec<FaceDistances>, SearchError>> {
+        let subject = self.names.iter().find(|(_, (_, n))| n.as_deref() == Some(name)).map(|(id, _)| *id)?;
+        let mut found = Vec::new();
+        for collection in &self.collections {
+            let faces = collection.faces_of(subject);
+            if faces.is_empty() {
+                continue;
+            }
+            if let Some(q) = queries.iter().find(|q| q.len() != collection.dim()) {
+                return Some(Err(SearchError::Length { expected: collection.dim(), actual: q.len() }));
+            }
+            for face in faces {
+                match collection.distances(face, queries) {
+                    Ok(d) => found.push((face, d)),
+                    Err(e) => return Some(Err(SearchError::Invalid(e))),
+                }
+            }
+        }
+        (!found.is_empty()).then_some(Ok(found))
     }
 
     fn collection(&self, length: usize) -> Result<&Collection, SearchError> {

@@ -48,7 +48,7 @@ use visage_index::Limit;
 use visage_store::bulk::EmbeddingRow;
 use visage_store::{Store, StoreError};
 
-pub use index::{FaceIndex, Match, SearchError};
+pub use index::{FaceDistances, FaceIndex, Match, SearchError};
 
 /// The notification channel the triggers and [`Collections::settle`] send on.
 pub const CHANNEL: &str = "visage_collections";
@@ -163,6 +163,18 @@ impl Collections {
     ) -> Result<Option<(String, Vec<f32>)>, ApiError> {
         let index = self.loaded(model).await?;
         blocking(move || index.read().verify(image_id, &queries)).await?.transpose().map_err(search_error)
+    }
+
+    /// The distance from each query to each stored face of subject `name`: `(image_id,
+    /// distances in query order)` per face; `None` if the subject has no stored face.
+    pub async fn verify_subject(
+        &self,
+        model: Uuid,
+        name: String,
+        queries: Vec<Vec<f32>>,
+    ) -> Result<Option<Vec<FaceDistances>>, ApiError> {
+        let index = self.loaded(model).await?;
+        blocking(move || index.read().verify_subject(&name, &queries)).await?.transpose().map_err(search_error)
     }
 
     /// Waits until the changes this process committed for `model` so far are in its collection

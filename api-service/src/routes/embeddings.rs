@@ -3,7 +3,7 @@
 //!
 //! | call | body → answer |
 //! |---|---|
-//! | `POST /recognition/embeddings/recognize?prediction_count=1` | `{"embeddings":[[…]]}` → `{"result":[{"embedding","similarities":[{"subject","similarity"}]}]}` |
+//! | `POST /recognition/embeddings/recognize?prediction_count=1&similarity_threshold` | `{"embeddings":[[…]]}` → `{"result":[{"embedding","similarities":[{"subject","similarity"}]}]}` |
 //! | `POST /recognition/embeddings/faces/{image_id}/verify` | `{"embeddings":[[…]]}` → `{"result":[{"embedding","similarity"}]}`, most similar first; unknown id → 44 |
 //! | `POST /verification/embeddings/verify` | `{"source":[…],"targets":[[…]]}` → `{"result":[{"embedding","similarity"}]}`, most similar first |
 //!
@@ -20,7 +20,9 @@ use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition, Verification};
 use crate::params::{parse_uuid, JsonBody, PathParam, Query};
-use crate::processing::{compare, guaranteed_cosine, prediction_count, similarity, FaceResults, SubjectSimilarity};
+use crate::processing::{
+    compare, guaranteed_cosine, match_threshold, passes, prediction_count, similarity, FaceResults, SubjectSimilarity,
+};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -70,9 +72,10 @@ async fn recognize(
 ) -> Result<Json<FaceResults<EmbeddingMatches>>, ApiError> {
     let embeddings = required(body.embeddings, "embeddings")?;
     let limit = prediction_count(&params)?;
+    let threshold = match_threshold(&params, &key.service)?;
     let queries = embeddings.iter().map(|e| to_f32(e)).collect();
     let coefficients = state.core.coefficients().await?;
-    let guaranteed = guaranteed_cosine(&coefficients);
+    let guaranteed = guaranteed_cosine(&coefficients, threshold);
     let matches = state.collections.search(key.model_id(), queries, limit, guaranteed).await?;
     let result = embeddings
         .into_iter()
@@ -86,6 +89,7 @@ async fn recognize(
                     similarity: similarity(&coefficients, m.distance),
                     image_id: None,
                 })
+                .filter(|s| passes(threshold, s.similarity))
                 .collect(),
         })
         .collect();

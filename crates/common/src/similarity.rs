@@ -7,6 +7,12 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The match threshold a new recognition service gets (its `matchThreshold`): recognitions leave
+/// out stored faces less similar than this, so an empty answer means "unknown". Chosen for the
+/// default embedder, `w600k_mbf` with its coefficients `[1.11, 5.5]`, from the false-accept and
+/// false-reject rates measured in docs/similarity.md.
+pub const DEFAULT_MATCH_THRESHOLD: f64 = 0.5;
+
 /// `[c0, c1]` of one embedding model.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]

@@ -247,6 +247,11 @@ impl Collection {
         removed
     }
 
+    /// The stored faces of `subject`, in storage order.
+    pub fn faces_of(&self, subject: SubjectId) -> Vec<Uuid> {
+        self.subjects.iter().zip(&self.ids).filter(|(s, _)| **s == subject).map(|(_, id)| *id).collect()
+    }
+
     /// Moves every face of subject `from` to subject `to` (a rename or a merge); returns how many.
     pub fn reassign_subject(&mut self, from: SubjectId, to: SubjectId) -> usize {
         let mut moved = 0;

@@ -55,13 +55,16 @@ impl fmt::Display for ServiceType {
 }
 
 /// A face service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub id: Uuid,
     pub app_id: Uuid,
     pub name: String,
     pub service_type: ServiceType,
     pub api_key: Uuid,
+    /// Recognitions leave out stored faces less similar than this; `None`: no threshold
+    /// (CompreFace's answers).
+    pub match_threshold: Option<f64>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -72,6 +75,7 @@ struct ServiceRow {
     #[sqlx(rename = "type")]
     service_type: String,
     api_key: Uuid,
+    match_threshold: Option<f64>,
 }
 
 impl TryFrom<ServiceRow> for Service {
@@ -81,24 +85,33 @@ impl TryFrom<ServiceRow> for Service {
         let service_type = ServiceType::from_letter(&row.service_type).ok_or_else(|| {
             StoreError::Database(sqlx::Error::Decode(format!("unknown service type {:?}", row.service_type).into()))
         })?;
-        Ok(Self { id: row.id, app_id: row.app_id, name: row.name, service_type, api_key: row.api_key })
+        Ok(Self {
+            id: row.id,
+            app_id: row.app_id,
+            name: row.name,
+            service_type,
+            api_key: row.api_key,
+            match_threshold: row.match_threshold,
+        })
     }
 }
 
 impl Store {
     /// The service with this API key, whatever its type.
     pub async fn find_service_by_api_key(&self, api_key: Uuid) -> Result<Option<Service>, StoreError> {
-        sqlx::query_as::<_, ServiceRow>("SELECT id, app_id, name, type, api_key FROM models WHERE api_key = $1")
-            .bind(api_key)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(Service::try_from)
-            .transpose()
+        sqlx::query_as::<_, ServiceRow>(
+            "SELECT id, app_id, name, type, api_key, match_threshold FROM models WHERE api_key = $1",
+        )
+        .bind(api_key)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Service::try_from)
+        .transpose()
     }
 }
 
 /// A service as the admin shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServiceInfo {
     pub service: Service,
     pub created_at: chrono::DateTime<chrono::Utc>,
@@ -121,7 +134,7 @@ impl TryFrom<ServiceInfoRow> for ServiceInfo {
 
 macro_rules! select_services {
     () => {
-        "SELECT id, app_id, name, type, api_key, created_at FROM models"
+        "SELECT id, app_id, name, type, api_key, match_threshold, created_at FROM models"
     };
 }
 
@@ -162,7 +175,7 @@ impl Store {
     /// The application's services: recognition, detection, verification, each by name.
     pub async fn services_of_app(&self, app_id: Uuid) -> Result<Vec<ServiceInfo>, StoreError> {
         let rows: Vec<ServiceInfoRow> = sqlx::query_as(
-            "SELECT id, app_id, name, type, api_key, created_at FROM models WHERE app_id = $1 \
+            "SELECT id, app_id, name, type, api_key, match_threshold, created_at FROM models WHERE app_id = $1 \
              ORDER BY CASE type WHEN 'R' THEN 0 WHEN 'D' THEN 1 ELSE 2 END, lower(name), name",
         )
         .bind(app_id)
@@ -177,23 +190,25 @@ impl Store {
         row.map(ServiceInfo::try_from).transpose()
     }
 
-    /// Creates a service with a random API key; [`StoreError::NameTaken`] if the application has
-    /// a service of this name.
+    /// Creates a service with a random API key and this match threshold (recognition services);
+    /// [`StoreError::NameTaken`] if the application has a service of this name.
     pub async fn create_service(
         &self,
         app_id: Uuid,
         name: &str,
         service_type: ServiceType,
+        match_threshold: Option<f64>,
     ) -> Result<ServiceInfo, StoreError> {
         let row: ServiceInfoRow = sqlx::query_as(
-            "INSERT INTO models (id, app_id, name, type, api_key) VALUES ($1, $2, $3, $4, $5) \
-             RETURNING id, app_id, name, type, api_key, created_at",
+            "INSERT INTO models (id, app_id, name, type, api_key, match_threshold) VALUES ($1, $2, $3, $4, $5, $6) \
+             RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(Uuid::new_v4())
         .bind(app_id)
         .bind(name)
         .bind(service_type.letter())
         .bind(Uuid::new_v4())
+        .bind(match_threshold)
         .fetch_one(&self.pool)
         .await?;
         ServiceInfo::try_from(row)
@@ -201,10 +216,27 @@ impl Store {
 
     pub async fn rename_service(&self, id: Uuid, name: &str) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> = sqlx::query_as(
-            "UPDATE models SET name = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, created_at",
+            "UPDATE models SET name = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
         .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(ServiceInfo::try_from).transpose()
+    }
+
+    /// Sets the service's match threshold (`None`: no threshold).
+    pub async fn set_match_threshold(
+        &self,
+        id: Uuid,
+        match_threshold: Option<f64>,
+    ) -> Result<Option<ServiceInfo>, StoreError> {
+        let row: Option<ServiceInfoRow> = sqlx::query_as(
+            "UPDATE models SET match_threshold = $2 WHERE id = $1 \
+             RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
+        )
+        .bind(id)
+        .bind(match_threshold)
         .fetch_optional(&self.pool)
         .await?;
         row.map(ServiceInfo::try_from).transpose()
@@ -214,7 +246,7 @@ impl Store {
     /// at once (every request looks its key up).
     pub async fn regenerate_service_key(&self, id: Uuid) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> = sqlx::query_as(
-            "UPDATE models SET api_key = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, created_at",
+            "UPDATE models SET api_key = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
         .bind(Uuid::new_v4())
@@ -246,9 +278,9 @@ impl Store {
     pub async fn clone_service(&self, id: Uuid, name: &str) -> Result<Option<ServiceInfo>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let row: Option<ServiceInfoRow> = sqlx::query_as(
-            "INSERT INTO models (id, app_id, name, type, api_key) \
-             SELECT $2, app_id, $3, type, $4 FROM models WHERE id = $1 \
-             RETURNING id, app_id, name, type, api_key, created_at",
+            "INSERT INTO models (id, app_id, name, type, api_key, match_threshold) \
+             SELECT $2, app_id, $3, type, $4, match_threshold FROM models WHERE id = $1 \
+             RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
         .bind(Uuid::new_v4())

@@ -71,7 +71,8 @@ impl TestDatabase {
             .execute(self.store.pool())
             .await
             .expect("cannot create a test application");
-        let service = Service { id: Uuid::new_v4(), app_id, name, service_type, api_key: Uuid::new_v4() };
+        let service =
+            Service { id: Uuid::new_v4(), app_id, name, service_type, api_key: Uuid::new_v4(), match_threshold: None };
         sqlx::query("INSERT INTO models (id, app_id, name, type, api_key) VALUES ($1, $2, $3, $4, $5)")
             .bind(service.id)
             .bind(app_id)

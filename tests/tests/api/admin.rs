@@ -26,6 +26,7 @@ fn service_of(answer: &Value, app_id: uuid::Uuid) -> Service {
         name: answer["name"].as_str().unwrap().to_string(),
         service_type: ServiceType::Recognition,
         api_key: answer["apiKey"].as_str().unwrap().parse().unwrap(),
+        match_threshold: answer["matchThreshold"].as_f64(),
     }
 }
 

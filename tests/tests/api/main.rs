@@ -11,4 +11,5 @@ mod helpers;
 mod instances;
 mod migrate;
 mod recognize;
+mod unknown;
 mod verification;
