@@ -8,7 +8,7 @@
 //! | `DETECTOR` | `scrfd` | `scrfd` (SCRFD-500M) or `retinaface` (RetinaFace-MobileNet0.25, MIT) |
 //! | `EMBEDDER` | `w600k_mbf` | embedding model |
 //! | `MAX_DETECT_SIZE` (or `IMG_LENGTH_LIMIT`) | `640` | longest side of the image the detector sees |
-//! | `EXTRA_PLUGINS` | all available | comma list of plugins to load (`age,gender,landmarks2d106,pose,landmarks`) |
+//! | `EXTRA_PLUGINS` | all available | comma list of plugins to load (`age,gender,landmarks2d106,pose,landmarks,quality`) |
 //! | `MAX_REQUEST_SIZE` | `10MB` | largest accepted request body |
 //! | `MAX_IMAGE_PIXELS` | `50000000` | images with more pixels are refused before decoding |
 //! | `INFERENCE_WORKERS` | number of CPUs | requests processed at once (the rest wait their turn) |

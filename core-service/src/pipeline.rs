@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use image::RgbImage;
-use visage_common::face::{Age, Face, FaceBox, FindFacesResponse, Gender, Pose};
+use visage_common::face::{Age, Face, FaceBox, FindFacesResponse, Gender, Pose, Quality};
 use visage_common::ApiError;
 use visage_imaging::{DecodeError, DecodeLimits};
 use visage_inference::engine::Engine;
 use visage_inference::landmarks106::{self, Landmarks106};
-use visage_inference::{pose, Detection};
+use visage_inference::{pose, quality, Detection};
 
 use crate::plugins::{plugin_version, Plugin, PluginSet};
 
@@ -144,6 +144,13 @@ fn run_plugin(
                 pitch: round2(p.pitch),
                 roll: round2(p.roll),
                 yaw: round2(p.yaw),
+            });
+        }
+        Plugin::Quality => {
+            let q = quality::assess(image, det);
+            face.quality = Some(Quality {
+                value: f64::from(q.value),
+                reasons: q.reasons.iter().map(|r| r.as_str().to_string()).collect(),
             });
         }
     }

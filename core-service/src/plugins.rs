@@ -13,11 +13,20 @@ pub enum Plugin {
     Landmarks,
     Landmarks2d106,
     Pose,
+    /// How usable the face is for recognition (no model of its own).
+    Quality,
 }
 
 impl Plugin {
-    pub const ALL: [Plugin; 6] =
-        [Plugin::Calculator, Plugin::Age, Plugin::Gender, Plugin::Landmarks, Plugin::Landmarks2d106, Plugin::Pose];
+    pub const ALL: [Plugin; 7] = [
+        Plugin::Calculator,
+        Plugin::Age,
+        Plugin::Gender,
+        Plugin::Landmarks,
+        Plugin::Landmarks2d106,
+        Plugin::Pose,
+        Plugin::Quality,
+    ];
 
     pub fn slug(self) -> &'static str {
         match self {
@@ -27,6 +36,7 @@ impl Plugin {
             Plugin::Landmarks => "landmarks",
             Plugin::Landmarks2d106 => "landmarks2d106",
             Plugin::Pose => "pose",
+            Plugin::Quality => "quality",
         }
     }
 
@@ -111,6 +121,7 @@ pub fn plugin_version(engine: &Engine, plugin: Plugin) -> &'static str {
         },
         Plugin::Landmarks2d106 => "insightface.Landmarks2d106Detector@2d106det",
         Plugin::Pose => "visage.PoseEstimator",
+        Plugin::Quality => "visage.QualityAssessor",
     }
 }
 

@@ -44,6 +44,16 @@ pub struct Pose {
     pub yaw: f64,
 }
 
+/// How usable a face is for recognition (the `quality` plugin, ours): `value` in [0, 1], at least
+/// 0.5 exactly when `reasons` is empty; reasons among `small`, `blurred`, `dark`, `bright`,
+/// `turned`, `uncertain`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    #[serde(serialize_with = "serialize_round5")]
+    pub value: f64,
+    pub reasons: Vec<String>,
+}
+
 /// One face with whatever the requested plugins added.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Face {
@@ -53,6 +63,8 @@ pub struct Face {
     pub gender: Option<Gender>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pose: Option<Pose>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub quality: Option<Quality>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub embedding: Option<Vec<f32>>,
     #[serde(rename = "box")]
@@ -75,6 +87,7 @@ impl Face {
             age: None,
             gender: None,
             pose: None,
+            quality: None,
             embedding: None,
             bbox,
             landmarks: None,

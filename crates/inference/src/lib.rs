@@ -18,6 +18,7 @@ pub mod engine;
 pub mod landmarks106;
 pub mod model;
 pub mod pose;
+pub mod quality;
 pub mod types;
 
 pub use types::{BoundingBox, Detection, Landmarks5};

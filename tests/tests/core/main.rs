@@ -74,7 +74,7 @@ async fn healthcheck_and_status_describe_the_service() {
     assert!(coefficients.iter().all(|c| c.as_f64().is_some_and(|c| c > 0.0)));
     let plugins: Vec<&str> =
         status["available_plugins"].as_object().expect("plugins").keys().map(String::as_str).collect();
-    assert_eq!(plugins, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose"]);
+    assert_eq!(plugins, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose", "quality"]);
     // ONNX Runtime by default where scripts/fetch-models.sh fetched its library, tract elsewhere.
     let expected =
         if integration_tests::core::models_dir().join("libonnxruntime.so").is_file() { "onnxruntime" } else { "tract" };
@@ -180,7 +180,7 @@ async fn det_prob_threshold_filters_and_is_validated() {
 async fn plugins_add_their_outputs() {
     let (status, body) = find_faces(
         fixture("upstream-samples/009_C.jpg"),
-        "face_plugins=calculator,landmarks&face_plugins=AGE&face_plugins=gender,pose,landmarks2d106,mask,nonsense",
+        "face_plugins=calculator,landmarks&face_plugins=AGE&face_plugins=gender,pose,landmarks2d106,quality,mask,nonsense",
     )
     .await;
     assert_eq!(status, 200, "{body}");
@@ -198,7 +198,7 @@ async fn plugins_add_their_outputs() {
     }
     assert!(face.get("mask").is_none(), "no mask model: the plugin is not offered");
     let times: Vec<&str> = face["execution_time"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(times, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose"]);
+    assert_eq!(times, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose", "quality"]);
     let versions: Vec<&str> = body["plugins_versions"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(versions, times);
     // The five landmarks lie inside the box.
@@ -207,6 +207,33 @@ async fn plugins_add_their_outputs() {
         let (x, y) = (p[0].as_i64().unwrap(), p[1].as_i64().unwrap());
         assert!(b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3], "landmark ({x}, {y}) outside {b:?}");
     }
+}
+
+#[tokio::test]
+async fn quality_names_what_spoils_a_face() {
+    let (status, body) = find_faces(fixture("upstream-samples/009_C.jpg"), "face_plugins=quality").await;
+    assert_eq!(status, 200, "{body}");
+    let quality = &body["result"][0]["quality"];
+    assert!(quality["value"].as_f64().is_some_and(|v| (0.5..=1.0).contains(&v)), "{body}");
+    assert_eq!(quality["reasons"], json!([]), "a sharp, lit, frontal portrait: {body}");
+    assert_eq!(body["plugins_versions"]["quality"], "visage.QualityAssessor");
+
+    // A crowd photo: faces 24-41 pixels wide are small; each reason comes with a value below 0.5.
+    let (status, body) = find_faces(fixture("upstream-samples/016_8.jpg"), "face_plugins=quality").await;
+    assert_eq!(status, 200, "{body}");
+    let faces = body["result"].as_array().expect("faces");
+    let mut small = 0;
+    for face in faces {
+        let (value, reasons) =
+            (face["quality"]["value"].as_f64().unwrap(), face["quality"]["reasons"].as_array().unwrap());
+        let width = face["box"]["x_max"].as_i64().unwrap() - face["box"]["x_min"].as_i64().unwrap();
+        assert_eq!(reasons.is_empty(), value >= 0.5, "{face}");
+        if reasons.contains(&json!("small")) {
+            small += 1;
+            assert!(width < 45, "{face}");
+        }
+    }
+    assert!(small >= 2, "{body}");
 }
 
 #[tokio::test]
