@@ -172,7 +172,8 @@ mod tests {
     fn a_good_face_scores_one_and_each_bad_property_is_named() {
         let q = score(measures());
         assert_eq!((q.value, q.reasons.as_slice()), (1.0, &[][..]));
-        let cases: [(fn(&mut Measures), Reason); 7] = [
+        type Spoil = fn(&mut Measures);
+        let cases: [(Spoil, Reason); 7] = [
             (|m| m.size = 30.0, Reason::Small),
             (|m| m.sharpness = 20.0, Reason::Blurred),
             (|m| m.brightness = 30.0, Reason::Dark),
