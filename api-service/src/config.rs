@@ -14,6 +14,7 @@
 //! | `SAVE_IMAGES_TO_DB` | `true` | keep the images faces come from |
 //! | `MAX_FILE_SIZE` | `5MB` | largest image |
 //! | `MAX_REQUEST_SIZE` | `10MB` | largest request body |
+//! | `MAX_IMPORT_SIZE` | `2GB` | largest archive `POST /recognition/import` takes (each photo in it: `MAX_FILE_SIZE`) |
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -35,6 +36,8 @@ pub struct Settings {
     pub save_images_to_db: bool,
     pub max_file_size: u64,
     pub max_request_size: u64,
+    /// Largest archive a collection import takes.
+    pub max_import_size: u64,
 }
 
 impl Settings {
@@ -50,6 +53,7 @@ impl Settings {
             save_images_to_db: true,
             max_file_size: 5 << 20,
             max_request_size: 10 << 20,
+            max_import_size: 2 << 30,
         }
     }
 
@@ -69,6 +73,7 @@ impl Settings {
             save_images_to_db: var_or(&["SAVE_IMAGES_TO_DB"], d.save_images_to_db, parse_bool)?,
             max_file_size: var_or(&["MAX_FILE_SIZE"], d.max_file_size, parse_size)?,
             max_request_size: var_or(&["MAX_REQUEST_SIZE"], d.max_request_size, parse_size)?,
+            max_import_size: var_or(&["MAX_IMPORT_SIZE"], d.max_import_size, parse_size)?,
             ..d
         })
     }
@@ -87,6 +92,7 @@ impl fmt::Debug for Settings {
             .field("save_images_to_db", &self.save_images_to_db)
             .field("max_file_size", &self.max_file_size)
             .field("max_request_size", &self.max_request_size)
+            .field("max_import_size", &self.max_import_size)
             .finish()
     }
 }

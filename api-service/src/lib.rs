@@ -14,6 +14,8 @@
 //!   kept equal to the database across processes (Postgres `LISTEN/NOTIFY`).
 //! - [`processing`]: parameters of the image endpoints and how core's faces are shown.
 //! - [`migration`]: `/migrate`, recomputing embeddings of another embedder.
+//! - [`transfer`]: a collection in and out as an archive of photos: the background import
+//!   and the streamed export.
 //! - [`routes`]: one module per resource.
 //! - `testing` (feature `testing`): the real service on a free port over a fresh database.
 //!
@@ -33,6 +35,7 @@ pub mod startup;
 pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod transfer;
 pub mod upload;
 
 pub use config::Settings;

@@ -89,12 +89,19 @@ impl ImageUpload {
                 (name.to_string(), Bytes::from(bytes))
             }
         };
+        Image::checked(file_name, bytes)
+    }
+}
+
+impl Image {
+    /// `bytes` as an image: 21 when they are empty or of no supported format.
+    pub fn checked(file_name: String, bytes: Bytes) -> Result<Self, ApiError> {
         if bytes.is_empty() {
             return Err(ApiError::bad_image(format!("File [{file_name}] is empty")));
         }
         let format = sniff_format(&bytes)
             .ok_or_else(|| ApiError::bad_image(format!("File [{file_name}] has an unavailable extension")))?;
-        Ok(Image { file_name, bytes, format })
+        Ok(Self { file_name, bytes, format })
     }
 }
 

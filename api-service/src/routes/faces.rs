@@ -22,7 +22,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use visage_common::similarity::l2_normalized;
 use visage_common::{ApiError, ErrorCode};
-use visage_store::{FaceRef, NewFace};
+use visage_store::{AddedFace, FaceRef, NewFace};
 
 use crate::auth::{ApiKey, Recognition};
 use crate::core_client::FindFaces;
@@ -30,7 +30,7 @@ use crate::error::store_error;
 use crate::migration::WritesAllowed;
 use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
 use crate::state::AppState;
-use crate::upload::ImageUpload;
+use crate::upload::{Image, ImageUpload};
 
 /// Page size when none is asked for, and the largest one served (Spring Data's).
 const DEFAULT_PAGE_SIZE: u64 = 20;
@@ -68,7 +68,25 @@ async fn add(
     let subject = required_text(params, "subject", "Subject name")?;
     let det_prob_threshold = params.float("det_prob_threshold")?;
     let image = upload.image("file", max_file_size)?;
+    let stored = enrol(&state, key.model_id(), &subject, &image, det_prob_threshold).await?;
+    state.collections.settle(key.model_id()).await;
+    // The subject as the client spelled it, as CompreFace answers, even when it matched an
+    // existing subject spelled differently.
+    Ok((StatusCode::CREATED, Json(FaceJson { image_id: stored.face.image_id, subject })))
+}
 
+/// Stores the one face of `image` as a face of `subject` (created when the service has no
+/// subject by that name): core must find exactly one face (none → 28, several → 31); its
+/// normalised embedding is stored, with the image when images are kept. What
+/// `POST /recognition/faces` and the collection import ([`super::transfer`]) do with each photo;
+/// the caller settles the collection.
+pub async fn enrol(
+    state: &AppState,
+    model_id: Uuid,
+    subject: &str,
+    image: &Image,
+    det_prob_threshold: Option<f64>,
+) -> Result<AddedFace, ApiError> {
     // Two at most: enough to tell "one face" from "several".
     let request = FindFaces {
         limit: Some(2),
@@ -92,16 +110,12 @@ async fn add(
         .get("calculator")
         .ok_or_else(|| ApiError::core_unavailable("core-service did not name its embedder"))?;
     let new_face = NewFace {
-        subject: &subject,
+        subject,
         embedding: &embedding,
         calculator,
         image: state.settings.save_images_to_db.then_some(&image.bytes[..]),
     };
-    let stored = state.store.add_face(key.model_id(), new_face).await.map_err(store_error)?;
-    state.collections.settle(key.model_id()).await;
-    // The subject as the client spelled it, as CompreFace answers, even when it matched an
-    // existing subject spelled differently.
-    Ok((StatusCode::CREATED, Json(FaceJson { image_id: stored.image_id, subject })))
+    state.store.add_face_detailed(model_id, new_face).await.map_err(store_error)
 }
 
 /// One page of faces with Spring Data's totals.

@@ -7,6 +7,8 @@
 //! - [`embeddings`] serves the `…/embeddings/…` comparisons of client-computed embeddings
 //! - [`detection`] serves `/detection/detect`, [`verification`] `/verification/verify`
 //! - [`migrate`] serves `/migrate`
+//! - [`transfer`] serves `/recognition/import…` and `/recognition/export`: a collection in and out
+//!   as an archive
 //!
 //! Whatever no route serves is a JSON 404 (code 0): an unknown
 //! path `No handler found for …`, a known path with another method `Request method '…' not
@@ -19,6 +21,7 @@ pub mod migrate;
 pub mod recognize;
 pub mod service;
 pub mod subjects;
+pub mod transfer;
 pub mod verification;
 
 use axum::Router;
@@ -37,6 +40,7 @@ pub fn router(state: AppState) -> Router {
         .merge(detection::routes())
         .merge(verification::routes())
         .merge(migrate::routes())
+        .merge(transfer::routes())
         .method_not_allowed_fallback(method_not_allowed);
     Router::new().nest("/api/v1", api).fallback(no_route).with_state(state)
 }

@@ -18,6 +18,13 @@ pub struct NewFace<'a> {
     pub image: Option<&'a [u8]>,
 }
 
+/// A stored face, and whether storing it created its subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedFace {
+    pub face: FaceRef,
+    pub subject_created: bool,
+}
+
 /// A face as the public API names it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FaceRef {
@@ -87,16 +94,23 @@ impl Store {
     /// Stores a face in one transaction: its subject when new, the embedding, the image.
     /// Returns the new image id and the subject's name as stored.
     pub async fn add_face(&self, model_id: Uuid, face: NewFace<'_>) -> Result<FaceRef, StoreError> {
+        Ok(self.add_face_detailed(model_id, face).await?.face)
+    }
+
+    /// [`Store::add_face`], telling whether the subject was created.
+    pub async fn add_face_detailed(&self, model_id: Uuid, face: NewFace<'_>) -> Result<AddedFace, StoreError> {
         let image_id = Uuid::new_v4();
+        let new_subject_id = Uuid::new_v4();
         let mut tx = self.pool.begin().await?;
         // The no-op update makes the statement return the existing row and lock it, so that a
-        // concurrent delete of the subject waits for this transaction.
+        // concurrent delete of the subject waits for this transaction. The row has the new id
+        // only when it was inserted.
         let (subject_id, subject): (Uuid, String) = sqlx::query_as(
             "INSERT INTO subjects (id, model_id, name) VALUES ($1, $2, $3) \
              ON CONFLICT (model_id, lower(name)) DO UPDATE SET name = subjects.name \
              RETURNING id, name",
         )
-        .bind(Uuid::new_v4())
+        .bind(new_subject_id)
         .bind(model_id)
         .bind(face.subject)
         .fetch_one(&mut *tx)
@@ -124,7 +138,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
-        Ok(FaceRef { image_id, subject })
+        Ok(AddedFace { face: FaceRef { image_id, subject }, subject_created: subject_id == new_subject_id })
     }
 
     /// Page `page` (from 0) of `size` faces, oldest first, of the whole service or of one

@@ -20,6 +20,8 @@
 //!   existing name), delete.
 //! - [`faces`]: stored faces with their embeddings and images: add (one transaction), list by
 //!   page, delete, stream for the search index.
+//! - [`export`]: a whole collection page by page from one snapshot, for export.
+//! - [`jobs`]: collection imports running in the background, their progress and report.
 //! - [`reembed`]: faces computed by another embedder, and replacing their embeddings (`/migrate`).
 //! - [`statistics`]: requests per service and day.
 //! - [`embedding`]: the byte encoding of embeddings.
@@ -31,7 +33,9 @@ pub mod bulk;
 pub mod config;
 pub mod embedding;
 mod error;
+pub mod export;
 pub mod faces;
+pub mod jobs;
 pub mod reembed;
 pub mod services;
 pub mod statistics;
@@ -47,7 +51,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub use accounts::{Role, User};
 pub use apps::{App, Member, Person};
 pub use error::StoreError;
-pub use faces::{FacePage, FaceRef, NewFace, StoredFace};
+pub use faces::{AddedFace, FacePage, FaceRef, NewFace, StoredFace};
 pub use services::{Service, ServiceInfo, ServiceType};
 
 /// The schema migrations, embedded from `migrations/` at build time.

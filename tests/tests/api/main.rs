@@ -11,5 +11,6 @@ mod helpers;
 mod instances;
 mod migrate;
 mod recognize;
+mod transfer;
 mod unknown;
 mod verification;
