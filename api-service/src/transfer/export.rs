@@ -32,7 +32,7 @@ const SUBJECT_PAGE: i64 = 1000;
 /// Faces per page of the manifest's listing.
 const FACE_PAGE: i64 = 1000;
 /// Images per page: each at most the upload limit of its time (5 MB by default).
-const IMAGE_PAGE: i64 = 16;
+const IMAGE_PAGE: i64 = 8;
 /// Bytes per chunk of the response.
 const CHUNK: usize = 256 << 10;
 /// Chunks written ahead of the client.

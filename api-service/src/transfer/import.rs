@@ -107,7 +107,13 @@ pub async fn run(state: AppState, job: Uuid, model_id: Uuid, archive: File, opti
     };
     // Dropping the stream drops the receiver: a reader still running stops at its next entry.
     drop(outcomes);
-    let _ = reader.await;
+    let error = match reader.await {
+        Err(e) if error.is_none() => {
+            tracing::error!(error = %e, "the archive reader failed");
+            Some("The archive reader failed".to_string())
+        }
+        _ => error,
+    };
     state.collections.settle(model_id).await;
     let progress = report.progress.clone();
     let entries = std::mem::take(&mut report.pending);

@@ -354,6 +354,18 @@ async fn uploads_over_the_limit_or_not_archives_are_refused() {
 }
 
 #[tokio::test]
+async fn an_archive_that_cannot_be_read_fails_the_job() {
+    let app = spawn().await;
+    let mut broken = zip_of(&[("C/009_C.jpg", sample("009_C.jpg"))]);
+    broken.truncate(broken.len() / 2);
+    let job = finished(&app, import_form(&app, broken).await).await;
+    assert_eq!((job["status"].as_str(), job["done"].as_u64()), (Some("failed"), Some(0)), "{job}");
+    let error = job["error"].as_str().expect("why");
+    assert!(error.starts_with("The zip archive cannot be read"), "{job}");
+    assert_eq!(count(&app, "faces").await, 0);
+}
+
+#[tokio::test]
 async fn the_export_lists_faces_whose_image_is_not_stored() {
     let app = spawn().await;
     let jpeg = sample("009_C.jpg");
