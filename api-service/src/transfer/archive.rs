@@ -360,10 +360,7 @@ impl Source {
 
     /// Every entry with a reader of its content (an error when it cannot be read), until
     /// `visit` breaks.
-    fn each(
-        &mut self,
-        visit: &mut Visitor<'_>,
-    ) -> Result<(), String> {
+    fn each(&mut self, visit: &mut Visitor<'_>) -> Result<(), String> {
         match self {
             Self::Zip(zip) => {
                 for index in 0..zip.len() {
@@ -407,10 +404,7 @@ fn zip_entry(zip: &ZipArchive<File>, index: usize) -> Result<Entry, String> {
     Ok(Entry { name, kind, size: data.size(), encrypted: data.encrypted() })
 }
 
-fn tar_each<R: Read>(
-    mut archive: tar::Archive<R>,
-    visit: &mut Visitor<'_>,
-) -> Result<(), String> {
+fn tar_each<R: Read>(mut archive: tar::Archive<R>, visit: &mut Visitor<'_>) -> Result<(), String> {
     let broken = |e: io::Error| format!("The tar archive cannot be read: {e}");
     for item in archive.entries().map_err(broken)? {
         let mut item = item.map_err(broken)?;
