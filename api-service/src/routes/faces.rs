@@ -2,7 +2,7 @@
 //!
 //! | call | answer |
 //! |---|---|
-//! | `POST /recognition/faces?subject=&det_prob_threshold=` + image | 201 `{"image_id","subject"}`; exactly one face: none → 28, several → 31 |
+//! | `POST /recognition/faces?subject=&det_prob_threshold=&min_quality=` + image | 201 `{"image_id","subject"}`; exactly one face: none → 28, several → 31; with `min_quality` (ours, 0–1), a face of lower quality (core's `quality` plugin) → 49 naming the reasons |
 //! | `GET /recognition/faces?page=&size=&subject=` | one page of `{"image_id","subject"}` with totals |
 //! | `DELETE /recognition/faces?subject=` | `{"deleted": n}`: the subject with its faces; without `subject` the whole collection |
 //! | `DELETE /recognition/faces/{image_id}` | `{"image_id","subject"}`; unknown → 44 |
@@ -20,7 +20,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Serialize;
 use uuid::Uuid;
-use visage_common::similarity::l2_normalized;
+use visage_common::face::Face;
+use visage_common::params::Params;
+use visage_common::similarity::{l2_normalized, round5};
 use visage_common::{ApiError, ErrorCode};
 use visage_store::{AddedFace, FaceRef, NewFace};
 
@@ -66,32 +68,51 @@ async fn add(
     let max_file_size = state.settings.max_file_size;
     let params = &upload.params;
     let subject = required_text(params, "subject", "Subject name")?;
-    let det_prob_threshold = params.float("det_prob_threshold")?;
+    let options = EnrolOptions::read(params)?;
     let image = upload.image("file", max_file_size)?;
-    let stored = enrol(&state, key.model_id(), &subject, &image, det_prob_threshold).await?;
+    let stored = enrol(&state, key.model_id(), &subject, &image, options).await?;
     state.collections.settle(key.model_id()).await;
     // The subject as the client spelled it, as CompreFace answers, even when it matched an
     // existing subject spelled differently.
     Ok((StatusCode::CREATED, Json(FaceJson { image_id: stored.face.image_id, subject })))
 }
 
+/// How photos are enrolled: the request's `det_prob_threshold` and `min_quality`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct EnrolOptions {
+    pub det_prob_threshold: Option<f64>,
+    /// Faces whose quality is lower are refused (code 49).
+    pub min_quality: Option<f64>,
+}
+
+impl EnrolOptions {
+    pub fn read(params: &Params) -> Result<Self, ApiError> {
+        let min_quality = params.float("min_quality")?;
+        if let Some(q) = min_quality.filter(|q| !(0.0..=1.0).contains(q)) {
+            return Err(ApiError::validation(format!("min_quality must be between 0 and 1, got {q}")));
+        }
+        Ok(Self { det_prob_threshold: params.float("det_prob_threshold")?, min_quality })
+    }
+}
+
 /// Stores the one face of `image` as a face of `subject` (created when the service has no
-/// subject by that name): core must find exactly one face (none → 28, several → 31); its
-/// normalised embedding is stored, with the image when images are kept. What
-/// `POST /recognition/faces` and the collection import ([`super::transfer`]) do with each photo;
-/// the caller settles the collection.
+/// subject by that name): core must find exactly one face (none → 28, several → 31) of at least
+/// `min_quality` (49); its normalised embedding is stored, with the image when images are kept.
+/// What `POST /recognition/faces` and the collection import ([`super::transfer`]) do with each
+/// photo; the caller settles the collection.
 pub async fn enrol(
     state: &AppState,
     model_id: Uuid,
     subject: &str,
     image: &Image,
-    det_prob_threshold: Option<f64>,
+    options: EnrolOptions,
 ) -> Result<AddedFace, ApiError> {
+    let plugins = if options.min_quality.is_some() { "calculator,quality" } else { "calculator" };
     // Two at most: enough to tell "one face" from "several".
     let request = FindFaces {
         limit: Some(2),
-        det_prob_threshold,
-        face_plugins: Some("calculator".to_string()),
+        det_prob_threshold: options.det_prob_threshold,
+        face_plugins: Some(plugins.to_string()),
         detect_faces: Some(true),
     };
     let found = state.core.find_faces(image.bytes.clone(), &image.file_name, &request).await?;
@@ -100,6 +121,9 @@ pub async fn enrol(
         [face] => face,
         _ => return Err(ApiError::too_many_faces()),
     };
+    if let Some(min_quality) = options.min_quality {
+        check_quality(face, min_quality)?;
+    }
     let embedding = face
         .embedding
         .as_deref()
@@ -116,6 +140,25 @@ pub async fn enrol(
         image: state.settings.save_images_to_db.then_some(&image.bytes[..]),
     };
     state.store.add_face_detailed(model_id, new_face).await.map_err(store_error)
+}
+
+/// A face of at least `min_quality`, else 49 naming its quality and reasons.
+fn check_quality(face: &Face, min_quality: f64) -> Result<(), ApiError> {
+    let quality = face
+        .quality
+        .as_ref()
+        .ok_or_else(|| ApiError::core_unavailable("core-service does not offer the quality plugin"))?;
+    if quality.value >= min_quality {
+        return Ok(());
+    }
+    let reasons = if quality.reasons.is_empty() { "none below 0.5".to_string() } else { quality.reasons.join(", ") };
+    Err(ApiError::new(
+        ErrorCode::LowFaceQuality,
+        format!(
+            "The face's quality {:.2} is below min_quality {min_quality} (reasons: {reasons})",
+            round5(quality.value)
+        ),
+    ))
 }
 
 /// One page of faces with Spring Data's totals.

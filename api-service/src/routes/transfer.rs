@@ -3,7 +3,7 @@
 //!
 //! | call | answer |
 //! |---|---|
-//! | `POST /recognition/import?det_prob_threshold=` + a zip, tar or tar.gz of `subject/photo` files, as multipart part `file` or as the whole body (any other content type) | 202 with the job (below) and `Location: /api/v1/recognition/import/{id}`; the photos are enrolled in the background. Over `MAX_IMPORT_SIZE` → 413; no archive → 400 code 21; no part `file` → 34 |
+//! | `POST /recognition/import?det_prob_threshold=&min_quality=` + a zip, tar or tar.gz of `subject/photo` files, as multipart part `file` or as the whole body (any other content type) | 202 with the job (below) and `Location: /api/v1/recognition/import/{id}`; the photos are enrolled in the background. Over `MAX_IMPORT_SIZE` → 413; no archive → 400 code 21; no part `file` → 34 |
 //! | `GET /recognition/import/{id}` | the job: `{"id", "status": "running"/"done"/"failed", "error"?, "total"?, "seen", "done", "failed", "skipped", "remaining"?, "failures": [{"entry", "reason"}], "failures_not_listed", "skipped_entries": [{"entry", "reason"}], "skipped_not_listed", "added"?: {"subjects", "faces"}, "created_at", "finished_at"?}`; another service's or an unknown id → 404 code 0 |
 //! | `GET /recognition/export` | a zip: `manifest.json` and `<subject>/<image_id>.<ext>` for every stored image, streamed |
 //!
@@ -63,7 +63,7 @@ async fn start_import(
     request: Request,
 ) -> Result<Response, ApiError> {
     let upload = spool(request, &state).await?;
-    let options = import::Options { det_prob_threshold: upload.params.float("det_prob_threshold")? };
+    let options = import::Options::read(&upload.params)?;
     if upload.size == 0 {
         return Err(ApiError::bad_image("The archive is empty"));
     }

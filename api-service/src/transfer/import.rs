@@ -24,7 +24,7 @@ use visage_store::jobs::{JobProgress, ReportKind, ReportedEntry};
 use visage_store::{Store, StoreError};
 
 use super::archive::{self, Event, Photo};
-use crate::routes::faces::enrol;
+use crate::routes::faces::{enrol, EnrolOptions};
 use crate::routes::subjects::validate_name;
 use crate::state::AppState;
 use crate::upload::Image;
@@ -45,11 +45,8 @@ const CORE_RETRY_PAUSE: Duration = Duration::from_secs(2);
 /// Entry names and reasons are cut to this many characters in the report.
 const REPORT_TEXT: usize = 500;
 
-/// What the import parameters are.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Options {
-    pub det_prob_threshold: Option<f64>,
-}
+/// The import's parameters: those of enrolment (`det_prob_threshold`, `min_quality`).
+pub type Options = EnrolOptions;
 
 /// What became of one event.
 #[derive(Debug)]
@@ -184,7 +181,7 @@ async fn enrol_photo(state: &AppState, model_id: Uuid, photo: Photo, options: Op
                 "Write operations during migration aren't allowed",
             ));
         }
-        match enrol(state, model_id, &subject, &image, options.det_prob_threshold).await {
+        match enrol(state, model_id, &subject, &image, options).await {
             Ok(added) => return Outcome::Stored { subject_created: added.subject_created },
             Err(e) if e.code == ErrorCode::FacesServiceUnavailable && attempt < CORE_ATTEMPTS => {
                 tracing::warn!(error = %e, entry, attempt, "import retries a photo: core-service failed");

@@ -86,6 +86,8 @@ error_codes! {
     ImageNotFound = 44, 404, "Image not found";
     /// Admin (ours): registration refused by the sign-up policy (`SIGN_UP=invite|closed`).
     SignUpNotAllowed = 48, 403, "Registration is closed";
+    /// Ours: enrolment with `min_quality` refused a face whose quality is lower.
+    LowFaceQuality = 49, 400, "The face's quality is too low";
     /// Admin: the demo service is gone (CompreFace answers with the status as its code).
     DemoModelNotAvailable = 404, 404, "The Demo model is not available any more!";
 }
