@@ -80,7 +80,12 @@ export const removeMember = (id: string, userId: string) => del(`/admin/app/${e(
 export const models = (app: string) => get<Model[]>(`/admin/app/${e(app)}/models`);
 export const createModel = (app: string, name: string, type: ServiceType) => post<Model>(`/admin/app/${e(app)}/model`, { name, type });
 export const getModel = (app: string, m: string) => get<Model>(`/admin/app/${e(app)}/model/${e(m)}`);
-export const renameModel = (app: string, m: string, name: string) => put<Model>(`/admin/app/${e(app)}/model/${e(m)}`, { name });
+/** A missing field stays as it is; `matchThreshold: null` removes the threshold (recognition services only). */
+export interface ModelChange {
+  name?: string;
+  matchThreshold?: number | null;
+}
+export const updateModel = (app: string, m: string, change: ModelChange) => put<Model>(`/admin/app/${e(app)}/model/${e(m)}`, change);
 export const cloneModel = (app: string, m: string, name: string) => post<Model>(`/admin/app/${e(app)}/model/${e(m)}`, { name });
 export const deleteModel = (app: string, m: string) => del(`/admin/app/${e(app)}/model/${e(m)}`);
 export const regenerateModelKey = (app: string, m: string) => put<Model>(`/admin/app/${e(app)}/model/${e(m)}/apikey`);

@@ -3,6 +3,7 @@
 import { get, post, put, del, request } from './http.ts';
 import type { ApiConfig, ConsistenceStatus, CoreStatus, FaceImage, FacesPage } from './types.ts';
 import { subjectQuery } from '../lib/subjects.js';
+import { testQuery } from '../lib/curl.js';
 
 const e = encodeURIComponent;
 
@@ -30,9 +31,15 @@ export const deleteFaces = (apiKey: string, ids: string[]) => post<FaceImage[]>(
 export const faceImage = (apiKey: string, id: string, signal?: AbortSignal) =>
   request<Blob>('GET', `/api/v1/recognition/faces/${e(id)}/img`, { apiKey, blob: true, signal });
 
-export function testRequest(apiKey: string, path: string, plugins: readonly string[], files: ReadonlyArray<[string, File]>) {
+/** A request of the test page: the images as multipart fields, face_plugins repeated, then `params`. */
+export function testRequest(
+  apiKey: string,
+  path: string,
+  plugins: readonly string[],
+  files: ReadonlyArray<[string, File]>,
+  params: ReadonlyArray<[string, string]> = [],
+) {
   const form = new FormData();
   for (const [field, f] of files) form.append(field, f, f.name);
-  const qs = plugins.map((p) => `face_plugins=${e(p)}`).join('&');
-  return request<unknown>('POST', `${path}?${qs}`, { form, apiKey });
+  return request<unknown>('POST', `${path}?${testQuery(plugins, params)}`, { form, apiKey });
 }

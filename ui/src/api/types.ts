@@ -27,6 +27,8 @@ export interface Model {
   apiKey: string;
   type: ServiceType;
   createdDate?: string;
+  /** Recognition services only: the similarity below which recognitions leave a stored face out; null: none. */
+  matchThreshold?: number | null;
   subjectCount?: number;
   imageCount?: number;
 }

@@ -6,23 +6,36 @@ export function shellQuote(s) {
 }
 
 /**
- * The URL of a test request: the endpoint and the face_plugins repeated as the UI sends them.
+ * The query of a test request: the face_plugins repeated as the UI sends them, then the other
+ * parameters (similarity_threshold on recognition).
+ * @param {readonly string[]} plugins
+ * @param {ReadonlyArray<[string, string]>} [params]
+ */
+export function testQuery(plugins, params = []) {
+  return [...plugins.map((p) => /** @type {[string, string]} */ (['face_plugins', p])), ...params]
+    .map(([k, v]) => encodeURIComponent(k) + '=' + encodeURIComponent(v))
+    .join('&');
+}
+
+/**
+ * The URL of a test request.
  * @param {string} origin e.g. "http://localhost:8000"
  * @param {string} path e.g. "/api/v1/recognition/recognize"
  * @param {readonly string[]} plugins
+ * @param {ReadonlyArray<[string, string]>} [params]
  */
-export function requestUrl(origin, path, plugins) {
-  const qs = plugins.map((p) => 'face_plugins=' + encodeURIComponent(p)).join('&');
+export function requestUrl(origin, path, plugins, params = []) {
+  const qs = testQuery(plugins, params);
   return origin.replace(/\/$/, '') + path + (qs ? '?' + qs : '');
 }
 
 /**
- * @param {{origin: string, path: string, plugins: readonly string[], apiKey: string, files: ReadonlyArray<[string, string]>}} req
+ * @param {{origin: string, path: string, plugins: readonly string[], params?: ReadonlyArray<[string, string]>, apiKey: string, files: ReadonlyArray<[string, string]>}} req
  *   files: [form field, file name]
  */
 export function curlCommand(req) {
   const lines = [
-    `curl -X POST ${shellQuote(requestUrl(req.origin, req.path, req.plugins))}`,
+    `curl -X POST ${shellQuote(requestUrl(req.origin, req.path, req.plugins, req.params))}`,
     `-H "Content-Type: multipart/form-data"`,
     `-H ${shellQuote('x-api-key: ' + req.apiKey)}`,
     ...req.files.map(([field, name]) => `-F ${shellQuote(field + '=@' + name)}`),

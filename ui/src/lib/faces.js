@@ -1,10 +1,13 @@
 // What the test page says about each face of an answer. Every plugin field is optional: a face
-// without age, gender, pose or landmarks still gets a label.
+// without age, gender, pose, landmarks or quality still gets a label.
+
+import { t } from './i18n.js';
 
 /**
  * @typedef {{subject: string, similarity: number, image_id?: string}} SubjectMatch
  * @typedef {{low?: number, high?: number, probability?: number}} Age
  * @typedef {{value?: string, probability?: number}} Gender
+ * @typedef {{value?: number, reasons?: string[] | null}} Quality
  * @typedef {{
  *   box: import('./geometry.js').Box,
  *   subjects?: SubjectMatch[] | null,
@@ -13,6 +16,7 @@
  *   gender?: Gender | null,
  *   pose?: {pitch: number, yaw: number, roll: number} | null,
  *   landmarks?: number[][] | null,
+ *   quality?: Quality | null,
  *   mask?: unknown,
  * }} Face
  */
@@ -38,7 +42,8 @@ export function bestMatch(face) {
 
 /**
  * Whether a face is a match at the given threshold. A recognised face whose best similarity is
- * below it is "Unknown".
+ * below it, or that has no match at all (the server left out everything below the threshold it
+ * was asked with: `subjects` is empty), is "Unknown".
  * @param {number | null | undefined} similarity
  * @param {number} threshold
  */
@@ -75,7 +80,7 @@ export function faceLabel(face, kind, threshold) {
   if (kind === 'RECOGNITION') {
     const best = bestMatch(face);
     matched = !!best && isMatch(best.similarity, threshold);
-    title = matched && best ? best.subject : 'Unknown';
+    title = matched && best ? best.subject : t('unknown');
     if (best) lines.push(`Similarity: ${fmt2(best.similarity)}`);
   } else if (kind === 'DETECTION') {
     lines.push(`Probability: ${fmt2(face.box?.probability)}`);
@@ -97,7 +102,35 @@ export function landmarksPlugin(plugins) {
   return keys.find((k) => k.includes('landmarks')) ?? 'landmarks';
 }
 
-/** @param {string} landmarks */
-export function facePlugins(landmarks) {
-  return [landmarks, 'gender', 'age', 'pose'];
+/**
+ * The face_plugins of a test request; recognition also asks for the quality of each face.
+ * @param {string} landmarks
+ * @param {boolean} [quality]
+ */
+export function facePlugins(landmarks, quality = false) {
+  return quality ? [landmarks, 'gender', 'age', 'pose', 'quality'] : [landmarks, 'gender', 'age', 'pose'];
+}
+
+/** Readable words for the quality plugin's reasons; others are shown as they come. */
+const QUALITY_REASONS = /** @type {const} */ ({
+  small: 'quality_small',
+  blurred: 'quality_blurred',
+  dark: 'quality_dark',
+  bright: 'quality_bright',
+  turned: 'quality_turned',
+  uncertain: 'quality_uncertain',
+});
+
+/**
+ * "Quality: 0.82" or "Quality: 0.31 (small, blurred)", or "" when the face has no quality.
+ * @param {Face} face
+ */
+export function qualityText(face) {
+  const q = face.quality;
+  if (!q || typeof q.value !== 'number' || !Number.isFinite(q.value)) return '';
+  const reasons = (Array.isArray(q.reasons) ? q.reasons : [])
+    .filter((r) => typeof r === 'string' && r)
+    .map((r) => (Object.hasOwn(QUALITY_REASONS, r) ? t(QUALITY_REASONS[/** @type {keyof typeof QUALITY_REASONS} */ (r)]) : r));
+  const value = fmt2(q.value);
+  return reasons.length ? t('quality_reasons', { value, reasons: reasons.join(', ') }) : t('quality_value', { value });
 }
