@@ -8,6 +8,8 @@ use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tokio::net::TcpListener;
+use visage_http::health::Health;
+use visage_http::metrics::MetricsBuilder;
 use visage_http::{layers, Server};
 use visage_store::Store;
 
@@ -47,9 +49,17 @@ impl Application {
     }
 }
 
-/// The routes with the body limit and the standard layers. No CORS: the UI is served from the
-/// same origin, and the session cookie must not be usable from others.
+/// The routes with the body limit and the standard layers (with the request metrics), and at the
+/// root `/metrics` (requests, database pool) and `/health/live`, `/health/ready` (the database).
+/// No CORS: the UI is served from the same origin, and the session cookie must not be usable
+/// from others.
 pub fn app(state: AppState) -> Router {
-    let router = routes::router(state).layer(DefaultBodyLimit::max(MAX_BODY));
-    layers::standard(router, layers::Options { timeout: Some(Duration::from_secs(30)), cors: None })
+    let mut metrics = MetricsBuilder::new();
+    metrics.database_pool(state.store.pool().clone());
+    let metrics = metrics.build();
+    let health = Health::new().database(state.store.pool().clone());
+    let router =
+        routes::router(state).layer(DefaultBodyLimit::max(MAX_BODY)).merge(metrics.routes()).merge(health.routes());
+    let options = layers::Options { timeout: Some(Duration::from_secs(30)), cors: None, metrics: Some(metrics) };
+    layers::standard(router, options)
 }

@@ -14,6 +14,9 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use tokio::sync::OnceCell;
@@ -39,13 +42,46 @@ pub struct CoreClient {
     http: reqwest::Client,
     base_url: String,
     status: OnceCell<CoreStatus>,
+    failures: Family<FailureLabels, Counter>,
+}
+
+/// Why a call to core failed: `unreachable` (no connection, timed out), `status` (an answer
+/// other than 200 or 400), `unreadable` (an answer that does not parse).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailureLabels {
+    kind: &'static str,
 }
 
 impl CoreClient {
     /// A client of the core at `base_url` (no trailing slash) with these timeouts.
     pub fn new(base_url: &str, connect_timeout: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
-        Ok(Self { http, base_url: base_url.trim_end_matches('/').to_string(), status: OnceCell::new() })
+        Ok(Self {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            status: OnceCell::new(),
+            failures: Family::default(),
+        })
+    }
+
+    /// Failed calls by kind (`visage_core_call_failures_total`).
+    pub fn failures(&self) -> Family<FailureLabels, Counter> {
+        self.failures.clone()
+    }
+
+    fn failed(&self, kind: &'static str, error: ApiError) -> ApiError {
+        self.failures.get_or_create(&FailureLabels { kind }).inc();
+        error
+    }
+
+    /// Whether core answers its health check (for api-service's readiness).
+    pub async fn healthcheck(&self) -> Result<(), String> {
+        let url = format!("{}/healthcheck", self.base_url);
+        match self.http.get(&url).send().await {
+            Ok(response) if response.status() == StatusCode::OK => Ok(()),
+            Ok(response) => Err(format!("{url} answered {}", response.status())),
+            Err(e) => Err(unreachable(e).message),
+        }
     }
 
     /// Detects faces in `image` and runs the requested plugins on them.
@@ -73,11 +109,17 @@ impl CoreClient {
             form = form.text("detect_faces", detect.to_string());
         }
         let url = format!("{}/find_faces", self.base_url);
-        let response = self.http.post(&url).multipart(form).send().await.map_err(unreachable)?;
+        let response = self
+            .http
+            .post(&url)
+            .multipart(form)
+            .send()
+            .await
+            .map_err(|e| self.failed("unreachable", unreachable(e)))?;
         match response.status() {
-            StatusCode::OK => response.json().await.map_err(|e| bad_answer(&url, e)),
+            StatusCode::OK => response.json().await.map_err(|e| self.failed("unreadable", bad_answer(&url, e))),
             StatusCode::BAD_REQUEST => Err(client_error(response.bytes().await.unwrap_or_default())),
-            status => Err(unexpected_status("POST", &url, status)),
+            status => Err(self.failed("status", unexpected_status("POST", &url, status))),
         }
     }
 
@@ -86,11 +128,12 @@ impl CoreClient {
         self.status
             .get_or_try_init(|| async {
                 let url = format!("{}/status", self.base_url);
-                let response = self.http.get(&url).send().await.map_err(unreachable)?;
+                let response =
+                    self.http.get(&url).send().await.map_err(|e| self.failed("unreachable", unreachable(e)))?;
                 if response.status() != StatusCode::OK {
-                    return Err(unexpected_status("GET", &url, response.status()));
+                    return Err(self.failed("status", unexpected_status("GET", &url, response.status())));
                 }
-                response.json::<CoreStatus>().await.map_err(|e| bad_answer(&url, e))
+                response.json::<CoreStatus>().await.map_err(|e| self.failed("unreadable", bad_answer(&url, e)))
             })
             .await
     }

@@ -7,8 +7,11 @@ use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, Method};
 use axum::Router;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
+use visage_http::health::Health;
+use visage_http::metrics::{Metrics, MetricsBuilder};
 use visage_http::{layers, Server};
 use visage_store::Store;
 
@@ -50,12 +53,53 @@ impl Application {
 }
 
 /// The routes with what applies to all of them: the body size limit and the standard layers
-/// (request id, route span, JSON 500 on panic), with CORS for browsers. No overall timeout: the
-/// calls to core-service have their own (`READ_TIMEOUT`).
+/// (request id, route span, JSON 500 on panic, request metrics), with CORS for browsers; and, at
+/// the root, `/metrics` and `/health/live`, `/health/ready`. No overall timeout: the calls to
+/// core-service have their own (`READ_TIMEOUT`).
 pub fn app(state: AppState) -> Router {
     let body_limit = usize::try_from(state.settings.max_request_size).unwrap_or(usize::MAX);
-    let router = routes::router(state).layer(DefaultBodyLimit::max(body_limit));
-    layers::standard(router, layers::Options { cors: Some(cors()), ..layers::Options::default() })
+    let metrics = metrics(&state);
+    let health = Health::new().database(state.store.pool().clone()).check("core", {
+        let core = state.core.clone();
+        move || {
+            let core = core.clone();
+            async move { core.healthcheck().await }
+        }
+    });
+    let router =
+        routes::router(state).layer(DefaultBodyLimit::max(body_limit)).merge(metrics.routes()).merge(health.routes());
+    layers::standard(
+        router,
+        layers::Options { cors: Some(cors()), metrics: Some(metrics), ..layers::Options::default() },
+    )
+}
+
+/// api-service's metrics, besides the request metrics every service records:
+///
+/// | metric | type | labels |
+/// |---|---|---|
+/// | `visage_search_seconds` | histogram | |
+/// | `visage_collections_loaded`, `visage_collection_faces`, `visage_collection_index_bytes` | gauges | |
+/// | `visage_core_call_failures_total` | counter | `kind`: `unreachable`, `status`, `unreadable` |
+/// | `visage_db_connections{state}`, `visage_db_connections_max` | gauges | |
+fn metrics(state: &AppState) -> Metrics {
+    let mut builder = MetricsBuilder::new();
+    builder.database_pool(state.store.pool().clone());
+    let registry = builder.registry();
+    registry.register("search_seconds", "Time to search a collection", state.collections.search_histogram());
+    registry.register("core_call_failures", "Calls to core-service that failed", state.core.failures());
+    let (loaded, faces, bytes): (Gauge, Gauge, Gauge) = Default::default();
+    registry.register("collections_loaded", "Recognition collections loaded in this process", loaded.clone());
+    registry.register("collection_faces", "Faces in the loaded collections", faces.clone());
+    registry.register("collection_index_bytes", "Memory of the loaded collections' search structures", bytes.clone());
+    let collections = state.collections.clone();
+    builder.on_scrape(move || {
+        let (n, f, b) = collections.stats();
+        loaded.set(n as i64);
+        faces.set(f as i64);
+        bytes.set(b as i64);
+    });
+    builder.build()
 }
 
 /// CORS as CompreFace's front proxy sets it for `/api/v1`: any origin, the API's methods and

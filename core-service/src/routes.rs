@@ -108,7 +108,9 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
     // most `max_queued` wait: more are answered 503 at once rather than queued without end. A
     // request whose client goes away while it waits is dropped here and never runs.
     let _permit = {
-        let _place = QueuePlace::take(state)?;
+        let _place = QueuePlace::take(state).inspect_err(|_| {
+            state.metrics.rejected.inc();
+        })?;
         state.workers.acquire().await.map_err(|_| ApiError::unexpected().with_status(503))?
     };
     // A request running alone spreads its networks over the backend's intra-op threads, so a
@@ -125,10 +127,16 @@ async fn run(state: &Arc<AppState>, params: &Params, image: Vec<u8>) -> Result<F
             run()
         }
     });
-    work.await.map_err(|e| {
+    let answer = work.await.map_err(|e| {
         tracing::error!(error = %e, "inference task failed");
         ApiError::unexpected().with_status(500)
-    })?
+    })?;
+    match &answer {
+        Ok(found) => state.metrics.record(found),
+        Err(e) if e.code == visage_common::ErrorCode::NoFaceFound => state.metrics.record_no_face(),
+        Err(_) => {}
+    }
+    answer
 }
 
 /// A request's place in the inference queue, given back when it is dropped (the request got a

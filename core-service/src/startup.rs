@@ -6,10 +6,13 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use visage_common::face::{CoreStatus, InferenceInfo};
+use visage_http::health::Health;
+use visage_http::metrics::MetricsBuilder;
 use visage_http::Server;
 use visage_inference::engine::{BackendConfig, Engine, EngineConfig};
 
 use crate::config::Config;
+use crate::metrics::CoreMetrics;
 use crate::plugins::{plugin_version, Plugin, PluginSet};
 use crate::routes;
 
@@ -25,6 +28,7 @@ pub struct AppState {
     pub queued: std::sync::atomic::AtomicUsize,
     /// `/status`, fixed once the models are loaded.
     pub status: CoreStatus,
+    pub metrics: CoreMetrics,
 }
 
 /// Builds core-service: [`Application::build`] answers the bound [`Server`].
@@ -68,11 +72,41 @@ impl Application {
         let workers = Semaphore::new(config.workers);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = Arc::new(AppState { config, engine, offered, workers, queued: Default::default(), status });
+        let mut metrics = MetricsBuilder::new();
+        let core_metrics = CoreMetrics::register(&mut metrics);
+        let state = Arc::new(AppState {
+            config,
+            engine,
+            offered,
+            workers,
+            queued: Default::default(),
+            status,
+            metrics: core_metrics,
+        });
+        CoreMetrics::watch_queue(&mut metrics, &state);
+        let metrics = metrics.build();
+        let router = routes::router(Arc::clone(&state)).merge(metrics.routes()).merge(health(&state).routes());
         // No overall timeout: the inference queue is bounded instead (INFERENCE_QUEUE).
-        let router = visage_http::layers::standard(routes::router(state), visage_http::layers::Options::default());
-        Ok(Server::new(listener, router)?)
+        let options = visage_http::layers::Options { metrics: Some(metrics), ..Default::default() };
+        Ok(Server::new(listener, visage_http::layers::standard(router, options))?)
     }
+}
+
+/// Ready once serving (the port opens when the models are loaded) while the inference queue has
+/// room: a full queue turns requests away, so a balancer should send them elsewhere.
+fn health(state: &Arc<AppState>) -> Health {
+    let state = Arc::downgrade(state);
+    Health::new().check("inference_queue", move || {
+        let state = state.upgrade();
+        async move {
+            let state = state.ok_or("stopping")?;
+            let waiting = state.queued.load(std::sync::atomic::Ordering::Relaxed);
+            if waiting >= state.config.max_queued && state.workers.available_permits() == 0 {
+                return Err(format!("full: {waiting} requests waiting"));
+            }
+            Ok(())
+        }
+    })
 }
 
 fn status_of(engine: &Engine, offered: PluginSet) -> CoreStatus {

@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod email;
 mod helpers;
+mod operations;
 mod roles;
 mod services;
 mod users;

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
 use parking_lot::{Mutex, RwLock};
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
 use uuid::Uuid;
@@ -79,6 +80,8 @@ struct Inner {
     syncs: Mutex<HashMap<u64, PendingSync>>,
     next_token: AtomicU64,
     listener: OnceLock<AbortHandle>,
+    /// Seconds per search (`visage_search_seconds`).
+    searches: Histogram,
 }
 
 impl Drop for Inner {
@@ -134,6 +137,7 @@ impl Collections {
             syncs: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(0),
             listener: OnceLock::new(),
+            searches: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
         });
         let task = tokio::spawn(listener::run(Arc::downgrade(&inner), connection));
         let _ = inner.listener.set(task.abort_handle());
@@ -150,7 +154,27 @@ impl Collections {
         guaranteed: f32,
     ) -> Result<Vec<Vec<Match>>, ApiError> {
         let index = self.loaded(model).await?;
-        blocking(move || index.read().search(&queries, limit, Some(guaranteed))).await?.map_err(search_error)
+        let started = Instant::now();
+        let found = blocking(move || index.read().search(&queries, limit, Some(guaranteed))).await?;
+        self.inner.searches.observe(started.elapsed().as_secs_f64());
+        found.map_err(search_error)
+    }
+
+    /// The search time histogram, to register with the service's metrics.
+    pub fn search_histogram(&self) -> Histogram {
+        self.inner.searches.clone()
+    }
+
+    /// What is loaded in this process: `(collections, faces, bytes of their search structures)`.
+    pub fn stats(&self) -> (usize, usize, usize) {
+        let entries: Vec<Arc<Entry>> = self.inner.entries.lock().values().cloned().collect();
+        let (mut faces, mut bytes) = (0, 0);
+        for entry in &entries {
+            let index = entry.index.read();
+            faces += index.len();
+            bytes += index.heap_bytes();
+        }
+        (entries.len(), faces, bytes)
     }
 
     /// The subject of stored face `image_id` and the distance from it to each query; `None` if

@@ -13,6 +13,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId
 use tower_http::trace::TraceLayer;
 use visage_common::{ApiError, ErrorCode};
 
+use crate::metrics::Metrics;
+
 /// The header carrying a request's id, in both directions.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -23,6 +25,8 @@ pub struct Options {
     pub timeout: Option<Duration>,
     /// CORS for browsers on other origins.
     pub cors: Option<CorsLayer>,
+    /// Records every request (count, status, latency by route template).
+    pub metrics: Option<Metrics>,
 }
 
 /// `router` with the standard layers, outermost first: request id (set, then propagated to the
@@ -39,6 +43,9 @@ pub fn standard(router: Router, options: Options) -> Router {
     }
     if let Some(cors) = options.cors {
         router = router.layer(cors);
+    }
+    if let Some(metrics) = options.metrics {
+        router = router.layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::track));
     }
     router
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -83,7 +90,7 @@ mod tests {
     fn app() -> Router {
         let router =
             Router::new().route("/slow", get(slow)).route("/boom", get(boom)).route("/ok", get(|| async { "ok" }));
-        standard(router, Options { timeout: Some(Duration::from_millis(50)), cors: None })
+        standard(router, Options { timeout: Some(Duration::from_millis(50)), ..Options::default() })
     }
 
     #[tokio::test]

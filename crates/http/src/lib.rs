@@ -5,6 +5,9 @@
 //!   from the client or made up, answered back and written in every log line of the request), a
 //!   span named by the matched route, a JSON 500 for a panicking handler, a request timeout with
 //!   a JSON answer, and CORS where a service wants it.
+//! - [`metrics`]: a Prometheus registry per service, `GET /metrics`, and the request metrics
+//!   (count, status, latency by route template) recorded by the standard layers.
+//! - [`health`]: `GET /health/live` and `GET /health/ready` for orchestrators.
 //! - [`fallback`]: the JSON 404 for unknown paths and the JSON answer for an unserved method.
 //! - [`extract`]: extractors whose rejections are `{message, code}` errors: [`extract::Query`],
 //!   [`extract::PathParam`], [`extract::JsonBody`], and the checks behind them.
@@ -16,7 +19,9 @@
 
 pub mod extract;
 pub mod fallback;
+pub mod health;
 pub mod layers;
+pub mod metrics;
 pub mod telemetry;
 
 use std::future::Future;
