@@ -428,6 +428,18 @@ def build_pairs(originals, variants):
     return {k: v.done() for k, v in sets.items()}, persons
 
 
+def fmt_count(k, n):
+    """k errors of n pairs, as in the threshold tables (n is in the column's header)."""
+    if k == 0:
+        return "0"
+    r = k / n
+    if r >= 0.01:
+        return f"{k} ({100 * r:.1f} %)"
+    if r >= 1e-4:
+        return f"{k} ({100 * r:.2g} %)"
+    return f"{k} ({r:.1e})"
+
+
 def fmt_rate(k, n):
     if n == 0:
         return "–"
@@ -482,14 +494,14 @@ def report(originals_path, variants_path, manifest_path):
                                 ("False-reject rate (genuine pairs below t)", "genuine", False)):
         shown = [(c, key) for c, key in columns if len(sets.get(f"{kind} {key}", ()))]
         print(f"\n### {title}\n")
-        print("| t | " + " | ".join(c for c, _ in shown) + " |")
+        print("| t | " + " | ".join(f"{c} (of {len(sets[f'{kind} {key}']):,})" for c, key in shown) + " |")
         print("|---|" + "---|" * len(shown))
         for t in thresholds:
             row = []
             for _, key in shown:
                 p = sets[f"{kind} {key}"]
                 k = p.accepted(t) if accept else p.rejected(t)
-                row.append(fmt_rate(k, len(p)))
+                row.append(fmt_count(k, len(p)))
             mark = f"**{t:.2f}**" if t == chosen else f"{t:.2f}"
             print(f"| {mark} | " + " | ".join(row) + " |")
 
@@ -548,7 +560,10 @@ def report(originals_path, variants_path, manifest_path):
             for x in sorted([x for x in named if x[1] and x[2]["subset"] == subset], key=lambda x: x[0])[:5]]
 
     def who(f):
-        return f"{os.path.basename(os.path.dirname(f['photo']))}/{os.path.basename(f['photo'])} ({f['width']:.0f} px)"
+        name = os.path.basename(f["photo"])
+        if name not in ("yaoming.jpg", "players.jpg", "gdp.jpg"):
+            name = f"{os.path.basename(os.path.dirname(f['photo']))}/{name}"
+        return f"{name} ({f['width']:.0f} px)"
 
     for s, _, a, b in imps:
         print(f"impostor {s:.3f}: {who(a)} / {who(b)}")

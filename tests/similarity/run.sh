@@ -65,7 +65,8 @@ with zipfile.ZipFile(sys.argv[1]) as z:
 PY
 
 if [[ "$mode" == fit ]]; then
-  cargo run --quiet --release -p visage-inference --example embed -- \
+  # (The same build as calibrate's and the parity check's; the backend is tract, the example's default.)
+  cargo run --quiet --release -p visage-inference --features onnxruntime --example embed -- \
     tests/fixtures/upstream-samples/*.jpg \
     tests/fixtures/image-formats/einstein.{bmp,gif,ico,jpeg,png,tiff,webp} \
     "$work"/{gdp,players,yaoming}.jpg >"$work/faces.json"
