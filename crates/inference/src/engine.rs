@@ -29,6 +29,7 @@ pub use crate::detector::{DetectorKind, DEFAULT_MAX_DETECT_SIZE};
 use crate::embedder::Embedder;
 pub use crate::embedder::{EmbedderKind, EMBEDDING_DIM};
 use crate::landmarks106::{self, Landmarks106Detector};
+use crate::mask::{self, MaskDetector};
 use crate::model::ModelError;
 use crate::types::{BoundingBox, Detection, Landmarks5};
 
@@ -52,6 +53,9 @@ pub struct EngineConfig {
     pub gender: bool,
     /// Load the 106-point landmark network (`landmarks2d106`).
     pub landmarks106: bool,
+    /// Load the face-mask network (`mask`) when its file is there; a missing file leaves it out
+    /// ([`Engine::mask`] is `None`) instead of failing the load.
+    pub mask: bool,
 }
 
 impl Default for EngineConfig {
@@ -66,6 +70,7 @@ impl Default for EngineConfig {
             age: false,
             gender: false,
             landmarks106: false,
+            mask: false,
         }
     }
 }
@@ -79,6 +84,7 @@ pub struct Engine {
     age: Option<AgeEstimator>,
     gender: Option<GenderClassifier>,
     landmarks106: Option<Landmarks106Detector>,
+    mask: Option<MaskDetector>,
 }
 
 impl Engine {
@@ -105,7 +111,11 @@ impl Engine {
             .landmarks106
             .then(|| Landmarks106Detector::load(&backend, &dir.join(landmarks106::MODEL_FILE)))
             .transpose()?;
-        Ok(Self { config, backend, detector, embedder, age, gender, landmarks106 })
+        let mask = match config.mask.then(|| MaskDetector::load(&backend, &dir.join(mask::MODEL_FILE))) {
+            Some(Err(ModelError::Missing(_))) | None => None,
+            Some(loaded) => Some(loaded?),
+        };
+        Ok(Self { config, backend, detector, embedder, age, gender, landmarks106, mask })
     }
 
     /// The backend running the networks.
@@ -126,6 +136,11 @@ impl Engine {
     /// The 106-point landmark network, when configured.
     pub fn landmarks106(&self) -> Option<&Landmarks106Detector> {
         self.landmarks106.as_ref()
+    }
+
+    /// The face-mask network, when configured and its file was there.
+    pub fn mask(&self) -> Option<&MaskDetector> {
+        self.mask.as_ref()
     }
 
     /// Runs `f` (one request's inferences) with as many threads per inference as the backend

