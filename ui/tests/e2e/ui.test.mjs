@@ -316,6 +316,9 @@ test('role gates: an app USER can look but not change', { skip }, async () => {
   assert.equal(await mp.getByRole('button', { name: 'Create New' }).count(), 0);
   assert.equal(await mp.getByRole('button', { name: 'Clone' }).count(), 0);
   assert.equal(await mp.getByRole('button', { name: /Regenerate key/ }).count(), 0);
+  // The match threshold is shown, but only the Edit dialog (owners, administrators) changes it.
+  assert.equal(await mp.getByRole('button', { name: 'Edit' }).count(), 0);
+  assert.equal(await mp.locator(`[data-service="${RECOGNITION}"] [data-testid=service-threshold]`).textContent(), 'threshold 0.65');
   await screenshot(mp, '09-user-application');
   await mp.goto(`/manage-collection?app=${ctx.appId}&model=${ctx.recognitionId}&type=RECOGNITION`);
   await mp.getByTestId('read-only').waitFor();
