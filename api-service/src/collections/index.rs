@@ -212,10 +212,14 @@ impl FaceIndex {
         Some(collection.distances(image_id, queries).map(|d| (name.clone(), d)).map_err(SearchError::Invalid))
     }
 
-    /// The distance from each query to each stored face of the subject named `name`, as
-    /// `(image_id, distances in query order)`; `None` if no stored face belongs to such a subject.
-    pub fn verify_subject(&self, name: &str, queries: &[Vec<f32>]) -> Option<Result<Vec<FaceDistances>, SearchError>> {
-        let subject = self.names.iter().find(|(_, (_, n))| n.as_deref() == Some(name)).map(|(id, _)| *id)?;
+    /// The distance from each query to each stored face of subject `subject` (its database id),
+    /// as `(image_id, distances in query order)`; `None` if no stored face belongs to it.
+    pub fn verify_subject(
+        &self,
+        subject: Uuid,
+        queries: &[Vec<f32>],
+    ) -> Option<Result<Vec<FaceDistances>, SearchError>> {
+        let subject = *self.subjects.get(&subject)?;
         let mut found = Vec::new();
         for collection in &self.collections {
             let faces = collection.faces_of(subject);

@@ -189,16 +189,16 @@ impl Collections {
         blocking(move || index.read().verify(image_id, &queries)).await?.transpose().map_err(search_error)
     }
 
-    /// The distance from each query to each stored face of subject `name`: `(image_id,
-    /// distances in query order)` per face; `None` if the subject has no stored face.
+    /// The distance from each query to each stored face of subject `subject` (its database id):
+    /// `(image_id, distances in query order)` per face; `None` if the subject has no stored face.
     pub async fn verify_subject(
         &self,
         model: Uuid,
-        name: String,
+        subject: Uuid,
         queries: Vec<Vec<f32>>,
     ) -> Result<Option<Vec<FaceDistances>>, ApiError> {
         let index = self.loaded(model).await?;
-        blocking(move || index.read().verify_subject(&name, &queries)).await?.transpose().map_err(search_error)
+        blocking(move || index.read().verify_subject(subject, &queries)).await?.transpose().map_err(search_error)
     }
 
     /// Waits until the changes this process committed for `model` so far are in its collection

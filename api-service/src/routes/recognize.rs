@@ -165,7 +165,7 @@ async fn verify_subject(
     let threshold = match_threshold(&upload.params, &key.service)?.unwrap_or(DEFAULT_MATCH_THRESHOLD);
     let image = upload.image("file", state.settings.max_file_size)?;
     // The subject first: an unknown one costs no inference.
-    let subject = state
+    let (subject_id, subject) = state
         .store
         .find_subject(key.model_id(), &subject)
         .await
@@ -177,7 +177,7 @@ async fn verify_subject(
     let queries = found.result.iter().map(embedding_of).collect::<Result<Vec<_>, _>>()?;
     let stored = state
         .collections
-        .verify_subject(key.model_id(), subject.clone(), queries)
+        .verify_subject(key.model_id(), subject_id, queries)
         .await?
         .ok_or_else(|| ApiError::new(ErrorCode::ImageNotFound, format!("Subject {subject} has no stored faces")))?;
     let coefficients = state.core.coefficients().await?;

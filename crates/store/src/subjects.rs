@@ -24,9 +24,9 @@ impl Store {
         Ok(stored)
     }
 
-    /// The stored name of the service's subject called `name` (in any letter case), if any.
-    pub async fn find_subject(&self, model_id: Uuid, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2)")
+    /// The id and stored name of the service's subject called `name` (in any letter case), if any.
+    pub async fn find_subject(&self, model_id: Uuid, name: &str) -> Result<Option<(Uuid, String)>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2)")
             .bind(model_id)
             .bind(name)
             .fetch_optional(&self.pool)
