@@ -14,9 +14,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition};
@@ -25,18 +27,70 @@ use crate::migration::WritesAllowed;
 use crate::params::{page_request, JsonBody, PathParam, Query};
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recognition/subjects", post(create).get(list).delete(delete_all))
-        .route("/recognition/subjects/{subject}", put(rename).delete(delete))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create, list, delete_all)).routes(routes!(rename, delete))
 }
 
 /// `{"subject": "name"}`, in requests and answers.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"subject": "Anna Smith"}))]
 pub struct SubjectBody {
+    /// The subject's name: 1 to 50 characters, none of `;`, `/`, `\`.
     pub subject: Option<String>,
 }
 
+/// Every subject of the collection, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subjects": ["Anna Smith", "Ben Jones"]}))]
+pub struct SubjectList {
+    pub subjects: Vec<String>,
+}
+
+/// One page of subject names in alphabetical order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subjects": ["Anna Smith"], "page_number": 0, "page_size": 20, "total_pages": 1, "total_elements": 1}))]
+pub struct SubjectPage {
+    pub subjects: Vec<String>,
+    /// The page, from 0.
+    pub page_number: u64,
+    pub page_size: u64,
+    pub total_pages: u64,
+    /// Subjects matching `search` in all pages.
+    pub total_elements: u64,
+}
+
+/// The whole list, or one page of it when `search`, `page` or `size` is given.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Subjects {
+    All(SubjectList),
+    Page(SubjectPage),
+}
+
+/// `{"updated": bool}`: whether a rename changed anything.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"updated": true}))]
+pub struct Updated {
+    pub updated: bool,
+}
+
+/// `{"deleted": n}`: how many were deleted.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"deleted": 3}))]
+pub struct Deleted {
+    pub deleted: u64,
+}
+
+/// Add a subject
+///
+/// Creates a subject without faces; faces are added with `POST /recognition/faces`, which also
+/// creates a subject it does not know.
+#[utoipa::path(
+    post, path = "/recognition/subjects", tag = "subjects",
+    request_body = SubjectBody,
+    responses((status = 201, description = "The subject as stored", body = SubjectBody)),
+    extensions(("x-error-codes" = json!([26, 36, 43, 32]))),
+)]
 async fn create(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
@@ -48,38 +102,59 @@ async fn create(
     Ok((StatusCode::CREATED, Json(SubjectBody { subject: Some(stored) })))
 }
 
-/// CompreFace's whole list, or, with `search`, `page` or `size`, one page of it (for collections
-/// of many thousand people).
+/// List subjects
+///
+/// CompreFace's whole list, oldest first; with `search`, `page` or `size` (ours), one page of
+/// names in alphabetical order, for collections of many thousand people.
+#[utoipa::path(
+    get, path = "/recognition/subjects", tag = "subjects",
+    params(
+        ("search" = Option<String>, Query, description = "Only names containing this text, in any letter case"),
+        ("page" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
+        ("size" = Option<u64>, Query, description = "Names per page, 1 to 1000 (default 20)"),
+    ),
+    responses((status = 200, description = "The names", body = Subjects)),
+)]
 async fn list(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
     Query(params): Query,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Subjects>, ApiError> {
     if ["search", "page", "size"].iter().all(|p| params.get(p).is_none()) {
         let subjects = state.store.list_subjects(key.model_id()).await.map_err(store_error)?;
-        return Ok(Json(serde_json::json!({ "subjects": subjects })));
+        return Ok(Json(Subjects::All(SubjectList { subjects })));
     }
     let (page, size) = page_request(&params, 20, 1000);
     let search = params.non_empty("search");
     let (subjects, total) =
         state.store.subjects_page(key.model_id(), search.as_deref(), page, size).await.map_err(store_error)?;
     let total = u64::try_from(total).unwrap_or(0);
-    Ok(Json(serde_json::json!({
-        "subjects": subjects,
-        "page_number": page,
-        "page_size": size,
-        "total_pages": total.div_ceil(size),
-        "total_elements": total,
+    Ok(Json(Subjects::Page(SubjectPage {
+        subjects,
+        page_number: page,
+        page_size: size,
+        total_pages: total.div_ceil(size),
+        total_elements: total,
     })))
 }
 
+/// Rename a subject
+///
+/// Renaming onto an existing name merges the two subjects' faces under that name.
+#[utoipa::path(
+    put, path = "/recognition/subjects/{subject}", tag = "subjects",
+    params(("subject" = String, Path, description = "The subject's current name")),
+    request_body = SubjectBody,
+    responses((status = 200, description = "Whether anything changed", body = Updated)),
+    extensions(("x-error-codes" = json!([26, 36, 42, 32]))),
+)]
 async fn rename(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
     State(state): State<AppState>,
     PathParam(old): PathParam<String>,
     JsonBody(body): JsonBody<SubjectBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Updated>, ApiError> {
     let new = validate_name(body.subject.as_deref())?;
     let old = path_name(&old)?;
     // As CompreFace: the very same name is no change, without even looking the subject up.
@@ -87,9 +162,18 @@ async fn rename(
     if updated {
         state.collections.settle(key.model_id()).await;
     }
-    Ok(Json(serde_json::json!({ "updated": updated })))
+    Ok(Json(Updated { updated }))
 }
 
+/// Delete a subject
+///
+/// Deletes the subject with all its faces and stored images.
+#[utoipa::path(
+    delete, path = "/recognition/subjects/{subject}", tag = "subjects",
+    params(("subject" = String, Path, description = "The subject's name")),
+    responses((status = 200, description = "The deleted subject", body = SubjectBody)),
+    extensions(("x-error-codes" = json!([26, 42, 32]))),
+)]
 async fn delete(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
@@ -101,14 +185,22 @@ async fn delete(
     Ok(Json(SubjectBody { subject: Some(stored) }))
 }
 
+/// Delete all subjects
+///
+/// Deletes every subject of the collection with all faces and stored images.
+#[utoipa::path(
+    delete, path = "/recognition/subjects", tag = "subjects",
+    responses((status = 200, description = "How many subjects were deleted", body = Deleted)),
+    extensions(("x-error-codes" = json!([32]))),
+)]
 async fn delete_all(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
     State(state): State<AppState>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Deleted>, ApiError> {
     let deleted = state.store.delete_all_subjects(key.model_id()).await.map_err(store_error)?;
     state.collections.settle(key.model_id()).await;
-    Ok(Json(serde_json::json!({ "deleted": deleted })))
+    Ok(Json(Deleted { deleted }))
 }
 
 /// A subject name from a request body, checked as CompreFace checks it: not blank, at most 50

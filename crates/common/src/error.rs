@@ -108,9 +108,12 @@ impl ErrorCode {
 }
 
 /// The JSON body of every error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"message": "Subject not found", "code": 42}))]
 pub struct ErrorBody {
+    /// What went wrong, for people.
     pub message: String,
+    /// The error code, for programs (CompreFace's table; 48 and 49 are ours).
     pub code: u32,
 }
 

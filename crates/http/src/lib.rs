@@ -8,6 +8,8 @@
 //! - [`metrics`]: a Prometheus registry per service, `GET /metrics`, and the request metrics
 //!   (count, status, latency by route template) recorded by the standard layers.
 //! - [`health`]: `GET /health/live` and `GET /health/ready` for orchestrators.
+//! - [`docs`]: the OpenAPI document's common parts (error answers from each operation's codes)
+//!   and Swagger UI with the document at `{base}/docs`, `{base}/openapi.json`.
 //! - [`fallback`]: the JSON 404 for unknown paths and the JSON answer for an unserved method.
 //! - [`extract`]: extractors whose rejections are `{message, code}` errors: [`extract::Query`],
 //!   [`extract::PathParam`], [`extract::JsonBody`], and the checks behind them.
@@ -17,6 +19,7 @@
 //! - [`Server`]: a bound listener with its router, serving until a shutdown signal and finishing
 //!   requests in flight; every service's `Application::build` returns one.
 
+pub mod docs;
 pub mod extract;
 pub mod fallback;
 pub mod health;

@@ -10,6 +10,7 @@ mod faces;
 mod helpers;
 mod instances;
 mod migrate;
+mod openapi;
 mod operations;
 mod quality;
 mod recognize;
