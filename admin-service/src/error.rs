@@ -10,6 +10,8 @@ use axum::Json;
 use visage_common::{ApiError, ErrorCode};
 use visage_store::StoreError;
 
+use crate::dto::OAuthErrorDto;
+
 /// An error of the admin API.
 #[derive(Debug)]
 pub enum Error {
@@ -93,7 +95,7 @@ impl IntoResponse for Error {
         match self {
             Self::Api(e) => e.into_response(),
             Self::OAuth { status, error, description } => {
-                (status, Json(serde_json::json!({ "error": error, "error_description": description }))).into_response()
+                (status, Json(OAuthErrorDto { error, error_description: description })).into_response()
             }
         }
     }

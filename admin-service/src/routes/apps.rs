@@ -2,9 +2,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use visage_http::extract::JsonBody;
 use visage_store::Role;
 
@@ -14,21 +16,39 @@ use crate::error::Result;
 use crate::state::AppState;
 use crate::validation;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/apps", get(list))
-        .route("/app", post(create))
-        .route("/app/{app_id}", get(read).put(rename).delete(remove))
-        .route("/app/{app_id}/apikey", put(regenerate_key))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(create))
+        .routes(routes!(read, rename, remove))
+        .routes(routes!(regenerate_key))
 }
 
-#[derive(Deserialize)]
+/// The error codes of every call of one application (`AppAccess`): the path's id is no UUID (26),
+/// no such application (2), the caller is no member (1).
+pub(crate) const APP_CODES: [u32; 3] = [26, 2, 1];
+
+/// `{"name"}`: an application's or a service's name.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"name": "Front door"}))]
 pub(crate) struct NameBody {
+    /// 1 to 50 characters, none of `;`, `/`, `\`; unique among the applications (or the
+    /// application's services).
+    #[schema(required = true, value_type = String)]
     pub name: Option<String>,
 }
 
-/// `GET /apps`: every application for a global OWNER or ADMINISTRATOR, else those the caller is a
-/// member of; by name, each with the caller's role in it.
+/// The application's path parameter.
+pub(crate) const APP_ID: &str = "The application's id";
+
+/// List applications
+///
+/// Every application for a global OWNER or ADMINISTRATOR, else those the caller is a member of;
+/// by name, each with the caller's role in it.
+#[utoipa::path(
+    get, path = "/apps", operation_id = "listApps", tag = "applications",
+    responses((status = 200, description = "The applications", body = Vec<AppDto>)),
+)]
 async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<AppDto>>> {
     let apps = if user.is_global_admin() {
         state.store.all_apps().await?
@@ -43,7 +63,15 @@ async fn list(State(state): State<AppState>, user: AuthUser) -> Result<Json<Vec<
     Ok(Json(answer))
 }
 
-/// `POST /app {name}`: global OWNER and ADMINISTRATOR; the creator owns the application.
+/// Create an application
+///
+/// Global OWNER and ADMINISTRATOR only; the creator owns the application.
+#[utoipa::path(
+    post, path = "/app", operation_id = "createApp", tag = "applications",
+    request_body = NameBody,
+    responses((status = 201, description = "The new application", body = AppDto)),
+    extensions(("x-error-codes" = json!([9, 5, 26, 17]))),
+)]
 async fn create(
     State(state): State<AppState>,
     GlobalAdmin(user): GlobalAdmin,
@@ -54,10 +82,29 @@ async fn create(
     Ok((StatusCode::CREATED, Json(AppDto::new(&app, Some(Role::Owner)))))
 }
 
+/// Read an application
+///
+/// Any member, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    get, path = "/app/{app_id}", operation_id = "getApp", tag = "applications",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    responses((status = 200, description = "The application", body = AppDto)),
+    extensions(("x-error-codes" = json!(APP_CODES))),
+)]
 async fn read(access: AppAccess<ReadApp>) -> Json<AppDto> {
     Json(AppDto::new(&access.app, access.role))
 }
 
+/// Rename an application
+///
+/// The application's OWNER, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    put, path = "/app/{app_id}", operation_id = "renameApp", tag = "applications",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    request_body(content = NameBody, example = json!({"name": "Back door"})),
+    responses((status = 200, description = "The renamed application", body = AppDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 5, 17]))),
+)]
 async fn rename(
     State(state): State<AppState>,
     access: AppAccess<ManageApp>,
@@ -68,13 +115,32 @@ async fn rename(
     Ok(Json(AppDto::new(&app, access.role)))
 }
 
-/// `DELETE /app/{id}`: the application with its services, their faces and images.
+/// Delete an application
+///
+/// With its services, their subjects, faces, images and statistics. The application's OWNER,
+/// and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    delete, path = "/app/{app_id}", operation_id = "deleteApp", tag = "applications",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    responses((status = 200, description = "Deleted (no body)")),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9]))),
+)]
 async fn remove(State(state): State<AppState>, access: AppAccess<ManageApp>) -> Result<StatusCode> {
     state.store.delete_app(access.app.id).await?;
     tracing::info!(app = %access.app.id, by = %access.user.id, "application deleted");
     Ok(StatusCode::OK)
 }
 
+/// Renew an application's key
+///
+/// A new `apiKey` for the application itself (its services keep theirs). The application's
+/// OWNER, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    put, path = "/app/{app_id}/apikey", operation_id = "renewAppKey", tag = "applications",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    responses((status = 200, description = "The application with its new key", body = AppDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9]))),
+)]
 async fn regenerate_key(State(state): State<AppState>, access: AppAccess<ManageApp>) -> Result<Json<AppDto>> {
     let app = state.store.regenerate_app_key(access.app.id).await?.unwrap_or(access.app);
     Ok(Json(AppDto::new(&app, access.role)))

@@ -17,18 +17,22 @@ use axum::extract::{FromRequest, Multipart, RawQuery, Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chrono::Duration;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use visage_common::error::ErrorBody;
 use visage_common::params::Params;
 use visage_http::extract::content_type;
 use visage_store::accounts::SessionTokens;
 use visage_store::User;
 
 use crate::auth::{access_token, cookie, REFRESH_COOKIE, SESSION_COOKIE};
-use crate::dto::TokenDto;
+use crate::dto::{OAuthErrorDto, TokenDto};
 use crate::error::{Error, Result};
 use crate::password::{self, Verified};
 use crate::state::AppState;
@@ -42,10 +46,79 @@ pub const ACCESS_TTL_SECONDS: i64 = 2400;
 /// How long a refresh token lives: 14 days.
 pub const REFRESH_TTL_SECONDS: i64 = 14 * 24 * 3600;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/oauth/token", post(token).delete(logout))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(token, logout))
 }
 
+/// The parameters of a token request, from the form body (or the query string).
+#[derive(ToSchema)]
+#[schema(example = json!({"grant_type": "password", "username": "anna@example.com", "password": "correct-horse-battery"}))]
+#[allow(dead_code)]
+struct TokenForm {
+    /// `password` (a login) or `refresh_token`.
+    grant_type: String,
+    /// The login's e-mail address (`password` grant).
+    username: Option<String>,
+    /// The login's password (`password` grant).
+    password: Option<String>,
+    /// The refresh token (`refresh_token` grant); the `REFRESH_TOKEN` cookie otherwise.
+    refresh_token: Option<String>,
+    /// `all` (CompreFace's clients send it; every token has it).
+    scope: Option<String>,
+}
+
+/// A failed token request: OAuth2's shape, or the `{message, code}` of a body that cannot be
+/// read.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum TokenError {
+    OAuth(OAuthErrorDto),
+    Api(ErrorBody),
+}
+
+/// Log in or refresh the session
+///
+/// CompreFace's OAuth2 token endpoint. `grant_type=password` with `username` (the e-mail) and
+/// `password` logs in; `grant_type=refresh_token` with `refresh_token` (else the `REFRESH_TOKEN`
+/// cookie) renews the session, after which the old tokens no longer work. The parameters come
+/// from the form body (`application/x-www-form-urlencoded`, or multipart as CompreFace's UI
+/// sends it) or the query string, which wins. The request carries the OAuth client as HTTP
+/// Basic: `Authorization: Basic Q29tbW9uQ2xpZW50SWQ6cGFzc3dvcmQ=` (`CommonClientId:password`).
+///
+/// The answer sets the cookies `CFSESSION` (the access token, `Path=/admin`, 40 minutes) and
+/// `REFRESH_TOKEN` (`Path=/admin/oauth/token`, 14 days), both HttpOnly. A wrong e-mail or
+/// password is 400 `invalid_grant` `Bad credentials`; after ten failed logins for an address
+/// within 15 minutes its logins are refused (429) until they have passed.
+#[utoipa::path(
+    post, path = "/oauth/token", operation_id = "token", tag = "login", security(("client" = [])),
+    params(
+        ("grant_type" = Option<String>, Query, description = "`password` or `refresh_token`, if not in the body"),
+        ("scope" = Option<String>, Query, description = "`all` (ignored)"),
+    ),
+    request_body(description = "The token request", content(
+        (TokenForm = "application/x-www-form-urlencoded"),
+        (TokenForm = "multipart/form-data"),
+    )),
+    responses(
+        (status = 200, description = "The tokens; also set as the `CFSESSION` and `REFRESH_TOKEN` cookies", body = TokenDto,
+            headers(("set-cookie" = String, description = "`CFSESSION=<access token>; Path=/admin; Max-Age=2400; HttpOnly; SameSite=Lax`, \
+                and `REFRESH_TOKEN=<refresh token>; Path=/admin/oauth/token; Max-Age=1209600; HttpOnly; SameSite=Lax`"))),
+        (status = 400, description = "The login or refresh failed, or the grant type is not supported", body = TokenError,
+            examples(
+                ("Bad credentials" = (value = json!({"error": "invalid_grant", "error_description": "Bad credentials"}))),
+                ("User is disabled" = (summary = "Registration not confirmed yet",
+                    value = json!({"error": "invalid_grant", "error_description": "User is disabled"}))),
+                ("Invalid refresh token" = (value = json!({"error": "invalid_grant", "error_description": "Invalid refresh token"}))),
+                ("Unsupported grant type" = (value = json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type: client_credentials"}))),
+            )),
+        (status = 401, description = "No or wrong OAuth client credentials", body = OAuthErrorDto,
+            example = json!({"error": "unauthorized", "error_description": "Bad client credentials"})),
+        (status = 429, description = "Too many failed logins for this address", body = OAuthErrorDto,
+            example = json!({"error": "invalid_grant", "error_description": "Too many failed logins: try again in 15 minutes"})),
+    ),
+    extensions(("x-error-codes" = json!([26]))),
+)]
 async fn token(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request) -> Result<Response> {
     check_client(request.headers())?;
     let headers = request.headers().clone();
@@ -196,7 +269,18 @@ fn session_cookie(name: &str, value: &str, path: &str, max_age: i64, secure: boo
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// `DELETE /oauth/token`: ends the session and clears the cookies.
+/// Log out
+///
+/// Ends the session of the bearer token or `CFSESSION` cookie (and of the `REFRESH_TOKEN`
+/// cookie) and clears both cookies. Without a session it only clears the cookies.
+#[utoipa::path(
+    delete, path = "/oauth/token", operation_id = "logout", tag = "login",
+    security((), ("oauth2" = []), ("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Logged out (no body)",
+            headers(("set-cookie" = String, description = "`CFSESSION` and `REFRESH_TOKEN` with `Max-Age=0`"))),
+    ),
+)]
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response> {
     let access = access_token(&headers).map(|t| tokens::hash(&t));
     let refresh = cookie(&headers, REFRESH_COOKIE).map(|t| tokens::hash(&t));

@@ -2,31 +2,46 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use visage_common::ErrorCode;
 use visage_http::extract::{JsonBody, PathParam, Query};
 use visage_store::{Member, Role};
 
 use crate::auth::{is_admin, parse_id, AppAccess, ManageApp, ReadApp};
-use crate::dto::UserRoleDto;
+use crate::dto::{RoleName, UserRoleDto};
 use crate::error::{Error, Result};
-use crate::routes::users::{role_change, user_not_found};
+use crate::routes::apps::{APP_CODES, APP_ID};
+use crate::routes::users::{role_change, user_not_found, RoleBody};
 use crate::state::AppState;
 use crate::validation;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/app/{app_id}/roles", get(list))
-        .route("/app/{app_id}/assign-roles", get(assignable))
-        .route("/app/{app_id}/invite", post(invite))
-        .route("/app/{app_id}/role", put(set_role))
-        .route("/app/{app_id}/user/{user_id}", delete(remove))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(assignable))
+        .routes(routes!(invite))
+        .routes(routes!(set_role))
+        .routes(routes!(remove))
 }
 
-/// `GET /app/{id}/roles[?search=]`: owner, administrators, users, each by name.
+/// List an application's members
+///
+/// The owner, the administrators, the users, each by name; with `search`, those whose e-mail or
+/// name contains it.
+#[utoipa::path(
+    get, path = "/app/{app_id}/roles", operation_id = "listMembers", tag = "members",
+    params(
+        ("app_id" = Uuid, Path, description = APP_ID),
+        ("search" = Option<String>, Query, description = "Only members whose e-mail or name contains this text"),
+    ),
+    responses((status = 200, description = "The members with their roles", body = Vec<UserRoleDto>)),
+    extensions(("x-error-codes" = json!(APP_CODES))),
+)]
 async fn list(
     State(state): State<AppState>,
     access: AppAccess<ReadApp>,
@@ -37,15 +52,29 @@ async fn list(
     Ok(Json(members.iter().map(UserRoleDto::from).collect()))
 }
 
-/// `GET /app/{id}/assign-roles`: the roles the caller may give in this application.
+/// The roles the caller may give
+///
+/// In this application: all three for its OWNER and global OWNER and ADMINISTRATOR, none for
+/// others.
+#[utoipa::path(
+    get, path = "/app/{app_id}/assign-roles", operation_id = "assignableAppRoles", tag = "members",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    responses((status = 200, description = "The roles", body = Vec<RoleName>, example = json!(["OWNER", "ADMINISTRATOR", "USER"]))),
+    extensions(("x-error-codes" = json!(APP_CODES))),
+)]
 async fn assignable(access: AppAccess<ReadApp>) -> Json<Vec<Role>> {
     Json(if access.can::<ManageApp>() { Role::ALL.to_vec() } else { Vec::new() })
 }
 
-#[derive(Deserialize)]
+/// `{"userEmail", "role"}`: a registered user to add to an application.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"userEmail": "ben@example.com", "role": "USER"}))]
 struct InviteBody {
+    #[schema(required = true, value_type = String)]
     user_email: Option<String>,
+    /// `OWNER`, `ADMINISTRATOR` or `USER` (any letter case).
+    #[schema(required = true, value_type = RoleName)]
     role: Option<String>,
 }
 
@@ -53,8 +82,18 @@ async fn member(state: &AppState, app: Uuid, user: Uuid) -> Result<Option<Member
     Ok(state.store.members(app, None).await?.into_iter().find(|m| m.person.id == user))
 }
 
-/// `POST /app/{id}/invite {userEmail, role}`: adds a registered user (404 code 16 otherwise; 400
-/// code 19 when already a member). Inviting as OWNER hands the application over.
+/// Add a member
+///
+/// Adds a registered user (404 code 16 otherwise; 400 code 19 when already a member) with a role.
+/// Inviting as OWNER hands the application over. The application's OWNER, and global OWNER and
+/// ADMINISTRATOR.
+#[utoipa::path(
+    post, path = "/app/{app_id}/invite", operation_id = "addMember", tag = "members",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    request_body = InviteBody,
+    responses((status = 201, description = "The new member", body = UserRoleDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 5, 22, 16, 19]))),
+)]
 async fn invite(
     State(state): State<AppState>,
     access: AppAccess<ManageApp>,
@@ -74,15 +113,17 @@ async fn invite(
     Ok((StatusCode::CREATED, Json(UserRoleDto::from(&added))))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RoleBody {
-    user_id: Option<String>,
-    role: Option<String>,
-}
-
-/// `PUT /app/{id}/role {userId, role}`: not the caller's own role (14), not the owner's (9);
-/// giving OWNER makes the previous owner an ADMINISTRATOR.
+/// Change a member's role
+///
+/// Not the caller's own role (14), not the owner's (9); giving OWNER makes the previous owner an
+/// ADMINISTRATOR. The application's OWNER, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    put, path = "/app/{app_id}/role", operation_id = "setMemberRole", tag = "members",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    request_body = RoleBody,
+    responses((status = 200, description = "The member with the new role", body = UserRoleDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 5, 16, 14]))),
+)]
 async fn set_role(
     State(state): State<AppState>,
     access: AppAccess<ManageApp>,
@@ -107,8 +148,19 @@ struct MemberPath {
     user_id: String,
 }
 
-/// `DELETE /app/{id}/user/{userId}`: members leave themselves; the app OWNER and global OWNER or
-/// ADMINISTRATOR remove others. The owner cannot be removed (hand the application over first).
+/// Remove a member
+///
+/// Members leave themselves; the application's OWNER and global OWNER and ADMINISTRATOR remove
+/// others. The owner cannot be removed (hand the application over first).
+#[utoipa::path(
+    delete, path = "/app/{app_id}/user/{user_id}", operation_id = "removeMember", tag = "members",
+    params(
+        ("app_id" = Uuid, Path, description = APP_ID),
+        ("user_id" = Uuid, Path, description = "The member's user id"),
+    ),
+    responses((status = 200, description = "Removed (no body)")),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 16]))),
+)]
 async fn remove(
     State(state): State<AppState>,
     access: AppAccess<ReadApp>,

@@ -8,30 +8,35 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{Months, Utc};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use visage_common::similarity::DEFAULT_MATCH_THRESHOLD;
 use visage_common::{ApiError, ErrorCode};
 use visage_http::extract::{JsonBody, PathParam};
 use visage_store::{ServiceInfo, ServiceType};
 
 use crate::auth::{parse_id, AppAccess, AppPolicy, ManageServices, ReadApp};
-use crate::dto::{parse_type, ModelDto, StatisticDto};
+use crate::dto::{parse_type, ModelDto, ServiceTypeName, StatisticDto};
 use crate::error::{Error, Result};
-use crate::routes::apps::NameBody;
+use crate::routes::apps::{NameBody, APP_CODES, APP_ID};
 use crate::state::AppState;
 use crate::validation;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/app/{app_id}/models", get(list))
-        .route("/app/{app_id}/model", axum::routing::post(create))
-        .route("/app/{app_id}/model/{model_id}", get(read).put(change).post(clone).delete(remove))
-        .route("/app/{app_id}/model/{model_id}/apikey", put(regenerate_key))
-        .route("/app/{app_id}/model/{model_id}/statistics", get(statistics))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(create))
+        .routes(routes!(read, change, clone, remove))
+        .routes(routes!(regenerate_key))
+        .routes(routes!(statistics))
 }
+
+/// The service's path parameter.
+const MODEL_ID: &str = "The service's id";
 
 #[derive(Deserialize)]
 struct ModelPath {
@@ -66,29 +71,56 @@ async fn with_counts(state: &AppState, service: &ServiceInfo) -> Result<ModelDto
     Ok(dto)
 }
 
+/// List an application's services
+///
+/// By name, without the collections' sizes. Any member, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    get, path = "/app/{app_id}/models", operation_id = "listServices", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    responses((status = 200, description = "The services", body = Vec<ModelDto>, example = json!([
+        {"id": "5a8c3e1f-7b2d-4e9a-a6c4-1d3f5b7e9c20", "name": "Door camera",
+            "apiKey": "00000000-0000-0000-0000-000000000002", "type": "RECOGNITION",
+            "createdDate": "2026-01-31T09:15:00", "matchThreshold": 0.5},
+        {"id": "6b9d4f2a-8c3e-4fab-b7d5-2e4a6c8f0d31", "name": "Age and gender",
+            "apiKey": "00000000-0000-0000-0000-000000000003", "type": "DETECTION",
+            "createdDate": "2026-02-02T14:40:12"}
+    ]))),
+    extensions(("x-error-codes" = json!(APP_CODES))),
+)]
 async fn list(State(state): State<AppState>, access: AppAccess<ReadApp>) -> Result<Json<Vec<ModelDto>>> {
     let services = state.store.services_of_app(access.app.id).await?;
     Ok(Json(services.iter().map(ModelDto::from).collect()))
 }
 
-#[derive(Deserialize)]
+/// A new service.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"name": "Door camera", "type": "RECOGNITION", "matchThreshold": 0.5}))]
 struct NewService {
+    /// 1 to 50 characters, none of `;`, `/`, `\`; unique among the application's services.
+    #[schema(required = true, value_type = String)]
     name: Option<String>,
+    /// `RECOGNITION`, `DETECTION` or `VERIFY` (`VERIFICATION` and any letter case too).
     #[serde(rename = "type")]
+    #[schema(required = true, value_type = ServiceTypeName)]
     service_type: Option<String>,
-    /// Absent: the default; `null`: none.
+    /// Recognition services only (ours): the similarity below which recognitions leave a stored
+    /// face out. Absent: the default; `null`: none.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 1.0)]
     match_threshold: Option<Option<f64>>,
 }
 
-/// `PUT /app/{id}/model/{modelId} {name?, matchThreshold?}`: at least one of them.
-#[derive(Deserialize)]
+/// `{name?, matchThreshold?}`: at least one of them.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"name": "Front door camera", "matchThreshold": 0.6}))]
 struct ServiceChange {
+    /// The new name; needed unless `matchThreshold` is given.
     name: Option<String>,
-    /// Absent: unchanged; `null`: none.
+    /// Recognition services only (ours). Absent: unchanged; `null`: none.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<f64>, minimum = 0.0, maximum = 1.0)]
     match_threshold: Option<Option<f64>>,
 }
 
@@ -110,8 +142,22 @@ fn match_threshold(service_type: ServiceType, value: Option<f64>) -> Result<Opti
     }
 }
 
-/// `POST /app/{id}/model {name, type, matchThreshold?}`: type RECOGNITION, DETECTION or VERIFY.
-/// A recognition service gets [`DEFAULT_MATCH_THRESHOLD`] unless the body says otherwise.
+/// Create a service
+///
+/// Of type `RECOGNITION`, `DETECTION` or `VERIFY`, with a new API key. A recognition service
+/// gets the default match threshold (ours) unless the body says otherwise. The application's
+/// OWNER and ADMINISTRATORs, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    post, path = "/app/{app_id}/model", operation_id = "createService", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID)),
+    request_body = NewService,
+    responses((status = 201, description = "The new service", body = ModelDto, example = json!({
+        "id": "5a8c3e1f-7b2d-4e9a-a6c4-1d3f5b7e9c20", "name": "Door camera",
+        "apiKey": "1e3b5d7f-9a2c-4e6b-8d0f-2a4c6e8b0d13", "type": "RECOGNITION",
+        "createdDate": "2026-01-31T09:15:00", "matchThreshold": 0.5
+    }))),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 5, 17]))),
+)]
 async fn create(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
@@ -128,6 +174,16 @@ async fn create(
     Ok((StatusCode::CREATED, Json(ModelDto::from(&service))))
 }
 
+/// Read a service
+///
+/// A recognition service with its collection's size (`subjectCount`, `imageCount`). Any member,
+/// and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    get, path = "/app/{app_id}/model/{model_id}", operation_id = "getService", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID), ("model_id" = Uuid, Path, description = MODEL_ID)),
+    responses((status = 200, description = "The service", body = ModelDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 10, 3]))),
+)]
 async fn read(
     State(state): State<AppState>,
     access: AppAccess<ReadApp>,
@@ -137,8 +193,23 @@ async fn read(
     Ok(Json(with_counts(&state, &service).await?))
 }
 
-/// Renames the service and/or sets its match threshold; everything is checked before anything
-/// changes.
+/// Rename a service or set its match threshold
+///
+/// The name, the match threshold (ours, recognition services), or both; everything is checked
+/// before anything changes. The application's OWNER and ADMINISTRATORs, and global OWNER and
+/// ADMINISTRATOR.
+#[utoipa::path(
+    put, path = "/app/{app_id}/model/{model_id}", operation_id = "changeService", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID), ("model_id" = Uuid, Path, description = MODEL_ID)),
+    request_body = ServiceChange,
+    responses((status = 200, description = "The service as changed (without the collection's size)", body = ModelDto,
+        example = json!({
+            "id": "5a8c3e1f-7b2d-4e9a-a6c4-1d3f5b7e9c20", "name": "Front door camera",
+            "apiKey": "00000000-0000-0000-0000-000000000002", "type": "RECOGNITION",
+            "createdDate": "2026-01-31T09:15:00", "matchThreshold": 0.6
+        }))),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 10, 3, 5, 17]))),
+)]
 async fn change(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
@@ -161,7 +232,17 @@ async fn change(
     Ok(Json(ModelDto::from(&service)))
 }
 
-/// `POST /app/{id}/model/{modelId} {name}`: a copy with its own key and a copy of the collection.
+/// Clone a service
+///
+/// A copy under a new name, with its own API key and a copy of the collection (subjects, faces,
+/// images). The application's OWNER and ADMINISTRATORs, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    post, path = "/app/{app_id}/model/{model_id}", operation_id = "cloneService", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID), ("model_id" = Uuid, Path, description = MODEL_ID)),
+    request_body(content = NameBody, example = json!({"name": "Door camera (copy)"})),
+    responses((status = 201, description = "The copy, with its collection's size", body = ModelDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 10, 3, 5, 17]))),
+)]
 async fn clone(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
@@ -178,7 +259,16 @@ async fn clone(
     Ok((StatusCode::CREATED, Json(with_counts(&state, &copy).await?)))
 }
 
-/// `DELETE /app/{id}/model/{modelId}`: with its subjects, faces, images and statistics.
+/// Delete a service
+///
+/// With its subjects, faces, images and statistics. The application's OWNER and
+/// ADMINISTRATORs, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    delete, path = "/app/{app_id}/model/{model_id}", operation_id = "deleteService", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID), ("model_id" = Uuid, Path, description = MODEL_ID)),
+    responses((status = 200, description = "Deleted (no body)")),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 10, 3]))),
+)]
 async fn remove(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
@@ -190,8 +280,16 @@ async fn remove(
     Ok(StatusCode::OK)
 }
 
-/// `PUT /app/{id}/model/{modelId}/apikey`: a new key; the old one stops working at once, the
-/// collection stays.
+/// Renew a service's API key
+///
+/// The old key stops working at once; the collection stays with the service. The
+/// application's OWNER and ADMINISTRATORs, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    put, path = "/app/{app_id}/model/{model_id}/apikey", operation_id = "renewServiceKey", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID), ("model_id" = Uuid, Path, description = MODEL_ID)),
+    responses((status = 200, description = "The service with its new key and its collection's size", body = ModelDto)),
+    extensions(("x-error-codes" = json!([26, 2, 1, 9, 10, 3]))),
+)]
 async fn regenerate_key(
     State(state): State<AppState>,
     access: AppAccess<ManageServices>,
@@ -202,8 +300,18 @@ async fn regenerate_key(
     Ok(Json(with_counts(&state, &renewed).await?))
 }
 
-/// `GET /app/{id}/model/{modelId}/statistics`: requests per day for the last six months, newest
-/// first.
+/// A service's statistics
+///
+/// The public API's requests per day over the last six months, newest first; days without
+/// requests are left out. Any member, and global OWNER and ADMINISTRATOR.
+#[utoipa::path(
+    get, path = "/app/{app_id}/model/{model_id}/statistics", operation_id = "serviceStatistics", tag = "services",
+    params(("app_id" = Uuid, Path, description = APP_ID), ("model_id" = Uuid, Path, description = MODEL_ID)),
+    responses((status = 200, description = "Requests per day", body = Vec<StatisticDto>, example = json!([
+        {"requestCount": 154, "createdDate": "2026-01-31"}, {"requestCount": 12, "createdDate": "2026-01-30"}
+    ]))),
+    extensions(("x-error-codes" = json!([26, 2, 1, 10, 3]))),
+)]
 async fn statistics(
     State(state): State<AppState>,
     access: AppAccess<ReadApp>,

@@ -5,10 +5,12 @@ use axum::extract::State;
 use axum::http::header::LOCATION;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::Duration;
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use visage_common::{ApiError, ErrorCode};
 use visage_http::extract::{JsonBody, PathParam, Query};
 use visage_store::accounts::{NewUser, Redeemed, TokenKind};
@@ -17,7 +19,7 @@ use visage_store::{Role, User};
 
 use crate::auth::{is_admin, parse_id, AuthUser, GlobalAdmin};
 use crate::config::SignUp;
-use crate::dto::{AutocompleteDto, UserDto, UserRoleDto};
+use crate::dto::{AutocompleteDto, DemoModelDto, InvitationDto, RoleName, UserDto, UserRoleDto};
 use crate::error::{Error, Result};
 use crate::password::{self, Verified};
 use crate::state::AppState;
@@ -28,38 +30,64 @@ const CONFIRM_TTL_HOURS: i64 = 1;
 /// How long a password reset link lives.
 const RESET_TTL_MINUTES: i64 = 15;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/user/register", post(register))
-        .route("/user/registration/confirm", get(confirm))
-        .route("/user/forgot-password", post(forgot_password))
-        .route("/user/reset-password", put(reset_password))
-        .route("/user/demo/model", get(demo_model))
-        .route("/user/me", get(me))
-        .route("/user/update", put(update))
-        .route("/user/me/password", put(change_password))
-        .route("/user/roles", get(roles))
-        .route("/user/global/roles", get(global_roles))
-        .route("/user/global/assign-roles", get(assignable_global_roles))
-        .route("/user/global/role", put(set_global_role))
-        .route("/user/autocomplete", get(autocomplete))
-        .route("/user/invite", post(invite))
-        .route("/user/invites", get(invites))
-        .route("/user/{user_id}", delete(delete_user))
-        .route("/user/{user_id}/password", put(set_password))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(confirm))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(demo_model))
+        .routes(routes!(me))
+        .routes(routes!(update))
+        .routes(routes!(change_password))
+        .routes(routes!(roles))
+        .routes(routes!(global_roles))
+        .routes(routes!(assignable_global_roles))
+        .routes(routes!(set_global_role))
+        .routes(routes!(autocomplete))
+        .routes(routes!(invite))
+        .routes(routes!(invites))
+        .routes(routes!(delete_user))
+        .routes(routes!(set_password))
 }
 
-#[derive(Deserialize)]
+/// A new user.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({
+    "email": "anna@example.com", "password": "correct-horse-battery", "firstName": "Anna",
+    "lastName": "Smith", "isAllowStatistics": false
+}))]
 struct Registration {
+    /// The login; at most 254 characters.
+    #[schema(required = true, value_type = String)]
     email: Option<String>,
+    /// 8 to 255 characters.
+    #[schema(required = true, value_type = String)]
     password: Option<String>,
+    /// At most 50 characters.
     first_name: Option<String>,
+    /// At most 50 characters.
     last_name: Option<String>,
+    /// CompreFace's consent to usage statistics (stored, never sent anywhere).
     is_allow_statistics: Option<bool>,
 }
 
-/// `POST /user/register`: 201 when the user can log in, 200 when a confirmation e-mail went out.
+/// Sign up
+///
+/// 201 when the user can log in, 200 when a confirmation e-mail went out (the user is enabled by
+/// its link, valid 1 hour). The first user of an installation takes the demo user over and
+/// becomes the global OWNER; after that, the sign-up policy (`SIGN_UP`, ours) may refuse
+/// (403 code 48): `invite` admits only invited addresses, `closed` nobody.
+#[utoipa::path(
+    post, path = "/user/register", operation_id = "register", tag = "users", security(()),
+    request_body = Registration,
+    responses(
+        (status = 201, description = "Registered: the user can log in (no body)"),
+        (status = 200, description = "Registered: a confirmation e-mail went out (no body)"),
+    ),
+    extensions(("x-error-codes" = json!([5, 26, 22, 48, 4, 29]))),
+)]
 async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Registration>) -> Result<StatusCode> {
     let email = validation::email(body.email.as_deref())?;
     let password = validation::new_password("password", body.password.as_deref())?;
@@ -138,7 +166,18 @@ fn reset_mail(link: &str) -> String {
     )
 }
 
-/// `GET /user/registration/confirm?token=`: enables the user and sends the browser to the login.
+/// Confirm a registration
+///
+/// The link of the confirmation e-mail: enables the user and sends the browser to the login page.
+#[utoipa::path(
+    get, path = "/user/registration/confirm", operation_id = "confirmRegistration", tag = "users", security(()),
+    params(("token" = String, Query, description = "The token of the e-mailed link")),
+    responses(
+        (status = 302, description = "Confirmed: to the login page (no body)",
+            headers(("location" = String, description = "`<public URL>/login`"))),
+    ),
+    extensions(("x-error-codes" = json!([25]))),
+)]
 async fn confirm(State(state): State<AppState>, Query(params): Query) -> Result<Response> {
     let token = params.non_empty("token").ok_or_else(|| Error::of(ErrorCode::RegistrationTokenExpired))?;
     match state.store.redeem_user_token(TokenKind::Confirm, &tokens::hash(token.trim())).await? {
@@ -151,13 +190,24 @@ async fn confirm(State(state): State<AppState>, Query(params): Query) -> Result<
     }
 }
 
-#[derive(Deserialize)]
+/// `{"email"}`.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"email": "ben@example.com"}))]
 struct EmailBody {
+    #[schema(required = true, value_type = String)]
     email: Option<String>,
 }
 
-/// `POST /user/forgot-password`: e-mails a reset link (15 minutes), or writes it to the log when
+/// Ask for a password reset link
+///
+/// E-mails a link to the reset page (valid 15 minutes), or writes it to the service's log when
 /// there is no mail server. The answer is the same whether the address is registered or not.
+#[utoipa::path(
+    post, path = "/user/forgot-password", operation_id = "forgotPassword", tag = "users", security(()),
+    request_body = EmailBody,
+    responses((status = 200, description = "Done, whether the address is registered or not (no body)")),
+    extensions(("x-error-codes" = json!([5, 22, 26, 29]))),
+)]
 async fn forgot_password(State(state): State<AppState>, JsonBody(body): JsonBody<EmailBody>) -> Result<StatusCode> {
     let email = validation::email(body.email.as_deref())?;
     let Some(user) = state.store.user_by_email(&email).await?.filter(|u| !u.is_untaken_demo()) else {
@@ -183,13 +233,26 @@ async fn forgot_password(State(state): State<AppState>, JsonBody(body): JsonBody
     Ok(StatusCode::OK)
 }
 
-#[derive(Deserialize)]
+/// `{"password"}`: a new password.
+#[derive(Deserialize, ToSchema)]
+#[schema(example = json!({"password": "another-horse-battery"}))]
 struct PasswordBody {
+    /// 8 to 255 characters.
+    #[schema(required = true, value_type = String)]
     password: Option<String>,
 }
 
-/// `PUT /user/reset-password?token=`: sets the password of the link's user (which also
+/// Reset a password
+///
+/// With the token of the e-mailed link: sets the password of the link's user (which also
 /// confirms the address) and ends the user's sessions.
+#[utoipa::path(
+    put, path = "/user/reset-password", operation_id = "resetPassword", tag = "users", security(()),
+    params(("token" = String, Query, description = "The token of the e-mailed link")),
+    request_body = PasswordBody,
+    responses((status = 200, description = "The password is set (no body)")),
+    extensions(("x-error-codes" = json!([5, 26, 30]))),
+)]
 async fn reset_password(
     State(state): State<AppState>,
     Query(params): Query,
@@ -208,28 +271,51 @@ async fn reset_password(
     Ok(StatusCode::OK)
 }
 
-/// `GET /user/demo/model`: the demo recognition key while nobody has signed up yet.
-async fn demo_model(State(state): State<AppState>) -> Result<Json<serde_json::Value>> {
+/// The demo service's key
+///
+/// The API key of the demo recognition service, while nobody has signed up yet (the demo page
+/// uses it); after that 404 with code 404, as CompreFace answers.
+#[utoipa::path(
+    get, path = "/user/demo/model", operation_id = "demoModel", tag = "users", security(()),
+    responses((status = 200, description = "The demo key", body = DemoModelDto)),
+    extensions(("x-error-codes" = json!([404]))),
+)]
+async fn demo_model(State(state): State<AppState>) -> Result<Json<DemoModelDto>> {
     let demo_user = state.store.untaken_demo_user().await?;
     let demo_service = state.store.find_service_by_api_key(DEMO_RECOGNITION_API_KEY).await?;
     match (demo_user, demo_service) {
-        (Some(_), Some(service)) => Ok(Json(serde_json::json!({ "apiKey": service.api_key }))),
+        (Some(_), Some(service)) => Ok(Json(DemoModelDto { api_key: service.api_key })),
         _ => Err(Error::of(ErrorCode::DemoModelNotAvailable)),
     }
 }
 
+/// The caller's profile
+#[utoipa::path(
+    get, path = "/user/me", operation_id = "me", tag = "users",
+    responses((status = 200, description = "The caller", body = UserDto)),
+)]
 async fn me(AuthUser(user): AuthUser) -> Json<UserDto> {
     Json(UserDto::from(&user))
 }
 
-#[derive(Deserialize)]
+/// `{"firstName", "lastName"}`: each optional, at most 50 characters.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"firstName": "Anna", "lastName": "Smith-Jones"}))]
 struct NamesBody {
     first_name: Option<String>,
     last_name: Option<String>,
 }
 
-/// `PUT /user/update`: the caller's first and last name (each optional).
+/// Change the caller's name
+///
+/// The first and last name; one left out stays as it is.
+#[utoipa::path(
+    put, path = "/user/update", operation_id = "updateMe", tag = "users",
+    request_body = NamesBody,
+    responses((status = 200, description = "The caller as changed", body = UserDto)),
+    extensions(("x-error-codes" = json!([26]))),
+)]
 async fn update(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -248,14 +334,28 @@ async fn update(
     Ok(Json(UserDto::from(&updated)))
 }
 
-#[derive(Deserialize)]
+/// `{"oldPassword", "newPassword"}`.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"oldPassword": "correct-horse-battery", "newPassword": "another-horse-battery"}))]
 struct ChangePassword {
+    /// The current password.
+    #[schema(required = true, value_type = String)]
     old_password: Option<String>,
+    /// 8 to 255 characters.
+    #[schema(required = true, value_type = String)]
     new_password: Option<String>,
 }
 
-/// `PUT /user/me/password`: needs the current password (400 code 18 when wrong).
+/// Change the caller's password
+///
+/// Needs the current password (400 code 18 when wrong). The caller's sessions go on.
+#[utoipa::path(
+    put, path = "/user/me/password", operation_id = "changeMyPassword", tag = "users",
+    request_body = ChangePassword,
+    responses((status = 200, description = "The password is changed (no body)")),
+    extensions(("x-error-codes" = json!([5, 26, 18]))),
+)]
 async fn change_password(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -271,18 +371,37 @@ async fn change_password(
     Ok(StatusCode::OK)
 }
 
-/// `GET /user/roles`: every user with the global role (any logged-in user may read it:
-/// CompreFace's UI learns the caller's own role there).
+/// List users with their global roles
+///
+/// Every user of the installation with its global role; any logged-in user may read it
+/// (CompreFace's UI learns the caller's own role there).
+#[utoipa::path(
+    get, path = "/user/roles", operation_id = "listUserRoles", tag = "users",
+    responses((status = 200, description = "The users", body = Vec<UserRoleDto>)),
+)]
 async fn roles(State(state): State<AppState>, _: AuthUser) -> Result<Json<Vec<UserRoleDto>>> {
     let users = state.store.list_users().await?;
     Ok(Json(users.iter().filter(|u| !u.is_untaken_demo()).map(UserRoleDto::from).collect()))
 }
 
+/// The global roles
+#[utoipa::path(
+    get, path = "/user/global/roles", operation_id = "globalRoles", tag = "users",
+    responses((status = 200, description = "OWNER, ADMINISTRATOR, USER", body = Vec<RoleName>,
+        example = json!(["OWNER", "ADMINISTRATOR", "USER"]))),
+)]
 async fn global_roles(_: AuthUser) -> Json<[Role; 3]> {
     Json(Role::ALL)
 }
 
-/// The global roles the caller may give: OWNER all three, ADMINISTRATOR the lower two.
+/// The global roles the caller may give
+///
+/// The global OWNER all three, an ADMINISTRATOR the lower two, a USER none.
+#[utoipa::path(
+    get, path = "/user/global/assign-roles", operation_id = "assignableGlobalRoles", tag = "users",
+    responses((status = 200, description = "The roles", body = Vec<RoleName>,
+        example = json!(["ADMINISTRATOR", "USER"]))),
+)]
 async fn assignable_global_roles(AuthUser(user): AuthUser) -> Json<Vec<Role>> {
     Json(match user.global_role {
         Role::Owner => Role::ALL.to_vec(),
@@ -291,11 +410,16 @@ async fn assignable_global_roles(AuthUser(user): AuthUser) -> Json<Vec<Role>> {
     })
 }
 
-#[derive(Deserialize)]
+/// `{"userId", "role"}`: a user's new role.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RoleBody {
-    user_id: Option<String>,
-    role: Option<String>,
+#[schema(example = json!({"userId": "7d6b1a6e-3c52-4a0b-9a57-0e6c3e0f2b11", "role": "ADMINISTRATOR"}))]
+pub(crate) struct RoleBody {
+    #[schema(required = true, value_type = uuid::Uuid)]
+    pub user_id: Option<String>,
+    /// `OWNER`, `ADMINISTRATOR` or `USER` (any letter case).
+    #[schema(required = true, value_type = RoleName)]
+    pub role: Option<String>,
 }
 
 /// Parses `{userId, role}`.
@@ -307,8 +431,16 @@ pub(crate) fn role_change(user_id: Option<&str>, role: Option<&str>) -> Result<(
     Ok((user_id, role))
 }
 
-/// `PUT /user/global/role`: global OWNER and ADMINISTRATOR change others' roles; nobody their own
-/// or the owner's; only the OWNER gives OWNER, and becomes ADMINISTRATOR doing so.
+/// Change a user's global role
+///
+/// Global OWNER and ADMINISTRATOR change others' roles; nobody their own (14) or the owner's
+/// (9); only the OWNER gives OWNER, and becomes ADMINISTRATOR doing so.
+#[utoipa::path(
+    put, path = "/user/global/role", operation_id = "setGlobalRole", tag = "users",
+    request_body = RoleBody,
+    responses((status = 200, description = "The user with the new role", body = UserRoleDto)),
+    extensions(("x-error-codes" = json!([9, 5, 26, 14, 16]))),
+)]
 async fn set_global_role(
     State(state): State<AppState>,
     GlobalAdmin(caller): GlobalAdmin,
@@ -334,7 +466,15 @@ pub(crate) fn user_not_found() -> Error {
     Error::new(ErrorCode::UserDoesNotExist, "User does not exist")
 }
 
-/// `GET /user/autocomplete?query=`: users whose e-mail or name starts with the query.
+/// Search users
+///
+/// Up to 20 users whose e-mail or name starts with the query (any letter case), for adding
+/// members; none for an empty query.
+#[utoipa::path(
+    get, path = "/user/autocomplete", operation_id = "autocompleteUsers", tag = "users",
+    params(("query" = Option<String>, Query, description = "The beginning of an e-mail address or a name")),
+    responses((status = 200, description = "The users found", body = AutocompleteDto)),
+)]
 async fn autocomplete(
     State(state): State<AppState>,
     _: AuthUser,
@@ -346,28 +486,55 @@ async fn autocomplete(
     Ok(Json(AutocompleteDto { length: results.len(), query, results }))
 }
 
-/// `POST /user/invite` `{email}` (ours): lets the address register when `SIGN_UP=invite`.
+/// Invite an e-mail address
+///
+/// Ours: lets the address register while the sign-up policy is `invite`. Global OWNER and
+/// ADMINISTRATOR only.
+#[utoipa::path(
+    post, path = "/user/invite", operation_id = "inviteEmail", tag = "users",
+    request_body = EmailBody,
+    responses((status = 201, description = "Invited", body = InvitationDto)),
+    extensions(("x-error-codes" = json!([9, 5, 22, 26, 4]))),
+)]
 async fn invite(
     State(state): State<AppState>,
     GlobalAdmin(caller): GlobalAdmin,
     JsonBody(body): JsonBody<EmailBody>,
-) -> Result<(StatusCode, Json<serde_json::Value>)> {
+) -> Result<(StatusCode, Json<InvitationDto>)> {
     let email = validation::email(body.email.as_deref())?;
     if state.store.user_by_email(&email).await?.is_some() {
         return Err(Error::of(ErrorCode::EmailAlreadyRegistered));
     }
     state.store.invite(&email, caller.id).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "email": email }))))
+    Ok((StatusCode::CREATED, Json(InvitationDto { email })))
 }
 
-/// `GET /user/invites` (ours): invited addresses that have not registered yet.
+/// List invitations
+///
+/// Ours: the invited addresses that have not registered yet. Global OWNER and ADMINISTRATOR only.
+#[utoipa::path(
+    get, path = "/user/invites", operation_id = "listInvitations", tag = "users",
+    responses((status = 200, description = "The addresses", body = Vec<String>, example = json!(["ben@example.com"]))),
+    extensions(("x-error-codes" = json!([9]))),
+)]
 async fn invites(State(state): State<AppState>, _: GlobalAdmin) -> Result<Json<Vec<String>>> {
     Ok(Json(state.store.pending_invitations().await?))
 }
 
-/// `DELETE /user/{id}?replacer=deleter|owner`: never the global owner; a global USER deletes
-/// only itself. The user's applications pass to the deleter (`deleter`) or to the global owner
-/// (`owner`, and always when users delete themselves). The user's sessions end with it.
+/// Delete a user
+///
+/// Never the global owner; a global USER deletes only itself. The user's applications pass to
+/// the deleter (`replacer=deleter`, the default) or to the global owner (`replacer=owner`, and
+/// always when users delete themselves). The user's sessions end with it.
+#[utoipa::path(
+    delete, path = "/user/{user_id}", operation_id = "deleteUser", tag = "users",
+    params(
+        ("user_id" = Uuid, Path, description = "The user's id"),
+        ("replacer" = Option<String>, Query, description = "Who gets the user's applications: `deleter` (default) or `owner`"),
+    ),
+    responses((status = 200, description = "Deleted (no body)")),
+    extensions(("x-error-codes" = json!([26, 16, 9]))),
+)]
 async fn delete_user(
     State(state): State<AppState>,
     AuthUser(caller): AuthUser,
@@ -395,9 +562,18 @@ async fn delete_user(
     Ok(StatusCode::OK)
 }
 
-/// `PUT /user/{id}/password` `{password}` (ours): a global OWNER or ADMINISTRATOR sets another
-/// user's password without e-mail (an ADMINISTRATOR cannot set the OWNER's). The user is
-/// enabled and its sessions end.
+/// Set a user's password
+///
+/// Ours: a global OWNER or ADMINISTRATOR sets a user's password without e-mail (an
+/// ADMINISTRATOR cannot set the OWNER's). The user is enabled (its address counts as confirmed)
+/// and its sessions end.
+#[utoipa::path(
+    put, path = "/user/{user_id}/password", operation_id = "setUserPassword", tag = "users",
+    params(("user_id" = Uuid, Path, description = "The user's id")),
+    request_body = PasswordBody,
+    responses((status = 200, description = "The password is set (no body)")),
+    extensions(("x-error-codes" = json!([9, 5, 26, 16]))),
+)]
 async fn set_password(
     State(state): State<AppState>,
     GlobalAdmin(caller): GlobalAdmin,
