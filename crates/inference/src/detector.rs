@@ -11,10 +11,14 @@
 //! mapped back with the vertical scale. One difference does not move the results: the canvas is
 //! not padded to a 640×640 square, so a 3:2 photo runs at 640×448 and costs about 30 % less.
 //!
-//! The alternatives were measured (docs/benchmarks.md): detecting small images at their own size,
-//! downscaling with an antialiasing filter, or mapping each axis back with its own scale shifts
-//! SCRFD's landmarks by 0.5–5 % of the eye distance on some sample faces, which takes their
-//! embeddings below 0.99 cosine to the reference's, with no clear gain in identity separation.
+//! The alternatives shift SCRFD's landmarks and so the embeddings: downscaling with an
+//! antialiasing filter, or mapping each axis back with its own scale, moves them by 0.5–5 % of the
+//! eye distance on some sample faces, which takes their embeddings below 0.99 cosine to the
+//! reference's. Detecting small images at (or near) their own size instead of upscaling them was
+//! measured on every photo below 640 px we have (docs/benchmarks.md, "Small images",
+//! `benches/small_images/run.sh`): face counts unchanged, 3 ms saved on a 348×522 photo and 8× on
+//! face crops, but half the small images' embeddings below 0.99 cosine to today's and no clear
+//! gain in identity separation; so small images are upscaled.
 //!
 //! tract runs a plan built for a concrete input shape about three times faster than a symbolic
 //! one, so on a backend with fixed shapes a [`Detector`] keeps one session per input shape it has
