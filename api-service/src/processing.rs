@@ -16,6 +16,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 use visage_common::face::Face;
 use visage_common::params::Params;
 use visage_common::similarity::{distance_from_dot, l2_normalized, round5, Coefficients};
@@ -28,9 +29,10 @@ use crate::core_client::FindFaces;
 const CALCULATOR: &str = "calculator";
 
 /// `{"result": [...], "plugins_versions": {...}}`, the versions only with `status=true`.
-#[derive(Debug, Serialize)]
-pub struct FaceResults<T> {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FaceResults<T: ToSchema> {
     pub result: Vec<T>,
+    /// The version of each plugin that ran (`detector`, `calculator`, …), with `status=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plugins_versions: Option<BTreeMap<String, String>>,
 }
@@ -38,10 +40,13 @@ pub struct FaceResults<T> {
 /// One stored face matching a query: `{"subject", "similarity"}`, and in recognition answers
 /// also the matched example's `image_id` (ours: a client can show the stored photo that matched;
 /// CompreFace clients ignore the extra field).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subject": "Anna Smith", "similarity": 0.97858, "image_id": "9ed4b2a6-2a4f-4a0e-9a5b-1d2c3b4a5f60"}))]
 pub struct SubjectSimilarity {
     pub subject: String,
+    /// From 0 to 1, to 5 decimals.
     pub similarity: f64,
+    /// The matched stored face (ours; in image recognitions only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_id: Option<uuid::Uuid>,
 }

@@ -160,3 +160,29 @@ async fn read_file(mut field: Field<'_>, max_file_size: u64, max_request: u64) -
     }
     Ok(bytes.freeze())
 }
+
+/// The JSON body of an image call, as the document shows it: `{"file": "<base64>"}`.
+#[derive(Debug, utoipa::ToSchema)]
+#[schema(example = json!({"file": "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP..."}))]
+pub struct Base64Image {
+    /// The image, base64-encoded (a `data:` prefix is not expected).
+    #[schema(content_encoding = "base64")]
+    pub file: String,
+}
+
+/// The multipart body of the calls that find faces in one image: the image as part `file`, and
+/// the call's parameters, which may also come as form fields.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ImageForm {
+    /// The image: JPEG, PNG, BMP, GIF, TIFF, ICO or WebP.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    /// As the query parameter.
+    pub limit: Option<u64>,
+    /// As the query parameter.
+    pub det_prob_threshold: Option<f64>,
+    /// As the query parameter.
+    pub face_plugins: Option<String>,
+    /// As the query parameter.
+    pub status: Option<bool>,
+}

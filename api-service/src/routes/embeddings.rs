@@ -13,9 +13,11 @@
 //! 0 message).
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use visage_common::{ApiError, ErrorCode};
 
 use crate::auth::{ApiKey, Recognition, Verification};
@@ -25,33 +27,42 @@ use crate::processing::{
 };
 use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recognition/embeddings/recognize", post(recognize))
-        .route("/recognition/embeddings/faces/{image_id}/verify", post(verify))
-        .route("/verification/embeddings/verify", post(compare_with_source))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(recognize)).routes(routes!(verify)).routes(routes!(compare_with_source))
 }
 
-#[derive(Debug, Deserialize)]
+/// `{"embeddings": [[…], …]}`: embeddings computed by the client, of the collection's length.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"embeddings": [[0.0123, -0.0456, 0.0789, 0.1011]]}))]
 struct EmbeddingsBody {
+    /// At least one embedding.
     embeddings: Option<Vec<Vec<f64>>>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `{"source": […], "targets": [[…], …]}`: one embedding compared with others of its length.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({"source": [0.0123, -0.0456, 0.0789, 0.1011], "targets": [[0.0119, -0.0461, 0.0801, 0.0998], [-0.0512, 0.0334, 0.0012, 0.0876]]}))]
 struct SourceTargetsBody {
     source: Option<Vec<f64>>,
+    /// At least one embedding.
     targets: Option<Vec<Vec<f64>>>,
 }
 
-#[derive(Debug, Serialize)]
+/// An embedding of the request with the stored faces nearest to it.
+#[derive(Debug, Serialize, ToSchema)]
 struct EmbeddingMatches {
+    /// As sent.
     embedding: Vec<f64>,
+    /// The `prediction_count` most similar stored faces, most similar first.
     similarities: Vec<SubjectSimilarity>,
 }
 
-#[derive(Debug, Serialize)]
+/// An embedding of the request with its similarity.
+#[derive(Debug, Serialize, ToSchema)]
 struct EmbeddingSimilarity {
+    /// As sent.
     embedding: Vec<f64>,
+    /// From 0 to 1, to 5 decimals.
     similarity: f64,
 }
 
@@ -64,6 +75,21 @@ fn to_f32(embedding: &[f64]) -> Vec<f32> {
     embedding.iter().map(|x| *x as f32).collect()
 }
 
+/// Recognise embeddings
+///
+/// Compares embeddings computed elsewhere (with the same model as core's) with the stored faces:
+/// for each, the `prediction_count` most similar stored faces at or above the match threshold.
+#[utoipa::path(
+    post, path = "/recognition/embeddings/recognize", tag = "embeddings",
+    params(
+        ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per embedding, a positive number or -1 for all (default 1)"),
+        ("similarity_threshold" = Option<f64>, Query, description = "Ours: leave out stored faces less similar than this, 0 to 1 (default the service's match threshold, else none)"),
+    ),
+    request_body = EmbeddingsBody,
+    responses((status = 200, description = "Each embedding with its most similar stored faces", body = FaceResults<EmbeddingMatches>,
+        example = json!({"result": [{"embedding": [0.0123, -0.0456, 0.0789, 0.1011], "similarities": [{"subject": "Anna Smith", "similarity": 0.97858}]}]}))),
+    extensions(("x-error-codes" = json!([0, 5, 12, 26, 41]))),
+)]
 async fn recognize(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
@@ -96,6 +122,17 @@ async fn recognize(
     Ok(Json(FaceResults { result, plugins_versions: None }))
 }
 
+/// Verify embeddings against a face
+///
+/// Compares embeddings computed elsewhere with one stored face; the most similar first.
+#[utoipa::path(
+    post, path = "/recognition/embeddings/faces/{image_id}/verify", tag = "embeddings",
+    params(("image_id" = String, Path, description = "The stored face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
+    request_body = EmbeddingsBody,
+    responses((status = 200, description = "Each embedding with its similarity to the stored face, most similar first", body = FaceResults<EmbeddingSimilarity>,
+        example = json!({"result": [{"embedding": [0.0123, -0.0456, 0.0789, 0.1011], "similarity": 0.97858}]}))),
+    extensions(("x-error-codes" = json!([0, 5, 26, 41, 44]))),
+)]
 async fn verify(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
@@ -115,6 +152,17 @@ async fn verify(
     Ok(Json(FaceResults { result: most_similar_first(embeddings, similarities), plugins_versions: None }))
 }
 
+/// Compare embeddings
+///
+/// Compares a source embedding with target embeddings, all computed elsewhere; the most similar
+/// first.
+#[utoipa::path(
+    post, path = "/verification/embeddings/verify", tag = "embeddings",
+    request_body = SourceTargetsBody,
+    responses((status = 200, description = "Each target with its similarity to the source, most similar first", body = FaceResults<EmbeddingSimilarity>,
+        example = json!({"result": [{"embedding": [0.0119, -0.0461, 0.0801, 0.0998], "similarity": 0.99321}, {"embedding": [-0.0512, 0.0334, 0.0012, 0.0876], "similarity": 0.31544}]}))),
+    extensions(("x-error-codes" = json!([0, 5, 41]))),
+)]
 async fn compare_with_source(
     _key: ApiKey<Verification>,
     State(state): State<AppState>,

@@ -16,10 +16,13 @@ use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
+use visage_common::error::ErrorBody;
 use visage_common::face::Face;
 use visage_common::params::Params;
 use visage_common::similarity::{l2_normalized, round5};
@@ -32,26 +35,53 @@ use crate::error::store_error;
 use crate::migration::WritesAllowed;
 use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
 use crate::state::AppState;
-use crate::upload::{Image, ImageUpload};
+use crate::upload::{Base64Image, Image, ImageUpload};
 
 /// Page size when none is asked for, and the largest one served (Spring Data's).
 const DEFAULT_PAGE_SIZE: u64 = 20;
 const MAX_PAGE_SIZE: u64 = 2000;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recognition/faces", post(add).get(list).delete(delete_by_subject))
-        .route("/recognition/faces/delete", post(delete_many))
-        .route("/recognition/faces/{image_id}", delete(delete_one))
-        .route("/recognition/faces/{image_id}/img", get(image))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add, list, delete_by_subject))
+        .routes(routes!(delete_many))
+        .routes(routes!(delete_one))
+        .routes(routes!(image))
 }
 
 /// A face as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "subject": "Anna Smith"}))]
 pub struct FaceJson {
+    /// The face's id (also its stored image's).
     pub image_id: Uuid,
     pub subject: String,
 }
+
+/// The multipart body of `POST /recognition/faces`: the photo as part `file`, and the call's
+/// parameters, which may also come as form fields.
+#[derive(Debug, ToSchema)]
+pub struct AddFaceForm {
+    /// A photo with exactly one face: JPEG, PNG, BMP, GIF, TIFF, ICO or WebP.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub subject: Option<String>,
+    pub det_prob_threshold: Option<f64>,
+    pub min_quality: Option<f64>,
+}
+
+/// `{"deleted": n}`: how many faces were deleted.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"deleted": 3}))]
+pub struct DeletedFaces {
+    pub deleted: u64,
+}
+
+/// The ids of the faces to delete.
+#[derive(ToSchema)]
+#[schema(example = json!(["3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "a3b51c6e-7f0d-4c2a-9b1e-5d6f7a8b9c0d"]))]
+#[allow(dead_code)] // the document's schema of `delete_many`'s body
+struct ImageIds(Vec<String>);
 
 impl From<FaceRef> for FaceJson {
     fn from(face: FaceRef) -> Self {
@@ -59,6 +89,29 @@ impl From<FaceRef> for FaceJson {
     }
 }
 
+/// Add a face
+///
+/// Stores the one face of a photo as an example of a subject, created when the collection has
+/// no subject of that name (in any letter case); the photo is stored too unless the service is
+/// configured not to keep images.
+#[utoipa::path(
+    post, path = "/recognition/faces", tag = "faces",
+    params(
+        ("subject" = Option<String>, Query, description = "Required: the subject's name, here or as a form field (code 33 when it is in neither)", example = "Anna Smith"),
+        ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
+        ("min_quality" = Option<f64>, Query, description = "Ours: refuse a face whose quality (the `quality` plugin) is lower, 0 to 1 (code 49)"),
+    ),
+    request_body(
+        description = "The photo, as multipart part `file` or as base64 JSON",
+        content((AddFaceForm = "multipart/form-data"), (Base64Image = "application/json")),
+    ),
+    responses(
+        (status = 201, description = "The stored face, with the subject as spelled in the request", body = FaceJson),
+        (status = 413, description = "The image or the request is over its size limit (code 0)", body = ErrorBody,
+            example = json!({"message": "The file exceeds its maximum allowed size of 5242880 bytes", "code": 0})),
+    ),
+    extensions(("x-error-codes" = json!([0, 5, 21, 26, 28, 31, 32, 33, 34, 41, 49]))),
+)]
 async fn add(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
@@ -162,15 +215,31 @@ fn check_quality(face: &Face, min_quality: f64) -> Result<(), ApiError> {
 }
 
 /// One page of faces with Spring Data's totals.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"faces": [{"image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "subject": "Anna Smith"}], "page_number": 0, "page_size": 20, "total_pages": 1, "total_elements": 1}))]
 struct FacesPage {
     faces: Vec<FaceJson>,
+    /// The page, from 0.
     page_number: u64,
     page_size: u64,
     total_pages: u64,
+    /// Faces (of `subject`) in all pages.
     total_elements: u64,
 }
 
+/// List faces
+///
+/// One page of the collection's faces, or of one subject's.
+#[utoipa::path(
+    get, path = "/recognition/faces", tag = "faces",
+    params(
+        ("page" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
+        ("size" = Option<u64>, Query, description = "Faces per page, 1 to 2000 (default 20)"),
+        ("subject" = Option<String>, Query, description = "Only this subject's faces"),
+    ),
+    responses((status = 200, description = "One page of faces", body = FacesPage)),
+    extensions(("x-error-codes" = json!([0]))),
+)]
 async fn list(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
@@ -188,21 +257,40 @@ async fn list(
     }))
 }
 
+/// Delete a subject's faces
+///
+/// Deletes every face of a subject, with the subject; without `subject`, every face of the
+/// collection (CompreFace refuses that).
+#[utoipa::path(
+    delete, path = "/recognition/faces", tag = "faces",
+    params(("subject" = Option<String>, Query, description = "The subject whose faces to delete; none: every face")),
+    responses((status = 200, description = "How many faces were deleted", body = DeletedFaces)),
+    extensions(("x-error-codes" = json!([0, 32]))),
+)]
 async fn delete_by_subject(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
     State(state): State<AppState>,
     Query(params): Query,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DeletedFaces>, ApiError> {
     let deleted = match params.non_empty("subject") {
         Some(subject) => state.store.delete_subject_faces(key.model_id(), &subject).await.map_err(store_error)?,
         // CompreFace refuses this; emptying the whole collection is what the call asks for.
         None => state.store.delete_all_faces(key.model_id()).await.map_err(store_error)?,
     };
     state.collections.settle(key.model_id()).await;
-    Ok(Json(serde_json::json!({ "deleted": deleted })))
+    Ok(Json(DeletedFaces { deleted }))
 }
 
+/// Delete a face
+///
+/// Deletes a face with its stored image.
+#[utoipa::path(
+    delete, path = "/recognition/faces/{image_id}", tag = "faces",
+    params(("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
+    responses((status = 200, description = "The deleted face", body = FaceJson)),
+    extensions(("x-error-codes" = json!([0, 26, 32, 44]))),
+)]
 async fn delete_one(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
@@ -219,6 +307,16 @@ async fn delete_one(
     }
 }
 
+/// Delete faces
+///
+/// Deletes the faces of the given ids, skipping unknown ones.
+#[utoipa::path(
+    post, path = "/recognition/faces/delete", tag = "faces",
+    request_body(content = ImageIds, description = "The ids of the faces to delete"),
+    responses((status = 200, description = "The deleted faces", body = Vec<FaceJson>,
+        example = json!([{"image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "subject": "Anna Smith"}]))),
+    extensions(("x-error-codes" = json!([0, 26, 32]))),
+)]
 async fn delete_many(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
@@ -231,6 +329,20 @@ async fn delete_many(
     Ok(Json(deleted.into_iter().map(FaceJson::from).collect()))
 }
 
+/// A face's image
+///
+/// The image stored with a face, cacheable for a year; an empty body when the face has none or
+/// is unknown.
+#[utoipa::path(
+    get, path = "/recognition/faces/{image_id}/img", tag = "faces",
+    params(("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
+    responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: public, max-age=31536000`); an empty `application/octet-stream` body when there is none",
+        content(
+            ("image/jpeg"), ("image/png"), ("image/webp"), ("image/bmp"),
+            ("image/gif"), ("image/tiff"), ("image/x-icon"), ("application/octet-stream"),
+        ))),
+    extensions(("x-error-codes" = json!([0, 26]))),
+)]
 async fn image(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,

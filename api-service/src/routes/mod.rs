@@ -111,12 +111,82 @@ fn documented() -> (Router<AppState>, Value) {
 fn modules() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(subjects::routes())
-        .merge(faces::routes().into())
-        .merge(service::routes().into())
-        .merge(recognize::routes().into())
-        .merge(embeddings::routes().into())
-        .merge(detection::routes().into())
-        .merge(verification::routes().into())
-        .merge(migrate::routes().into())
-        .merge(transfer::routes().into())
+        .merge(faces::routes())
+        .merge(service::routes())
+        .merge(recognize::routes())
+        .merge(embeddings::routes())
+        .merge(detection::routes())
+        .merge(verification::routes())
+        .merge(migrate::routes())
+        .merge(transfer::routes())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// What registers a route, or builds a router, without an OpenAPI description.
+    const UNDOCUMENTED: [&str; 6] =
+        [".route(", ".route_service(", ".nest_service(", "Router::new(", "Router::<", "routing::"];
+
+    /// Where `pattern` occurs in `code` as a whole token (`OpenApiRouter::new(` is no
+    /// `Router::new(`).
+    fn mentions(code: &str, pattern: &str) -> bool {
+        code.match_indices(pattern)
+            .any(|(at, _)| !code[..at].chars().next_back().is_some_and(|c| c.is_alphanumeric() || c == '_'))
+    }
+
+    /// Every route of `/api/v1` is registered from its OpenAPI description (utoipa-axum's
+    /// `routes!`), so whatever is served is in the document: no route module adds a route by
+    /// hand or builds a plain `axum::Router`. (This module assembles the served router from the
+    /// documented one and the document's own routes; its code is checked too.)
+    #[test]
+    fn route_modules_register_only_documented_routes() {
+        let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes"));
+        let mut modules = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let file = path.file_name().unwrap().to_string_lossy().into_owned();
+            let source = std::fs::read_to_string(&path).unwrap();
+            // The tests below the code may name what the code must not do.
+            let code = source.split("\n#[cfg(test)]").next().unwrap_or_default();
+            for (number, line) in code.lines().enumerate() {
+                let line = line.split("//").next().unwrap_or_default();
+                for pattern in UNDOCUMENTED {
+                    assert!(
+                        !mentions(line, pattern),
+                        "{file}:{}: `{pattern}` serves a route without documentation; register it with `routes!`",
+                        number + 1
+                    );
+                }
+            }
+            modules.push(file);
+        }
+        modules.sort();
+        let expected = [
+            "detection.rs",
+            "embeddings.rs",
+            "faces.rs",
+            "migrate.rs",
+            "mod.rs",
+            "recognize.rs",
+            "service.rs",
+            "subjects.rs",
+            "transfer.rs",
+            "verification.rs",
+        ];
+        assert!(expected.iter().all(|m| modules.contains(&m.to_string())), "read only {modules:?}");
+    }
+
+    #[test]
+    fn the_check_sees_undocumented_routes() {
+        assert!(mentions(r#"Router::new().route("/x", get(x))"#, ".route("));
+        assert!(mentions("axum::Router::new()", "Router::new("));
+        assert!(mentions("use axum::routing::post;", "routing::"));
+        assert!(!mentions("OpenApiRouter::new().routes(routes!(x))", "Router::new("));
+        assert!(!mentions("OpenApiRouter::new().routes(routes!(x))", ".route("));
+    }
 }

@@ -19,10 +19,13 @@
 //! entry per face found.
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
+use visage_common::error::ErrorBody;
 use visage_common::face::Face;
 use visage_common::similarity::{round5, DEFAULT_MATCH_THRESHOLD};
 use visage_common::{ApiError, ErrorCode};
@@ -35,23 +38,84 @@ use crate::processing::{
     SubjectSimilarity,
 };
 use crate::state::AppState;
-use crate::upload::ImageUpload;
+use crate::upload::{Base64Image, ImageForm, ImageUpload};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recognition/recognize", post(recognize))
-        .route("/recognition/faces/{image_id}/verify", post(verify))
-        .route("/recognition/subjects/{subject}/verify", post(verify_subject))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(recognize)).routes(routes!(verify)).routes(routes!(verify_subject))
+}
+
+/// The multipart body of `POST /recognition/recognize`: the image as part `file`, and the call's
+/// parameters, which may also come as form fields.
+#[derive(Debug, ToSchema)]
+pub struct RecognizeForm {
+    /// The image: JPEG, PNG, BMP, GIF, TIFF, ICO or WebP.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub limit: Option<u64>,
+    pub prediction_count: Option<i64>,
+    pub det_prob_threshold: Option<f64>,
+    pub face_plugins: Option<String>,
+    pub status: Option<bool>,
+    pub detect_faces: Option<bool>,
+    pub similarity_threshold: Option<f64>,
+}
+
+/// The multipart body of a subject's verification: the image as part `file`, and the call's
+/// parameters, which may also come as form fields.
+#[derive(Debug, ToSchema)]
+pub struct SubjectVerifyForm {
+    /// The image: JPEG, PNG, BMP, GIF, TIFF, ICO or WebP.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub limit: Option<u64>,
+    pub det_prob_threshold: Option<f64>,
+    pub face_plugins: Option<String>,
+    pub status: Option<bool>,
+    pub similarity_threshold: Option<f64>,
 }
 
 /// A face with the stored faces nearest to it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct RecognizedFace {
     #[serde(flatten)]
     face: Face,
+    /// The `prediction_count` most similar stored faces at or above the match threshold, most
+    /// similar first; empty for an unknown face.
     subjects: Vec<SubjectSimilarity>,
 }
 
+/// Recognise faces
+///
+/// Finds the faces of an image, largest first, and for each the `prediction_count` most similar
+/// stored faces with their subjects.
+#[utoipa::path(
+    post, path = "/recognition/recognize", tag = "recognition",
+    params(
+        ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
+        ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per face, a positive number or -1 for all (default 1); a subject can appear more than once"),
+        ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
+        ("face_plugins" = Option<String>, Query, description = "Comma-separated plugins to run besides the embedder: age, gender, pose, mask, landmarks, landmarks2d106, quality; `calculator` shows each face's embedding", example = "age,gender,pose,mask,landmarks,landmarks2d106,calculator,quality"),
+        ("status" = Option<bool>, Query, description = "Add each face's `execution_time` and the answer's `plugins_versions` (default false)", example = true),
+        ("detect_faces" = Option<bool>, Query, description = "false: the whole image is one face, as cropped (default true)"),
+        ("similarity_threshold" = Option<f64>, Query, description = "Ours: leave out stored faces less similar than this, 0 to 1 (default the service's match threshold, else none)"),
+    ),
+    request_body(
+        description = "The image, as multipart part `file` or as base64 JSON",
+        content((RecognizeForm = "multipart/form-data"), (Base64Image = "application/json")),
+    ),
+    responses(
+        (status = 200, description = "The faces found, largest first, with their most similar stored faces", body = FaceResults<RecognizedFace>,
+            example = json!({"result": [{
+                "age": {"probability": 0.92681, "high": 32, "low": 25},
+                "box": {"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290},
+                "subjects": [{"subject": "Anna Smith", "similarity": 0.97858, "image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"}],
+                "execution_time": {"age": 5, "detector": 31, "calculator": 45}
+            }], "plugins_versions": {"age": "agegender.AgeDetector", "detector": "scrfd", "calculator": "arcface"}})),
+        (status = 413, description = "The image or the request is over its size limit (code 0)", body = ErrorBody,
+            example = json!({"message": "The file exceeds its maximum allowed size of 5242880 bytes", "code": 0})),
+    ),
+    extensions(("x-error-codes" = json!([0, 5, 12, 21, 26, 28, 34, 41]))),
+)]
 async fn recognize(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
@@ -92,14 +156,40 @@ async fn recognize(
 }
 
 /// A face compared with one stored face.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct VerifiedFace {
     #[serde(flatten)]
     face: Face,
+    /// The stored face's subject.
     subject: String,
+    /// From 0 to 1, to 5 decimals.
     similarity: f64,
 }
 
+/// Verify faces against a stored face
+///
+/// Compares every face of an image, largest first, with one stored face.
+#[utoipa::path(
+    post, path = "/recognition/faces/{image_id}/verify", tag = "recognition",
+    params(
+        ("image_id" = String, Path, description = "The stored face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"),
+        ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
+        ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
+        ("face_plugins" = Option<String>, Query, description = "Comma-separated plugins to run besides the embedder: age, gender, pose, mask, landmarks, landmarks2d106, quality; `calculator` shows each face's embedding", example = "age,gender,pose,mask,landmarks,landmarks2d106,calculator,quality"),
+        ("status" = Option<bool>, Query, description = "Add each face's `execution_time` and the answer's `plugins_versions` (default false)", example = true),
+    ),
+    request_body(
+        description = "The image, as multipart part `file` or as base64 JSON",
+        content((ImageForm = "multipart/form-data"), (Base64Image = "application/json")),
+    ),
+    responses(
+        (status = 200, description = "The faces found, largest first, each with its similarity to the stored face", body = FaceResults<VerifiedFace>,
+            example = json!({"result": [{"box": {"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290}, "subject": "Anna Smith", "similarity": 0.97858}]})),
+        (status = 413, description = "The image or the request is over its size limit (code 0)", body = ErrorBody,
+            example = json!({"message": "The file exceeds its maximum allowed size of 5242880 bytes", "code": 0})),
+    ),
+    extensions(("x-error-codes" = json!([0, 5, 21, 26, 28, 34, 41, 44]))),
+)]
 async fn verify(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
@@ -135,25 +225,58 @@ async fn verify(
 }
 
 /// A face compared with every stored face of one subject.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct SubjectVerifiedFace {
     #[serde(flatten)]
     face: Face,
+    /// The subject's name as stored.
     subject: String,
+    /// Whether `similarity` reaches `threshold`.
     verified: bool,
     /// The best of `faces`.
     similarity: f64,
+    /// The mean of `faces`.
     mean_similarity: f64,
+    /// The threshold applied.
     threshold: f64,
+    /// Every stored face of the subject, most similar first.
     faces: Vec<StoredFaceSimilarity>,
 }
 
-#[derive(Debug, Serialize)]
+/// A stored face's similarity.
+#[derive(Debug, Serialize, ToSchema)]
 struct StoredFaceSimilarity {
     image_id: Uuid,
     similarity: f64,
 }
 
+/// Verify faces against a subject
+///
+/// Ours: compares every face of an image, largest first, with every stored face of a subject
+/// (its name in any letter case) and says whether the best reaches the threshold.
+#[utoipa::path(
+    post, path = "/recognition/subjects/{subject}/verify", tag = "recognition",
+    params(
+        ("subject" = String, Path, description = "The subject's name, in any letter case", example = "Anna Smith"),
+        ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
+        ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
+        ("face_plugins" = Option<String>, Query, description = "Comma-separated plugins to run besides the embedder: age, gender, pose, mask, landmarks, landmarks2d106, quality; `calculator` shows each face's embedding", example = "age,gender,pose,mask,landmarks,landmarks2d106,calculator,quality"),
+        ("status" = Option<bool>, Query, description = "Add each face's `execution_time` and the answer's `plugins_versions` (default false)", example = true),
+        ("similarity_threshold" = Option<f64>, Query, description = "Ours: the similarity `verified` asks for, 0 to 1 (default the service's match threshold, else 0.5)"),
+    ),
+    request_body(
+        description = "The image, as multipart part `file` or as base64 JSON",
+        content((SubjectVerifyForm = "multipart/form-data"), (Base64Image = "application/json")),
+    ),
+    responses(
+        (status = 200, description = "The faces found, largest first, each compared with the subject's stored faces", body = FaceResults<SubjectVerifiedFace>,
+            example = json!({"result": [{"box": {"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290}, "subject": "Anna Smith", "verified": true, "similarity": 0.97858, "mean_similarity": 0.95512, "threshold": 0.8,
+                "faces": [{"image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "similarity": 0.97858}, {"image_id": "a3b51c6e-7f0d-4c2a-9b1e-5d6f7a8b9c0d", "similarity": 0.93166}]}]})),
+        (status = 413, description = "The image or the request is over its size limit (code 0)", body = ErrorBody,
+            example = json!({"message": "The file exceeds its maximum allowed size of 5242880 bytes", "code": 0})),
+    ),
+    extensions(("x-error-codes" = json!([0, 5, 21, 26, 28, 34, 41, 42, 44]))),
+)]
 async fn verify_subject(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,

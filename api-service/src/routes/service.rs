@@ -8,9 +8,11 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 use visage_common::ApiError;
 use visage_store::services::DEMO_RECOGNITION_API_KEY;
@@ -23,20 +25,30 @@ use crate::state::AppState;
 /// The embedder CompreFace's demo collection was computed with.
 const DEMO_CALCULATOR: &str = "Facenet2018";
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/config", get(config))
-        .route("/consistence/status", get(consistence))
-        .route("/static/{api_key}/images/{image_id}", get(static_image))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(config)).routes(routes!(consistence)).routes(routes!(static_image))
 }
 
-#[derive(Debug, Serialize)]
+/// The upload limits, in bytes.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"clientMaxFileSize": 5242880, "clientMaxBodySize": 10485760}))]
 struct ClientConfig {
+    /// The largest image.
     client_max_file_size: u64,
+    /// The largest request.
     client_max_body_size: u64,
 }
 
+/// Upload limits
+///
+/// The largest image and the largest request the API accepts, for clients to check before
+/// uploading.
+#[utoipa::path(
+    get, path = "/config", tag = "service",
+    security(()),
+    responses((status = 200, description = "The limits in bytes", body = ClientConfig)),
+)]
 async fn config(State(state): State<AppState>) -> Json<ClientConfig> {
     Json(ClientConfig {
         client_max_file_size: state.settings.max_file_size,
@@ -44,18 +56,34 @@ async fn config(State(state): State<AppState>) -> Json<ClientConfig> {
     })
 }
 
-#[derive(Debug, Serialize)]
+/// Whether the stored embeddings fit core's embedder.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(example = json!({"demoFaceCollectionIsInconsistent": false, "dbIsInconsistent": false, "saveImagesToDB": true, "status": "OK"}))]
 struct Consistence {
+    /// Whether the demo collection was computed with another embedder than CompreFace's demo one.
     demo_face_collection_is_inconsistent: bool,
+    /// Whether any other collection holds embeddings of another embedder than core's.
     db_is_inconsistent: bool,
+    /// Whether images are stored with their faces (needed by `/migrate`).
     #[serde(rename = "saveImagesToDB")]
     save_images_to_db: bool,
+    /// Always `OK`.
+    #[schema(value_type = String)]
     status: &'static str,
 }
 
-/// Whether stored embeddings came from another embedder than core's (then `/migrate` helps):
-/// the demo collection against CompreFace's demo embedder, every other one against core's.
+/// Consistency of the stored embeddings
+///
+/// Whether stored embeddings came from another embedder than core's (then `POST /migrate`
+/// recomputes them): the demo collection against CompreFace's demo embedder, every other one
+/// against core's.
+#[utoipa::path(
+    get, path = "/consistence/status", tag = "service",
+    security(()),
+    responses((status = 200, description = "The state of the stored embeddings", body = Consistence)),
+    extensions(("x-error-codes" = json!([41]))),
+)]
 async fn consistence(State(state): State<AppState>) -> Result<Json<Consistence>, ApiError> {
     let calculator = &state.core.status().await?.calculator_version;
     let (demo, db) = state
@@ -71,8 +99,25 @@ async fn consistence(State(state): State<AppState>) -> Result<Json<Consistence>,
     }))
 }
 
-/// Any text works as the key (CompreFace matches it as a string); an unknown one, or an image
-/// of another service, gives an empty body.
+/// A stored image, without the key header
+///
+/// A face's stored image for `<img src>`, cacheable for a year. Any text works as the key
+/// (CompreFace matches it as a string); an unknown one, an image of another service or a face
+/// without a stored image gives an empty body.
+#[utoipa::path(
+    get, path = "/static/{api_key}/images/{image_id}", tag = "service",
+    security(()),
+    params(
+        ("api_key" = String, Path, description = "The API key of the recognition service", example = "00000000-0000-0000-0000-000000000002"),
+        ("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"),
+    ),
+    responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: public, max-age=31536000`); an empty `application/octet-stream` body when there is none",
+        content(
+            ("image/jpeg"), ("image/png"), ("image/webp"), ("image/bmp"),
+            ("image/gif"), ("image/tiff"), ("image/x-icon"), ("application/octet-stream"),
+        ))),
+    extensions(("x-error-codes" = json!([26]))),
+)]
 async fn static_image(
     State(state): State<AppState>,
     PathParam((api_key, image_id)): PathParam<(String, String)>,

@@ -23,14 +23,17 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::StreamExt;
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 use tracing::Instrument;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
+use visage_common::error::ErrorBody;
 use visage_common::params::Params;
 use visage_common::{ApiError, ErrorCode};
 use visage_http::multipart_error;
@@ -47,15 +50,54 @@ use crate::transfer::{export, import};
 /// Bytes of a multipart upload besides the archive: the boundaries, headers and text fields.
 const FORM_OVERHEAD: u64 = 1 << 20;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/recognition/import", post(start_import))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(start_import))
         // The upload is counted against MAX_IMPORT_SIZE while it is spooled, not held in memory.
         .layer(DefaultBodyLimit::disable())
-        .route("/recognition/import/{id}", get(job))
-        .route("/recognition/export", get(export))
+        .routes(routes!(job))
+        .routes(routes!(export))
 }
 
+/// The multipart body of `POST /recognition/import`: the archive as part `file`, and the call's
+/// parameters, which may also come as form fields.
+#[derive(Debug, ToSchema)]
+pub struct ImportForm {
+    /// A zip, tar or tar.gz of `subject/photo` files.
+    #[schema(value_type = String, format = Binary)]
+    pub file: Vec<u8>,
+    pub det_prob_threshold: Option<f64>,
+    pub min_quality: Option<f64>,
+}
+
+/// Import a collection
+///
+/// Ours: enrols, in the background, every photo of an archive (zip, tar or tar.gz) of
+/// `subject/photo` files, as `POST /recognition/faces` would, each photo's folder naming its
+/// subject; an archive made by `GET /recognition/export` is taken as it was exported. The
+/// answer is the job, to follow at its `Location`. The archive comes as multipart part `file` or
+/// as the whole body (any other content type), up to `MAX_IMPORT_SIZE`.
+#[utoipa::path(
+    post, path = "/recognition/import", tag = "transfer",
+    params(
+        ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
+        ("min_quality" = Option<f64>, Query, description = "Refuse faces whose quality (the `quality` plugin) is lower, 0 to 1: they count as failed"),
+    ),
+    request_body(
+        description = "The archive, as multipart part `file` or as the whole body",
+        content((ImportForm = "multipart/form-data"), ("application/zip"), ("application/x-tar"), ("application/gzip"), ("*/*")),
+    ),
+    responses(
+        (status = 202, description = "The import started", body = JobJson,
+            headers(("Location" = String, description = "The job: `/api/v1/recognition/import/{id}`")),
+            example = json!({"id": "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f", "status": "running", "seen": 0, "done": 0, "failed": 0, "skipped": 0, "failures": [], "failures_not_listed": 0, "skipped_entries": [], "skipped_not_listed": 0, "created_at": "2026-11-30T12:00:00.000Z"})),
+        (status = 413, description = "The archive is over `MAX_IMPORT_SIZE` (code 0)", body = ErrorBody,
+            example = json!({"message": "The archive exceeds its maximum allowed size of 1073741824 bytes", "code": 0})),
+        (status = 500, description = "The archive cannot be stored for the import (code 0)", body = ErrorBody,
+            example = json!({"message": "The archive cannot be stored for the import", "code": 0})),
+    ),
+    extensions(("x-error-codes" = json!([0, 21, 26, 32, 34]))),
+)]
 async fn start_import(
     key: ApiKey<Recognition>,
     _: WritesAllowed,
@@ -80,6 +122,21 @@ async fn start_import(
     Ok((StatusCode::ACCEPTED, [(LOCATION, location)], Json(job)).into_response())
 }
 
+/// An import's progress
+///
+/// Ours: the state of an import job of this service: its counters, the entries that failed or
+/// were skipped with their reasons, and at the end what it added.
+#[utoipa::path(
+    get, path = "/recognition/import/{id}", tag = "transfer",
+    params(("id" = String, Path, description = "The job's id, from the import's answer", example = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f")),
+    responses(
+        (status = 200, description = "The job", body = JobJson),
+        (status = 404, description = "No import job of this service has this id (code 0)", body = ErrorBody,
+            examples(("code 0" = (summary = "Import job not found",
+                value = json!({"message": "Import job 5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f not found", "code": 0}))))),
+    ),
+    extensions(("x-error-codes" = json!([0]))),
+)]
 async fn job(
     key: ApiKey<Recognition>,
     State(state): State<AppState>,
@@ -99,6 +156,16 @@ fn job_not_found(id: &str) -> ApiError {
     ApiError::new(ErrorCode::Undefined, format!("Import job {shown} not found")).with_status(404)
 }
 
+/// Export the collection
+///
+/// Ours: the whole collection as a zip, streamed: `manifest.json` (subjects and faces) and
+/// `<subject>/<image_id>.<ext>` for every stored image. `POST /recognition/import` takes it back.
+#[utoipa::path(
+    get, path = "/recognition/export", tag = "transfer",
+    responses((status = 200, description = "The zip (`Content-Disposition: attachment; filename=\"collection.zip\"`)",
+        content(("application/zip")))),
+    extensions(("x-error-codes" = json!([0]))),
+)]
 async fn export(key: ApiKey<Recognition>, State(state): State<AppState>) -> Result<Response, ApiError> {
     let snapshot = state.store.export_snapshot(key.model_id()).await.map_err(store_error)?;
     let headers = [(CONTENT_TYPE, "application/zip"), (CONTENT_DISPOSITION, "attachment; filename=\"collection.zip\"")];
@@ -106,40 +173,60 @@ async fn export(key: ApiKey<Recognition>, State(state): State<AppState>) -> Resu
 }
 
 /// An import job as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"id": "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f", "status": "done", "total": 12, "seen": 12, "done": 10, "failed": 1, "skipped": 1, "remaining": 0, "failures": [{"entry": "Ben Jones/group.jpg", "reason": "More than one face in the source image"}], "failures_not_listed": 0, "skipped_entries": [{"entry": "notes.txt", "reason": "not in a subject folder"}], "skipped_not_listed": 0, "added": {"subjects": 2, "faces": 10}, "created_at": "2026-11-30T12:00:00.000Z", "finished_at": "2026-11-30T12:00:09.512Z"}))]
 struct JobJson {
     id: Uuid,
+    /// `running`, `done` or `failed`.
+    #[schema(value_type = String, example = "done")]
     status: &'static str,
+    /// Why the job failed as a whole.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// The files in the archive, once known.
     #[serde(skip_serializing_if = "Option::is_none")]
     total: Option<u64>,
+    /// Files handled so far.
     seen: u64,
+    /// Photos enrolled.
     done: u64,
+    /// Photos that could not be enrolled.
     failed: u64,
+    /// Files that are not a photo in a subject folder.
     skipped: u64,
+    /// `total` − `seen`, once `total` is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     remaining: Option<u64>,
+    /// The first 1000 failures.
     failures: Vec<EntryJson>,
     failures_not_listed: u64,
+    /// The first 1000 skipped files.
     skipped_entries: Vec<EntryJson>,
     skipped_not_listed: u64,
+    /// What the import added, once it ended.
     #[serde(skip_serializing_if = "Option::is_none")]
     added: Option<AddedJson>,
+    #[schema(format = DateTime)]
     created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
     finished_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+/// A file of the archive with why it failed or was skipped.
+#[derive(Debug, Serialize, ToSchema)]
 struct EntryJson {
+    /// Its path in the archive.
     entry: String,
     reason: String,
 }
 
-#[derive(Debug, Serialize)]
+/// What an import added.
+#[derive(Debug, Serialize, ToSchema)]
 struct AddedJson {
+    /// Subjects it created.
     subjects: u64,
+    /// Faces it stored.
     faces: u64,
 }
 

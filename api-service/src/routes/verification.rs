@@ -13,9 +13,12 @@
 use std::collections::BTreeMap;
 
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use visage_common::error::ErrorBody;
 use visage_common::face::Face;
 use visage_common::ApiError;
 
@@ -24,25 +27,82 @@ use crate::processing::{compare, embedding_of, FaceResults, ImageOptions};
 use crate::state::AppState;
 use crate::upload::ImageUpload;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/verification/verify", post(verify))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(verify))
 }
 
-#[derive(Debug, Serialize)]
+/// The multipart body of `POST /verification/verify`: the images as parts `source_image` and
+/// `target_image`, and the call's parameters, which may also come as form fields.
+#[derive(Debug, ToSchema)]
+pub struct VerificationForm {
+    /// The image with the one face to compare: JPEG, PNG, BMP, GIF, TIFF, ICO or WebP.
+    #[schema(value_type = String, format = Binary)]
+    pub source_image: Vec<u8>,
+    /// The image whose faces are compared with it.
+    #[schema(value_type = String, format = Binary)]
+    pub target_image: Vec<u8>,
+    pub limit: Option<u64>,
+    pub det_prob_threshold: Option<f64>,
+    pub face_plugins: Option<String>,
+    pub status: Option<bool>,
+}
+
+/// The JSON body of `POST /verification/verify`: both images base64-encoded.
+#[derive(Debug, ToSchema)]
+#[schema(example = json!({"source_image": "/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP...", "target_image": "iVBORw0KGgoAAAANSUhEUgAA..."}))]
+pub struct Base64Images {
+    #[schema(content_encoding = "base64")]
+    pub source_image: String,
+    #[schema(content_encoding = "base64")]
+    pub target_image: String,
+}
+
+/// The source image's face with the target image's faces compared with it.
+#[derive(Debug, Serialize, ToSchema)]
 struct Verified {
     source_image_face: Face,
+    /// Every face of the target image, largest first.
     face_matches: Vec<FaceMatch>,
+    /// The version of each plugin that ran, with `status=true`.
     #[serde(skip_serializing_if = "Option::is_none")]
     plugins_versions: Option<BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Serialize)]
+/// A face of the target image with its similarity to the source's.
+#[derive(Debug, Serialize, ToSchema)]
 struct FaceMatch {
     #[serde(flatten)]
     face: Face,
+    /// From 0 to 1, to 5 decimals.
     similarity: f64,
 }
 
+/// Compare the faces of two images
+///
+/// Compares the one face of the source image with every face of the target image.
+#[utoipa::path(
+    post, path = "/verification/verify", tag = "verification",
+    params(
+        ("limit" = Option<u64>, Query, description = "The largest faces to report per image, 0 for all (default 0)"),
+        ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
+        ("face_plugins" = Option<String>, Query, description = "Comma-separated plugins to run besides the embedder: age, gender, pose, mask, landmarks, landmarks2d106, quality; `calculator` shows each face's embedding", example = "age,gender,pose,mask,landmarks,landmarks2d106,calculator,quality"),
+        ("status" = Option<bool>, Query, description = "Add each face's `execution_time` and the result's `plugins_versions` (default false)", example = true),
+    ),
+    request_body(
+        description = "The images, as multipart parts `source_image` and `target_image` or as base64 JSON",
+        content((VerificationForm = "multipart/form-data"), (Base64Images = "application/json")),
+    ),
+    responses(
+        (status = 200, description = "The source's face and the target's faces with their similarities", body = FaceResults<Verified>,
+            example = json!({"result": [{
+                "source_image_face": {"box": {"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290}},
+                "face_matches": [{"box": {"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290}, "similarity": 0.97858}]
+            }]})),
+        (status = 413, description = "An image or the request is over its size limit (code 0)", body = ErrorBody,
+            example = json!({"message": "The file exceeds its maximum allowed size of 5242880 bytes", "code": 0})),
+    ),
+    extensions(("x-error-codes" = json!([0, 5, 21, 26, 28, 31, 34, 41]))),
+)]
 async fn verify(
     key: ApiKey<Verification>,
     State(state): State<AppState>,

@@ -6,12 +6,15 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::similarity::serialize_round5;
 
 /// A face box in original-image pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290}))]
 pub struct FaceBox {
+    /// How sure the detector is that this is a face, to 5 decimals.
     #[serde(serialize_with = "serialize_round5")]
     pub probability: f64,
     pub x_min: i64,
@@ -20,7 +23,9 @@ pub struct FaceBox {
     pub y_max: i64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// The age range of a face (the `age` plugin), in years.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"probability": 0.92681, "high": 32, "low": 25}))]
 pub struct Age {
     #[serde(serialize_with = "serialize_round5")]
     pub probability: f64,
@@ -28,7 +33,9 @@ pub struct Age {
     pub low: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The gender of a face (the `gender` plugin).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"probability": 0.99518, "value": "female"}))]
 pub struct Gender {
     #[serde(serialize_with = "serialize_round5")]
     pub probability: f64,
@@ -36,8 +43,9 @@ pub struct Gender {
     pub value: String,
 }
 
-/// Head pose in degrees.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Head pose in degrees (the `pose` plugin).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"pitch": -3.2, "roll": 1.7, "yaw": 12.4}))]
 pub struct Pose {
     pub pitch: f64,
     pub roll: f64,
@@ -47,7 +55,8 @@ pub struct Pose {
 /// How usable a face is for recognition (the `quality` plugin, ours): `value` in [0, 1], at least
 /// 0.5 exactly when `reasons` is empty; reasons among `small`, `blurred`, `dark`, `bright`,
 /// `turned`, `uncertain`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"value": 0.83, "reasons": []}))]
 pub struct Quality {
     #[serde(serialize_with = "serialize_round5")]
     pub value: f64,
@@ -56,34 +65,50 @@ pub struct Quality {
 
 /// Whether a face wears a mask (the `mask` plugin): `value` `with_mask` or `without_mask`, the
 /// more probable of the two, with its probability.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"probability": 0.98765, "value": "without_mask"}))]
 pub struct Mask {
     #[serde(serialize_with = "serialize_round5")]
     pub probability: f64,
     pub value: String,
 }
 
-/// One face with whatever the requested plugins added.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One face with whatever the requested plugins added; absent parts are omitted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "age": {"probability": 0.92681, "high": 32, "low": 25},
+    "gender": {"probability": 0.99518, "value": "female"},
+    "box": {"probability": 0.99838, "x_min": 257, "y_min": 79, "x_max": 413, "y_max": 290},
+    "landmarks": [[305, 165], [371, 164], [339, 203], [312, 240], [366, 239]],
+    "execution_time": {"age": 5, "gender": 4, "detector": 31}
+}))]
 pub struct Face {
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// With the `age` plugin.
     pub age: Option<Age>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// With the `gender` plugin.
     pub gender: Option<Gender>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// With the `pose` plugin.
     pub pose: Option<Pose>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// With the `quality` plugin (ours).
     pub quality: Option<Quality>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// With the `mask` plugin.
     pub mask: Option<Mask>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// The face's embedding, with the `calculator` plugin.
     pub embedding: Option<Vec<f32>>,
     #[serde(rename = "box")]
     pub bbox: FaceBox,
-    /// Five points: the eyes, the nose tip, the mouth corners.
+    /// Five points `[x, y]`: the eyes, the nose tip, the mouth corners (with the `landmarks`
+    /// plugin, which every detector provides).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub landmarks: Option<Vec<[i64; 2]>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// 106 points `[x, y]` (with the `landmarks2d106` plugin).
     pub landmarks2d106: Option<Vec<[i64; 2]>>,
     /// Whole milliseconds per plugin, present with `status=true` (core always sends it). The
     /// detector's time is the detection time shared out over the faces found.

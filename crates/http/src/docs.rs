@@ -8,6 +8,7 @@
 //!   extension (`extensions(("x-error-codes" = json!([42, 32])))`); each becomes an example
 //!   `{"message", "code"}` under the code's HTTP status, with the [`ErrorBody`] schema, so the
 //!   codes sit next to the handler and their statuses and wordings come from the one error table;
+//! - 415 for a body of another type, at every call with a body (unless it takes `*/*`);
 //! - the error schema itself in the components.
 //!
 //! [`routes`] serves the finished document at `{base}/openapi.json` and Swagger UI (its files
@@ -83,7 +84,9 @@ pub fn finish(doc: OpenApi, by_scheme: &[(&str, &[u32])]) -> Value {
                     operation[ERROR_CODES] = json!(codes);
                     add_error_answers(path, method, operation, &codes);
                 }
-                if operation.get("requestBody").is_some() && operation["responses"].get("415").is_none() {
+                // A call whose body may be of any type (`*/*` among its media types) has no 415.
+                let any_type = operation["requestBody"]["content"].get("*/*").is_some();
+                if operation.get("requestBody").is_some() && !any_type && operation["responses"].get("415").is_none() {
                     operation["responses"]["415"] = unsupported_media_type();
                 }
             }
