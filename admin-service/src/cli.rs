@@ -4,12 +4,16 @@
 //! an installation without a mail server (or a locked-out owner). The password is the first
 //! line of standard input; with none (an empty line, or standard input a terminal), a random
 //! password is made and printed. The user is enabled and logged out everywhere.
+//!
+//! `admin-service import-compreface --from URL [--core URL] [--max-faces N]` moves a CompreFace
+//! installation in ([`crate::compreface`]); [`import_options`] reads its arguments.
 
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{bail, Context};
 use visage_store::Store;
 
+use crate::compreface::ImportOptions;
 use crate::config::Settings;
 use crate::{password, tokens, validation};
 
@@ -47,4 +51,72 @@ pub async fn reset_password_in(store: &Store, email: &str, new_password: &str) -
     store.set_password_hash(user.id, &hash, true).await?;
     store.end_user_sessions(user.id).await?;
     Ok(())
+}
+
+/// The options of `import-compreface` from the arguments after it: `--from URL` (required),
+/// `--core URL` (default: `CORE_URL` or `PYTHON_URL` as api-service reads them, else
+/// `http://localhost:3000`), `--max-faces N`; `--flag=value` works too. The error says what is
+/// wrong with them.
+pub fn import_options(args: &[String]) -> Result<ImportOptions, String> {
+    let mut from = None;
+    let mut core_url = None;
+    let mut max_faces = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => (flag, Some(value.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let slot = match flag {
+            "--from" => &mut from,
+            "--core" => &mut core_url,
+            "--max-faces" => &mut max_faces,
+            _ => return Err(format!("unknown argument {arg:?}")),
+        };
+        let value = match inline.or_else(|| args.next().cloned()) {
+            Some(value) if !value.trim().is_empty() => value,
+            _ => return Err(format!("{flag} needs a value")),
+        };
+        *slot = Some(value);
+    }
+    let from = from.ok_or("--from URL is required: the database of the CompreFace installation")?;
+    let core_url = core_url
+        .or_else(|| visage_common::config::first_var(&["CORE_URL", "PYTHON_URL"]).map(|(_, url)| url))
+        .unwrap_or_else(|| "http://localhost:3000".to_string())
+        .trim_end_matches('/')
+        .to_string();
+    let max_faces = match max_faces {
+        Some(n) => Some(n.trim().parse::<u64>().map_err(|_| format!("--max-faces takes a number, not {n:?}"))?),
+        None => None,
+    };
+    Ok(ImportOptions { from, core_url, max_faces })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn import_options_take_both_flag_forms_and_say_what_is_wrong() {
+        let options =
+            import_options(&args(&["--from", "postgres://h/frs", "--core=http://core:3000/", "--max-faces", "5"]))
+                .unwrap();
+        assert_eq!(
+            options,
+            ImportOptions {
+                from: "postgres://h/frs".to_string(),
+                core_url: "http://core:3000".to_string(),
+                max_faces: Some(5)
+            }
+        );
+        assert_eq!(import_options(&args(&["--from=postgres://h/frs"])).unwrap().max_faces, None);
+        assert!(import_options(&args(&[])).unwrap_err().contains("--from"));
+        assert!(import_options(&args(&["--from"])).unwrap_err().contains("needs a value"));
+        assert!(import_options(&args(&["--from", "x", "--max-faces", "many"])).unwrap_err().contains("number"));
+        assert!(import_options(&args(&["--to", "x"])).unwrap_err().contains("unknown argument"));
+    }
 }

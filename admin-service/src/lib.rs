@@ -16,11 +16,14 @@
 //! - [`validation`]: checks of names, e-mail addresses and passwords.
 //! - [`dto`]: the JSON answers.
 //! - [`error`]: the two error shapes (`{message, code}` and OAuth2's).
-//! - [`cli`]: the command-line tasks (`reset-password`).
+//! - [`cli`]: the command-line tasks (`reset-password`, `import-compreface`).
+//! - [`compreface`]: moving a CompreFace installation in: its users, applications, services with
+//!   their API keys, subjects and faces (re-embedded by core-service), statistics.
 //! - `testing` (feature `testing`): the real service on a free port over a fresh database.
 
 pub mod auth;
 pub mod cli;
+pub mod compreface;
 pub mod config;
 pub mod dto;
 pub mod error;

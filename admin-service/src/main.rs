@@ -1,9 +1,18 @@
-use admin_service::{cli, Application, Settings};
+use admin_service::{cli, compreface, Application, Settings};
 use visage_http::telemetry;
 
 const USAGE: &str = "usage: admin-service                       serve the admin API
        admin-service reset-password EMAIL  set a new password (first line of standard input,
-                                           or a generated one that is printed)";
+                                           or a generated one that is printed)
+       admin-service import-compreface --from URL [--core URL] [--max-faces N]
+                                           move a CompreFace 1.x installation in: users, apps,
+                                           services with their API keys, subjects, statistics;
+                                           faces re-embedded from their stored photos
+           --from URL       CompreFace's database, postgres://user:password@host:port/db
+           --core URL       core-service (default: CORE_URL, else http://localhost:3000)
+           --max-faces N    re-embed at most N photos in this run; the next run goes on
+       Visage's database comes from DATABASE_URL (or POSTGRES_URL) as when serving.
+       import-compreface can be run again at any time: it adds what is missing, nothing twice.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -14,6 +23,23 @@ async fn main() -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             println!("{}", cli::reset_password(&settings, email).await?);
             Ok(())
+        }
+        ["import-compreface", ..] => {
+            let options = cli::import_options(&args[1..]).unwrap_or_else(|e| {
+                eprintln!("admin-service import-compreface: {e}\n\n{USAGE}");
+                std::process::exit(2);
+            });
+            let settings = Settings::from_env()?;
+            match compreface::import(settings.database, &options).await {
+                Ok(summary) => {
+                    print!("{summary}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("admin-service import-compreface: {e}");
+                    std::process::exit(1);
+                }
+            }
         }
         ["-h" | "--help" | "help"] => {
             println!("{USAGE}");

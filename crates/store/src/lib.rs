@@ -13,6 +13,8 @@
 //! - [`accounts`]: users, sessions, one-time tokens, invitations (admin-service).
 //! - [`apps`]: applications and their members (admin-service).
 //! - [`bulk`]: a whole collection for the search index, lean: raw embeddings, names apart.
+//! - [`compreface`]: reading a CompreFace database and writing what it holds into ours under its
+//!   ids (admin-service's `import-compreface`).
 //! - [`config`]: the database location from the environment (CompreFace's variables too).
 //! - [`services`]: face services ("models"), their API keys, and the admin's operations on them
 //!   (create, rename, clone with the collection, new key, delete with the collection).
@@ -30,6 +32,7 @@
 pub mod accounts;
 pub mod apps;
 pub mod bulk;
+pub mod compreface;
 pub mod config;
 pub mod embedding;
 mod error;

@@ -2,6 +2,7 @@
 //! success needs inference. One binary, so that the process loads the models once.
 
 mod admin;
+mod compreface;
 mod consistence;
 mod detection;
 mod durability;
