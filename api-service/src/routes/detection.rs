@@ -27,7 +27,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// each (`age`, `gender`, `pose`, `mask`, `landmarks`, `calculator` for the embedding,
 /// `quality`).
 #[utoipa::path(
-    post, path = "/detection/detect", tag = "detection",
+    post, path = "/detection/detect", operation_id = "detectFaces", tag = "detection",
     params(
         ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
         ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),

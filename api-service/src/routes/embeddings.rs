@@ -80,7 +80,7 @@ fn to_f32(embedding: &[f64]) -> Vec<f32> {
 /// Compares embeddings computed elsewhere (with the same model as core's) with the stored faces:
 /// for each, the `prediction_count` most similar stored faces at or above the match threshold.
 #[utoipa::path(
-    post, path = "/recognition/embeddings/recognize", tag = "embeddings",
+    post, path = "/recognition/embeddings/recognize", operation_id = "recognizeEmbeddings", tag = "embeddings",
     params(
         ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per embedding, a positive number or -1 for all (default 1)"),
         ("similarity_threshold" = Option<f64>, Query, description = "Ours: leave out stored faces less similar than this, 0 to 1 (default the service's match threshold, else none)"),
@@ -126,7 +126,7 @@ async fn recognize(
 ///
 /// Compares embeddings computed elsewhere with one stored face; the most similar first.
 #[utoipa::path(
-    post, path = "/recognition/embeddings/faces/{image_id}/verify", tag = "embeddings",
+    post, path = "/recognition/embeddings/faces/{image_id}/verify", operation_id = "verifyEmbeddings", tag = "embeddings",
     params(("image_id" = String, Path, description = "The stored face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
     request_body = EmbeddingsBody,
     responses((status = 200, description = "Each embedding with its similarity to the stored face, most similar first", body = FaceResults<EmbeddingSimilarity>,
@@ -157,7 +157,7 @@ async fn verify(
 /// Compares a source embedding with target embeddings, all computed elsewhere; the most similar
 /// first.
 #[utoipa::path(
-    post, path = "/verification/embeddings/verify", tag = "embeddings",
+    post, path = "/verification/embeddings/verify", operation_id = "compareEmbeddings", tag = "embeddings",
     request_body = SourceTargetsBody,
     responses((status = 200, description = "Each target with its similarity to the source, most similar first", body = FaceResults<EmbeddingSimilarity>,
         example = json!({"result": [{"embedding": [0.0119, -0.0461, 0.0801, 0.0998], "similarity": 0.99321}, {"embedding": [-0.0512, 0.0334, 0.0012, 0.0876], "similarity": 0.31544}]}))),

@@ -95,7 +95,7 @@ impl From<FaceRef> for FaceJson {
 /// no subject of that name (in any letter case); the photo is stored too unless the service is
 /// configured not to keep images.
 #[utoipa::path(
-    post, path = "/recognition/faces", tag = "faces",
+    post, path = "/recognition/faces", operation_id = "addFace", tag = "faces",
     params(
         ("subject" = Option<String>, Query, description = "Required: the subject's name, here or as a form field (code 33 when it is in neither)", example = "Anna Smith"),
         ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
@@ -231,7 +231,7 @@ struct FacesPage {
 ///
 /// One page of the collection's faces, or of one subject's.
 #[utoipa::path(
-    get, path = "/recognition/faces", tag = "faces",
+    get, path = "/recognition/faces", operation_id = "listFaces", tag = "faces",
     params(
         ("page" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
         ("size" = Option<u64>, Query, description = "Faces per page, 1 to 2000 (default 20)"),
@@ -262,7 +262,7 @@ async fn list(
 /// Deletes every face of a subject, with the subject; without `subject`, every face of the
 /// collection (CompreFace refuses that).
 #[utoipa::path(
-    delete, path = "/recognition/faces", tag = "faces",
+    delete, path = "/recognition/faces", operation_id = "deleteFacesOfSubject", tag = "faces",
     params(("subject" = Option<String>, Query, description = "The subject whose faces to delete; none: every face")),
     responses((status = 200, description = "How many faces were deleted", body = DeletedFaces)),
     extensions(("x-error-codes" = json!([0, 32]))),
@@ -286,7 +286,7 @@ async fn delete_by_subject(
 ///
 /// Deletes a face with its stored image.
 #[utoipa::path(
-    delete, path = "/recognition/faces/{image_id}", tag = "faces",
+    delete, path = "/recognition/faces/{image_id}", operation_id = "deleteFace", tag = "faces",
     params(("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
     responses((status = 200, description = "The deleted face", body = FaceJson)),
     extensions(("x-error-codes" = json!([0, 26, 32, 44]))),
@@ -311,7 +311,7 @@ async fn delete_one(
 ///
 /// Deletes the faces of the given ids, skipping unknown ones.
 #[utoipa::path(
-    post, path = "/recognition/faces/delete", tag = "faces",
+    post, path = "/recognition/faces/delete", operation_id = "deleteFaces", tag = "faces",
     request_body(content = ImageIds, description = "The ids of the faces to delete"),
     responses((status = 200, description = "The deleted faces", body = Vec<FaceJson>,
         example = json!([{"image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "subject": "Anna Smith"}]))),
@@ -334,7 +334,7 @@ async fn delete_many(
 /// The image stored with a face, cacheable for a year; an empty body when the face has none or
 /// is unknown.
 #[utoipa::path(
-    get, path = "/recognition/faces/{image_id}/img", tag = "faces",
+    get, path = "/recognition/faces/{image_id}/img", operation_id = "downloadFaceImage", tag = "faces",
     params(("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
     responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: public, max-age=31536000`); an empty `application/octet-stream` body when there is none",
         content(

@@ -19,7 +19,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// that another embedder than core's current one computed (`GET /consistence/status` tells
 /// whether any is). While it runs, writes to collections are refused (405 code 32).
 #[utoipa::path(
-    post, path = "/migrate", tag = "service",
+    post, path = "/migrate", operation_id = "migrate", tag = "service",
     security(()),
     responses((status = 200, description = "The migration started", body = String, content_type = "text/plain",
         example = "Migration started")),

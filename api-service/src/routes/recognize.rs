@@ -89,7 +89,7 @@ struct RecognizedFace {
 /// Finds the faces of an image, largest first, and for each the `prediction_count` most similar
 /// stored faces with their subjects.
 #[utoipa::path(
-    post, path = "/recognition/recognize", tag = "recognition",
+    post, path = "/recognition/recognize", operation_id = "recognizeFaces", tag = "recognition",
     params(
         ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
         ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per face, a positive number or -1 for all (default 1); a subject can appear more than once"),
@@ -170,7 +170,7 @@ struct VerifiedFace {
 ///
 /// Compares every face of an image, largest first, with one stored face.
 #[utoipa::path(
-    post, path = "/recognition/faces/{image_id}/verify", tag = "recognition",
+    post, path = "/recognition/faces/{image_id}/verify", operation_id = "verifyFace", tag = "recognition",
     params(
         ("image_id" = String, Path, description = "The stored face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"),
         ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
@@ -255,7 +255,7 @@ struct StoredFaceSimilarity {
 /// Ours: compares every face of an image, largest first, with every stored face of a subject
 /// (its name in any letter case) and says whether the best reaches the threshold.
 #[utoipa::path(
-    post, path = "/recognition/subjects/{subject}/verify", tag = "recognition",
+    post, path = "/recognition/subjects/{subject}/verify", operation_id = "verifySubject", tag = "recognition",
     params(
         ("subject" = String, Path, description = "The subject's name, in any letter case", example = "Anna Smith"),
         ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),

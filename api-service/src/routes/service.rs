@@ -45,7 +45,7 @@ struct ClientConfig {
 /// The largest image and the largest request the API accepts, for clients to check before
 /// uploading.
 #[utoipa::path(
-    get, path = "/config", tag = "service",
+    get, path = "/config", operation_id = "getConfig", tag = "service",
     security(()),
     responses((status = 200, description = "The limits in bytes", body = ClientConfig)),
 )]
@@ -79,7 +79,7 @@ struct Consistence {
 /// recomputes them): the demo collection against CompreFace's demo embedder, every other one
 /// against core's.
 #[utoipa::path(
-    get, path = "/consistence/status", tag = "service",
+    get, path = "/consistence/status", operation_id = "getConsistenceStatus", tag = "service",
     security(()),
     responses((status = 200, description = "The state of the stored embeddings", body = Consistence)),
     extensions(("x-error-codes" = json!([41]))),
@@ -105,7 +105,7 @@ async fn consistence(State(state): State<AppState>) -> Result<Json<Consistence>,
 /// (CompreFace matches it as a string); an unknown one, an image of another service or a face
 /// without a stored image gives an empty body.
 #[utoipa::path(
-    get, path = "/static/{api_key}/images/{image_id}", tag = "service",
+    get, path = "/static/{api_key}/images/{image_id}", operation_id = "getStaticImage", tag = "service",
     security(()),
     params(
         ("api_key" = String, Path, description = "The API key of the recognition service", example = "00000000-0000-0000-0000-000000000002"),

@@ -86,7 +86,7 @@ pub struct Deleted {
 /// Creates a subject without faces; faces are added with `POST /recognition/faces`, which also
 /// creates a subject it does not know.
 #[utoipa::path(
-    post, path = "/recognition/subjects", tag = "subjects",
+    post, path = "/recognition/subjects", operation_id = "addSubject", tag = "subjects",
     request_body = SubjectBody,
     responses((status = 201, description = "The subject as stored", body = SubjectBody)),
     extensions(("x-error-codes" = json!([26, 36, 43, 32]))),
@@ -107,7 +107,7 @@ async fn create(
 /// CompreFace's whole list, oldest first; with `search`, `page` or `size` (ours), one page of
 /// names in alphabetical order, for collections of many thousand people.
 #[utoipa::path(
-    get, path = "/recognition/subjects", tag = "subjects",
+    get, path = "/recognition/subjects", operation_id = "listSubjects", tag = "subjects",
     params(
         ("search" = Option<String>, Query, description = "Only names containing this text, in any letter case"),
         ("page" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
@@ -142,7 +142,7 @@ async fn list(
 ///
 /// Renaming onto an existing name merges the two subjects' faces under that name.
 #[utoipa::path(
-    put, path = "/recognition/subjects/{subject}", tag = "subjects",
+    put, path = "/recognition/subjects/{subject}", operation_id = "renameSubject", tag = "subjects",
     params(("subject" = String, Path, description = "The subject's current name")),
     request_body = SubjectBody,
     responses((status = 200, description = "Whether anything changed", body = Updated)),
@@ -169,7 +169,7 @@ async fn rename(
 ///
 /// Deletes the subject with all its faces and stored images.
 #[utoipa::path(
-    delete, path = "/recognition/subjects/{subject}", tag = "subjects",
+    delete, path = "/recognition/subjects/{subject}", operation_id = "deleteSubject", tag = "subjects",
     params(("subject" = String, Path, description = "The subject's name")),
     responses((status = 200, description = "The deleted subject", body = SubjectBody)),
     extensions(("x-error-codes" = json!([26, 42, 32]))),
@@ -189,7 +189,7 @@ async fn delete(
 ///
 /// Deletes every subject of the collection with all faces and stored images.
 #[utoipa::path(
-    delete, path = "/recognition/subjects", tag = "subjects",
+    delete, path = "/recognition/subjects", operation_id = "deleteAllSubjects", tag = "subjects",
     responses((status = 200, description = "How many subjects were deleted", body = Deleted)),
     extensions(("x-error-codes" = json!([32]))),
 )]

@@ -78,7 +78,7 @@ pub struct ImportForm {
 /// answer is the job, to follow at its `Location`. The archive comes as multipart part `file` or
 /// as the whole body (any other content type), up to `MAX_IMPORT_SIZE`.
 #[utoipa::path(
-    post, path = "/recognition/import", tag = "transfer",
+    post, path = "/recognition/import", operation_id = "startImport", tag = "transfer",
     params(
         ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
         ("min_quality" = Option<f64>, Query, description = "Refuse faces whose quality (the `quality` plugin) is lower, 0 to 1: they count as failed"),
@@ -127,7 +127,7 @@ async fn start_import(
 /// Ours: the state of an import job of this service: its counters, the entries that failed or
 /// were skipped with their reasons, and at the end what it added.
 #[utoipa::path(
-    get, path = "/recognition/import/{id}", tag = "transfer",
+    get, path = "/recognition/import/{id}", operation_id = "getImportJob", tag = "transfer",
     params(("id" = String, Path, description = "The job's id, from the import's answer", example = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f")),
     responses(
         (status = 200, description = "The job", body = JobJson),
@@ -161,7 +161,7 @@ fn job_not_found(id: &str) -> ApiError {
 /// Ours: the whole collection as a zip, streamed: `manifest.json` (subjects and faces) and
 /// `<subject>/<image_id>.<ext>` for every stored image. `POST /recognition/import` takes it back.
 #[utoipa::path(
-    get, path = "/recognition/export", tag = "transfer",
+    get, path = "/recognition/export", operation_id = "exportCollection", tag = "transfer",
     responses((status = 200, description = "The zip (`Content-Disposition: attachment; filename=\"collection.zip\"`)",
         content(("application/zip")))),
     extensions(("x-error-codes" = json!([0]))),

@@ -81,7 +81,7 @@ struct FaceMatch {
 ///
 /// Compares the one face of the source image with every face of the target image.
 #[utoipa::path(
-    post, path = "/verification/verify", tag = "verification",
+    post, path = "/verification/verify", operation_id = "verifyImages", tag = "verification",
     params(
         ("limit" = Option<u64>, Query, description = "The largest faces to report per image, 0 for all (default 0)"),
         ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),

@@ -50,9 +50,12 @@ fn the_document_lists_every_call_of_the_api_and_nothing_else() {
     let mut expected: Vec<(String, String)> = CALLS.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     expected.sort();
     assert_eq!(listed, expected);
+    let mut operation_ids = std::collections::BTreeSet::new();
     for (method, path) in &listed {
         let op = check::operation(&doc, method, path).unwrap();
         assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} has no summary");
+        let id = op["operationId"].as_str().unwrap_or_default();
+        assert!(operation_ids.insert(id.to_string()), "{method} {path}: operationId {id:?} is not unique");
         assert!(op["responses"].as_object().is_some_and(|r| r.keys().any(|s| s.starts_with('2'))), "{method} {path}");
     }
 }
