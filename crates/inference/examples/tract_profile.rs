@@ -7,7 +7,9 @@
 //! cargo run --release -p visage-inference --example tract_profile -- models/scrfd_500m_bnkps.onnx 1,3,640,640
 //! ```
 //!
-//! Options after the shape: the number of timed runs (default 20, after 3 untimed ones).
+//! Options after the shape: the number of timed runs (default 20, after 3 untimed ones);
+//! `--plain-prelu` profiles the model without the backend's PReLU rewrite
+//! (`visage_inference::backend::tract::prelu_as_max`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -15,7 +17,8 @@ use std::time::{Duration, Instant};
 use tract_onnx::prelude::*;
 
 fn main() -> TractResult<()> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (flags, args): (Vec<String>, Vec<String>) = std::env::args().skip(1).partition(|a| a.starts_with("--"));
+    let rewrite = !flags.iter().any(|f| f == "--plain-prelu");
     let (Some(path), Some(shape)) = (args.first(), args.get(1)) else {
         eprintln!("usage: tract_profile MODEL.onnx N,C,H,W [RUNS]");
         std::process::exit(2);
@@ -23,9 +26,13 @@ fn main() -> TractResult<()> {
     let shape: Vec<usize> = shape.split(',').map(|d| d.trim().parse()).collect::<Result<_, _>>()?;
     let runs: usize = args.get(2).map(|r| r.parse()).transpose()?.unwrap_or(20);
 
-    let plan = tract_onnx::onnx()
-        .with_ignore_value_info(true)
-        .model_for_path(path)?
+    let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+    let mut proto = onnx.proto_model_for_path(path)?;
+    if rewrite {
+        eprintln!("{} PReLU rewritten as max(x, slope·x)", visage_inference::backend::tract::prelu_as_max(&mut proto));
+    }
+    let plan = onnx
+        .model_for_proto_model(&proto)?
         .with_input_fact(0, f32::fact(&shape).into())?
         .into_optimized()?
         .into_runnable()?;

@@ -3,10 +3,16 @@
 //! tract optimises a plan for one concrete input shape and runs it about three times faster than
 //! a plan with symbolic dimensions, so a session here serves exactly the shape it was loaded for.
 //! Plans are immutable and shared by every thread.
+//!
+//! Before tract reads a model, its PReLU activations become `max(x, slope·x)` where that is exact
+//! ([`prelu_as_max`]): tract lowers PReLU into three unfused passes over the activations, which
+//! made it 38 % of w600k_mbf's time (docs/benchmarks.md, "tract, per operator").
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use tract_onnx::pb::{ModelProto, NodeProto, TensorProto};
 use tract_onnx::prelude::*;
 
 use super::{Session, Tensor as Dense};
@@ -34,9 +40,10 @@ impl TractBackend {
     /// that clashes with the concrete input fact.
     pub fn load(&self, path: &Path, input_shape: &[usize]) -> Result<Arc<dyn Session>, ModelError> {
         let load = || -> TractResult<Arc<TypedRunnableModel>> {
-            tract_onnx::onnx()
-                .with_ignore_value_info(true)
-                .model_for_path(path)?
+            let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+            let mut proto = onnx.proto_model_for_path(path)?;
+            prelu_as_max(&mut proto);
+            onnx.model_for_proto_model(&proto)?
                 .with_input_fact(0, f32::fact(input_shape).into())?
                 .into_optimized()?
                 .into_runnable()
@@ -53,6 +60,67 @@ impl TractBackend {
             None => f(),
         }
     }
+}
+
+/// Replaces each `PRelu(x, slope)` whose slope is a constant of values at most 1 with
+/// `Max(x, Mul(x, slope))`; answers how many. The two are equal for such slopes, negative ones
+/// included (x ≥ 0: slope·x ≤ x; x < 0: slope·x ≥ x), and bit for bit, since the product is the
+/// same multiplication. tract runs the pair as two element-wise passes, where its PReLU is a
+/// comparison, a multiplication and a selection; a per-channel slope cannot be fused into the
+/// convolution before it either way. w600k_mbf's 34 slopes lie in [−0.84, 0.95], those of the
+/// 106-point model's 28 below 0.001.
+pub fn prelu_as_max(proto: &mut ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else { return 0 };
+    let slopes: HashSet<String> = graph
+        .initializer
+        .iter()
+        .filter(|t| float_values(t).is_some_and(|v| !v.is_empty() && v.iter().all(|&a| a <= 1.0)))
+        .map(|t| t.name.clone())
+        .collect();
+    let mut rewritten = 0;
+    let mut nodes = Vec::with_capacity(graph.node.len() + 64);
+    for node in std::mem::take(&mut graph.node) {
+        let exact = node.op_type == "PRelu"
+            && node.domain.is_empty()
+            && node.input.len() == 2
+            && node.output.len() == 1
+            && slopes.contains(&node.input[1]);
+        if !exact {
+            nodes.push(node);
+            continue;
+        }
+        let scaled = format!("{}.slope_times_x", node.output[0]);
+        nodes.push(NodeProto {
+            name: format!("{}.mul", node.name),
+            op_type: "Mul".into(),
+            input: node.input.clone(),
+            output: vec![scaled.clone()],
+            ..NodeProto::default()
+        });
+        nodes.push(NodeProto {
+            name: format!("{}.max", node.name),
+            op_type: "Max".into(),
+            input: vec![node.input[0].clone(), scaled],
+            output: node.output.clone(),
+            ..NodeProto::default()
+        });
+        rewritten += 1;
+    }
+    graph.node = nodes;
+    rewritten
+}
+
+/// The values of a 32-bit float tensor stored in the model, if it is one.
+fn float_values(tensor: &TensorProto) -> Option<Vec<f32>> {
+    const FLOAT: i32 = 1;
+    if tensor.data_type != FLOAT || tensor.data_location.unwrap_or(0) != 0 {
+        return None;
+    }
+    if !tensor.float_data.is_empty() {
+        return Some(tensor.float_data.clone());
+    }
+    let raw: &[u8] = &tensor.raw_data;
+    (raw.len() % 4 == 0).then(|| raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
 struct TractSession {
@@ -84,5 +152,94 @@ impl Session for TractSession {
                 Dense::new(value.shape().to_vec(), data.to_vec())
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(name)
+    }
+
+    /// The embedder with its PReLUs rewritten answers exactly what tract's own PReLU answers.
+    #[test]
+    fn prelu_as_max_keeps_the_embedders_answers() {
+        let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+        let run = |rewrite: bool| -> Vec<f32> {
+            let mut proto = onnx.proto_model_for_path(model("w600k_mbf.onnx")).unwrap();
+            if rewrite {
+                assert_eq!(prelu_as_max(&mut proto), 34);
+                assert!(proto.graph.as_ref().unwrap().node.iter().all(|n| n.op_type != "PRelu"));
+            }
+            let plan = onnx
+                .model_for_proto_model(&proto)
+                .unwrap()
+                .with_input_fact(0, f32::fact([1, 3, 112, 112]).into())
+                .unwrap()
+                .into_optimized()
+                .unwrap()
+                .into_runnable()
+                .unwrap();
+            // A fixed, face-sized pattern in the network's input range.
+            let input: Vec<f32> = (0..3 * 112 * 112).map(|i| ((i * 7919 % 256) as f32 - 127.5) / 127.5).collect();
+            let input = tract_ndarray::ArrayD::from_shape_vec(vec![1, 3, 112, 112], input).unwrap();
+            let out = plan.run(tvec!(Tensor::from(input).into())).unwrap();
+            out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
+        };
+        let (plain, rewritten) = (run(false), run(true));
+        assert_eq!(plain.len(), 512);
+        let worst = plain.iter().zip(&rewritten).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        assert!(worst <= 1e-5, "largest difference {worst}");
+    }
+
+    #[test]
+    fn only_slopes_up_to_one_are_rewritten() {
+        let slope = |name: &str, values: &[f32]| TensorProto {
+            name: name.into(),
+            data_type: 1,
+            dims: vec![values.len() as i64],
+            raw_data: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+            ..TensorProto::default()
+        };
+        let prelu = |x: &str, a: &str, y: &str| NodeProto {
+            op_type: "PRelu".into(),
+            input: vec![x.into(), a.into()],
+            output: vec![y.into()],
+            ..NodeProto::default()
+        };
+        let mut proto = ModelProto {
+            graph: Some(tract_onnx::pb::GraphProto {
+                initializer: vec![slope("a", &[0.25, -0.5, 1.0]), slope("b", &[0.5, 1.5])],
+                node: vec![prelu("x", "a", "y"), prelu("y", "b", "z"), prelu("z", "missing", "w")],
+                ..Default::default()
+            }),
+            ..ModelProto::default()
+        };
+        assert_eq!(prelu_as_max(&mut proto), 1);
+        let ops: Vec<(&str, Vec<&str>, Vec<&str>)> = proto
+            .graph
+            .as_ref()
+            .unwrap()
+            .node
+            .iter()
+            .map(|n| {
+                (
+                    n.op_type.as_str(),
+                    n.input.iter().map(String::as_str).collect(),
+                    n.output.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ops,
+            [
+                ("Mul", vec!["x", "a"], vec!["y.slope_times_x"]),
+                ("Max", vec!["x", "y.slope_times_x"], vec!["y"]),
+                ("PRelu", vec!["y", "b"], vec!["z"]),
+                ("PRelu", vec!["z", "missing"], vec!["w"]),
+            ]
+        );
     }
 }
