@@ -8,8 +8,8 @@
 //! ```
 //!
 //! Options after the shape: the number of timed runs (default 20, after 3 untimed ones);
-//! `--plain-prelu` profiles the model without the backend's PReLU rewrite
-//! (`visage_inference::backend::tract::prelu_as_max`).
+//! `--plain` profiles the model without the backend's graph rewrites
+//! (`visage_inference::backend::tract::{prelu_as_max, grouped_as_depthwise}`).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -18,7 +18,7 @@ use tract_onnx::prelude::*;
 
 fn main() -> TractResult<()> {
     let (flags, args): (Vec<String>, Vec<String>) = std::env::args().skip(1).partition(|a| a.starts_with("--"));
-    let rewrite = !flags.iter().any(|f| f == "--plain-prelu");
+    let rewrite = !flags.iter().any(|f| f == "--plain");
     let (Some(path), Some(shape)) = (args.first(), args.get(1)) else {
         eprintln!("usage: tract_profile MODEL.onnx N,C,H,W [RUNS]");
         std::process::exit(2);
@@ -29,7 +29,9 @@ fn main() -> TractResult<()> {
     let onnx = tract_onnx::onnx().with_ignore_value_info(true);
     let mut proto = onnx.proto_model_for_path(path)?;
     if rewrite {
-        eprintln!("{} PReLU rewritten as max(x, slope·x)", visage_inference::backend::tract::prelu_as_max(&mut proto));
+        use visage_inference::backend::tract::{grouped_as_depthwise, prelu_as_max};
+        eprintln!("{} PReLU rewritten as max(x, slope·x)", prelu_as_max(&mut proto));
+        eprintln!("{} grouped convolutions rewritten as depthwise ones", grouped_as_depthwise(&mut proto));
     }
     let plan = onnx
         .model_for_proto_model(&proto)?

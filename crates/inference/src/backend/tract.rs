@@ -4,9 +4,12 @@
 //! a plan with symbolic dimensions, so a session here serves exactly the shape it was loaded for.
 //! Plans are immutable and shared by every thread.
 //!
-//! Before tract reads a model, its PReLU activations become `max(x, slope·x)` where that is exact
-//! ([`prelu_as_max`]): tract lowers PReLU into three unfused passes over the activations, which
-//! made it 38 % of w600k_mbf's time (docs/benchmarks.md, "tract, per operator").
+//! Before tract reads a model, two rewrites of the ONNX graph take it round tract's slow spots
+//! (docs/benchmarks.md, "tract, per operator"): PReLU activations become `max(x, slope·x)` where
+//! that is exact ([`prelu_as_max`]); tract lowered PReLU into three unfused passes, 38 % of
+//! w600k_mbf's time. Grouped convolutions with a few channels per group become a sum of
+//! depthwise convolutions ([`grouped_as_depthwise`]); tract ran w600k_mbf's one such
+//! convolution as a thin matrix product, a fifth of the network's time.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -43,6 +46,7 @@ impl TractBackend {
             let onnx = tract_onnx::onnx().with_ignore_value_info(true);
             let mut proto = onnx.proto_model_for_path(path)?;
             prelu_as_max(&mut proto);
+            grouped_as_depthwise(&mut proto);
             onnx.model_for_proto_model(&proto)?
                 .with_input_fact(0, f32::fact(input_shape).into())?
                 .into_optimized()?
@@ -110,6 +114,119 @@ pub fn prelu_as_max(proto: &mut ModelProto) -> usize {
     rewritten
 }
 
+/// The most input channels per group [`grouped_as_depthwise`] rewrites (each costs a depthwise
+/// convolution and a channel shuffle).
+const MAX_CHANNELS_PER_GROUP: usize = 4;
+
+/// Replaces each 2-D `Conv` with `groups` groups of `k` input and `k` output channels
+/// (1 < k ≤ [`MAX_CHANNELS_PER_GROUP`], constant weights) with the sum of `k` depthwise
+/// convolutions: the `s`-th reads the input with the channels of each group rotated by `s`
+/// (`Gather` on the channel axis) and weighs output channel `c` with the weight that the grouped
+/// convolution gives input channel `group(c)·k + (c + s) mod k`. The sum is the same products
+/// added in another order (float results within rounding). Answers how many were rewritten.
+pub fn grouped_as_depthwise(proto: &mut ModelProto) -> usize {
+    let Some(graph) = proto.graph.as_mut() else { return 0 };
+    let mut rewritten = 0;
+    let mut nodes = Vec::with_capacity(graph.node.len());
+    for node in std::mem::take(&mut graph.node) {
+        let int_attr = |name: &str| node.attribute.iter().find(|a| a.name == name).map(|a| a.i);
+        let groups = int_attr("group").unwrap_or(1);
+        let weight = (node.op_type == "Conv" && node.domain.is_empty() && groups > 1 && node.input.len() >= 2)
+            .then(|| graph.initializer.iter().find(|t| t.name == node.input[1]))
+            .flatten()
+            .filter(|w| w.dims.len() == 4)
+            .and_then(|w| Some((w.dims.clone(), float_values(w)?)));
+        let Some((dims, values)) = weight else {
+            nodes.push(node);
+            continue;
+        };
+        let (channels, k) = (dims[0] as usize, dims[1] as usize);
+        let per_kernel = (dims[2] * dims[3]) as usize;
+        if !(2..=MAX_CHANNELS_PER_GROUP).contains(&k)
+            || channels != groups as usize * k
+            || values.len() != channels * k * per_kernel
+        {
+            nodes.push(node);
+            continue;
+        }
+        let mut sums = Vec::with_capacity(k);
+        for shift in 0..k {
+            let source = |c: usize| c / k * k + (c % k + shift) % k;
+            let input = if shift == 0 {
+                node.input[0].clone()
+            } else {
+                let indices = format!("{}.rotate{shift}.indices", node.name);
+                graph.initializer.push(TensorProto {
+                    name: indices.clone(),
+                    data_type: 7, // INT64
+                    dims: vec![channels as i64],
+                    int64_data: (0..channels).map(|c| source(c) as i64).collect(),
+                    ..TensorProto::default()
+                });
+                let rotated = format!("{}.rotate{shift}", node.name);
+                nodes.push(NodeProto {
+                    name: rotated.clone(),
+                    op_type: "Gather".into(),
+                    input: vec![node.input[0].clone(), indices],
+                    output: vec![rotated.clone()],
+                    attribute: vec![int_attribute("axis", 1)],
+                    ..NodeProto::default()
+                });
+                rotated
+            };
+            let weights = format!("{}.depthwise{shift}.weight", node.name);
+            let picked: Vec<f32> = (0..channels)
+                .flat_map(|c| {
+                    let i = (c % k + shift) % k;
+                    values[(c * k + i) * per_kernel..(c * k + i + 1) * per_kernel].iter().copied()
+                })
+                .collect();
+            graph.initializer.push(TensorProto {
+                name: weights.clone(),
+                data_type: 1, // FLOAT
+                dims: vec![channels as i64, 1, dims[2], dims[3]],
+                float_data: picked,
+                ..TensorProto::default()
+            });
+            let mut inputs = vec![input, weights];
+            if shift == 0 {
+                inputs.extend(node.input.get(2).cloned());
+            }
+            let output = format!("{}.depthwise{shift}", node.name);
+            let mut attribute: Vec<_> = node.attribute.iter().filter(|a| a.name != "group").cloned().collect();
+            attribute.push(int_attribute("group", channels as i64));
+            nodes.push(NodeProto {
+                name: output.clone(),
+                op_type: "Conv".into(),
+                input: inputs,
+                output: vec![output.clone()],
+                attribute,
+                ..NodeProto::default()
+            });
+            sums.push(output);
+        }
+        nodes.push(NodeProto {
+            name: format!("{}.sum", node.name),
+            op_type: "Sum".into(),
+            input: sums,
+            output: node.output.clone(),
+            ..NodeProto::default()
+        });
+        rewritten += 1;
+    }
+    graph.node = nodes;
+    rewritten
+}
+
+fn int_attribute(name: &str, value: i64) -> tract_onnx::pb::AttributeProto {
+    tract_onnx::pb::AttributeProto {
+        name: name.into(),
+        r#type: 2, // INT
+        i: value,
+        ..Default::default()
+    }
+}
+
 /// The values of a 32-bit float tensor stored in the model, if it is one.
 fn float_values(tensor: &TensorProto) -> Option<Vec<f32>> {
     const FLOAT: i32 = 1;
@@ -163,15 +280,17 @@ mod tests {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models").join(name)
     }
 
-    /// The embedder with its PReLUs rewritten answers exactly what tract's own PReLU answers.
+    /// The embedder rewritten answers what it answers as it is: PReLU exactly, the grouped
+    /// convolution within float rounding.
     #[test]
-    fn prelu_as_max_keeps_the_embedders_answers() {
+    fn the_rewrites_keep_the_embedders_answers() {
         let onnx = tract_onnx::onnx().with_ignore_value_info(true);
         let run = |rewrite: bool| -> Vec<f32> {
             let mut proto = onnx.proto_model_for_path(model("w600k_mbf.onnx")).unwrap();
             if rewrite {
                 assert_eq!(prelu_as_max(&mut proto), 34);
                 assert!(proto.graph.as_ref().unwrap().node.iter().all(|n| n.op_type != "PRelu"));
+                assert_eq!(grouped_as_depthwise(&mut proto), 1, "Conv_2: 64 groups of 2 channels");
             }
             let plan = onnx
                 .model_for_proto_model(&proto)
