@@ -237,7 +237,9 @@ fn float_values(tensor: &TensorProto) -> Option<Vec<f32>> {
         return Some(tensor.float_data.clone());
     }
     let raw: &[u8] = &tensor.raw_data;
-    (raw.len() % 4 == 0).then(|| raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+    raw.len()
+        .is_multiple_of(4)
+        .then(|| raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
 }
 
 struct TractSession {
