@@ -167,11 +167,8 @@ async fn answer(response: reqwest::Response) -> (u16, Option<Value>) {
 }
 
 fn assert_served(method: &str, path: &str, body: Option<&Value>) {
-    if let Some(message) = body.and_then(|b| b["message"].as_str()) {
-        assert!(
-            !message.starts_with("No handler found") && !message.starts_with("Request method"),
-            "{method} {path} is documented but not served: {message}"
-        );
+    if let Some(message) = check::fallback_message(body) {
+        panic!("{method} {path} is documented but not served: {message}");
     }
 }
 

@@ -49,7 +49,7 @@ use crate::state::AppState;
             Every call is made with the API key of a service (`x-api-key`): a recognition service's key for \
             `/recognition/...`, a detection service's for `/detection/...`, a verification service's for \
             `/verification/...`. Images come as a multipart `file` (JPEG, PNG, BMP, GIF, TIFF, ICO or WebP) \
-            or, at the `_base64`-style calls and with a JSON body, as base64 text. Errors are \
+            or, on the same paths, base64-encoded in a JSON body `{\"file\": \"...\"}`. Errors are \
             `{\"message\", \"code\"}`; each call lists its codes.",
         license(name = "Apache-2.0"),
     ),

@@ -16,7 +16,9 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::body::Bytes;
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
@@ -146,7 +148,7 @@ fn add_error_answers(path: &str, method: &str, operation: &mut Value, codes: &[u
 
 /// `GET {base}/openapi.json` (the finished document) and Swagger UI at `GET {base}/docs`.
 pub fn routes<S: Clone + Send + Sync + 'static>(base: &str, doc: Value) -> Router<S> {
-    let body = serde_json::to_vec(&doc).expect("the document serialises");
+    let body = Bytes::from(serde_json::to_vec(&doc).expect("the document serialises"));
     let title = doc["info"]["title"].as_str().unwrap_or("API").to_string();
     let page = format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n\
@@ -155,26 +157,29 @@ pub fn routes<S: Clone + Send + Sync + 'static>(base: &str, doc: Value) -> Route
          <script src=\"docs/init.js\"></script>\n</body>\n</html>\n",
         html_escape(&title)
     );
+    let page = Bytes::from(page);
     let docs = format!("{base}/docs");
     Router::new()
         .route(&format!("{base}/openapi.json"), get(move || async move { asset("application/json", body, false) }))
-        .route(&docs, get(move || async move { asset("text/html; charset=utf-8", page.into_bytes(), false) }))
+        .route(&docs, get(move || async move { asset("text/html; charset=utf-8", page, false) }))
         .route(&format!("{docs}/"), get(move || async move { Redirect::permanent("../docs") }))
         .route(
             &format!("{docs}/{{file}}"),
-            get(|axum::extract::Path(file): axum::extract::Path<String>| async move {
+            get(|Path(file): Path<String>, uri: Uri| async move {
+                let embedded = Bytes::from_static;
                 match file.as_str() {
-                    "swagger-ui-bundle.js" => asset("text/javascript", SWAGGER_JS.to_vec(), true),
-                    "swagger-ui.css" => asset("text/css", SWAGGER_CSS.to_vec(), true),
-                    "favicon-32x32.png" => asset("image/png", FAVICON.to_vec(), true),
-                    "init.js" => asset("text/javascript", INIT_JS.as_bytes().to_vec(), false),
-                    _ => ApiError::no_route("GET", &format!("docs/{file}")).into_response(),
+                    "swagger-ui-bundle.js" => asset("text/javascript", embedded(SWAGGER_JS), true),
+                    "swagger-ui.css" => asset("text/css", embedded(SWAGGER_CSS), true),
+                    "favicon-32x32.png" => asset("image/png", embedded(FAVICON), true),
+                    "init.js" => asset("text/javascript", embedded(INIT_JS.as_bytes()), false),
+                    _ => ApiError::no_route("GET", uri.path()).into_response(),
                 }
             }),
         )
 }
 
-fn asset(content_type: &'static str, body: Vec<u8>, cached: bool) -> Response {
+/// A document or file answer; the embedded files are served without copying them.
+fn asset(content_type: &'static str, body: Bytes, cached: bool) -> Response {
     let cache = if cached { "public, max-age=86400" } else { "no-cache" };
     (
         StatusCode::OK,
@@ -196,6 +201,14 @@ fn html_escape(text: &str) -> String {
 #[cfg(feature = "testing")]
 pub mod check {
     use serde_json::{json, Value};
+
+    /// The message of `body` when it is one of the fallbacks' answers (no route for the path,
+    /// or not for the method: `ApiError::no_route`, `ApiError::method_not_supported`), so the
+    /// call it answers is not served.
+    pub fn fallback_message(body: Option<&Value>) -> Option<&str> {
+        let message = body?.get("message")?.as_str()?;
+        (message.starts_with("No handler found for ") || message.starts_with("Request method '")).then_some(message)
+    }
 
     /// The HTTP methods an OpenAPI path item can hold.
     const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
