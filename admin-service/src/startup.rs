@@ -60,6 +60,10 @@ pub fn app(state: AppState) -> Router {
     let health = Health::new().database(state.store.pool().clone());
     let router =
         routes::router(state).layer(DefaultBodyLimit::max(MAX_BODY)).merge(metrics.routes()).merge(health.routes());
-    let options = layers::Options { timeout: Some(Duration::from_secs(30)), cors: None, metrics: Some(metrics) };
+    let options = layers::Options {
+        timeout: Some(Duration::from_secs(30)),
+        metrics: Some(metrics),
+        ..layers::Options::default()
+    };
     layers::standard(router, options)
 }

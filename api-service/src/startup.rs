@@ -58,6 +58,12 @@ impl Application {
 /// core-service have their own (`READ_TIMEOUT`).
 pub fn app(state: AppState) -> Router {
     let body_limit = usize::try_from(state.settings.max_request_size).unwrap_or(usize::MAX);
+    // A refused upload is read to its end (up to the larger of the request limit and the
+    // default) so that it reaches the client through the front door.
+    let drain = layers::DrainLimits {
+        max_bytes: state.settings.max_request_size.max(layers::DrainLimits::default().max_bytes),
+        ..layers::DrainLimits::default()
+    };
     let metrics = metrics(&state);
     let health = Health::new().database(state.store.pool().clone()).check("core", {
         let core = state.core.clone();
@@ -70,7 +76,7 @@ pub fn app(state: AppState) -> Router {
         routes::router(state).layer(DefaultBodyLimit::max(body_limit)).merge(metrics.routes()).merge(health.routes());
     layers::standard(
         router,
-        layers::Options { cors: Some(cors()), metrics: Some(metrics), ..layers::Options::default() },
+        layers::Options { cors: Some(cors()), metrics: Some(metrics), drain, ..layers::Options::default() },
     )
 }
 

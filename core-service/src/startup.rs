@@ -94,7 +94,11 @@ impl Application {
         let metrics = metrics.build();
         let router = routes::router(Arc::clone(&state)).merge(metrics.routes()).merge(health(&state).routes());
         // No overall timeout: the inference queue is bounded instead (INFERENCE_QUEUE).
-        let options = visage_http::layers::Options { metrics: Some(metrics), ..Default::default() };
+        let drain = visage_http::layers::DrainLimits {
+            max_bytes: state.config.max_request_size.max(visage_http::layers::DrainLimits::default().max_bytes),
+            ..Default::default()
+        };
+        let options = visage_http::layers::Options { metrics: Some(metrics), drain, ..Default::default() };
         Ok(Server::new(listener, visage_http::layers::standard(router, options))?)
     }
 }

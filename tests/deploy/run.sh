@@ -19,7 +19,7 @@ install() {
 }
 command -v docker-compose >/dev/null 2>&1 || install docker-compose
 command -v docker-compose >/dev/null 2>&1 || { log "docker-compose is missing: install Debian's docker-compose"; exit 1; }
-command -v nginx >/dev/null 2>&1 || install nginx-light || true
+scripts/nginx.sh install || true
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

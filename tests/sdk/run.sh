@@ -5,7 +5,8 @@
 # pytest's status:
 #   1. a virtualenv in tests/sdk/.venv (reused when present) with the SDK and pytest;
 #   2. the models (scripts/fetch-models.sh);
-#   3. the core-service and api-service binaries (cargo, honouring CARGO_TARGET_DIR);
+#   3. the core-service and api-service binaries (scripts/build.sh, honouring CARGO_TARGET_DIR,
+#      which refuses binaries not built from these sources);
 #   4. a throwaway PostgreSQL cluster in a temporary directory (scripts/postgres.sh), or the
 #      server of DATABASE_URL when set; api-service migrates it, which seeds the demo services
 #      whose API keys the tests use. With DATABASE_URL the demo recognition collection of that
@@ -57,11 +58,11 @@ fi
 # 2 and 3. Models and binaries.
 scripts/fetch-models.sh >&2
 log "building the services ($profile)"
-# The whole workspace with its test targets: the same feature set as `cargo test --workspace`, so
-# after the test command's cargo test this builds nothing (building two packages alone would
-# unify other features and rebuild tract).
-cargo build --locked "${cargo_profile[@]}" --workspace --tests
+# The binaries this check starts, built (a no-op after the test command's build) and checked to
+# come from these sources.
+scripts/build.sh "${cargo_profile[@]}"
 bin="$target_dir/$profile"
+scripts/build.sh verify "$bin" core-service api-service
 
 # 4 and 5 run in a temporary directory, removed on exit with everything started from here.
 work="$(mktemp -d)"

@@ -3,8 +3,8 @@
 # playwright-core) against the real services, set up from scratch:
 #   1. Chromium (Debian's `chromium`, installed with apt when missing and we are root) and the
 #      UI's packages (npm ci, pinned by ui/package-lock.json); the UI is built (npm run build);
-#   2. the models and the core-service, api-service and admin-service binaries (cargo, honouring
-#      CARGO_TARGET_DIR);
+#   2. the models and the core-service, api-service and admin-service binaries (scripts/build.sh,
+#      honouring CARGO_TARGET_DIR, which refuses binaries not built from these sources);
 #   3. a throwaway PostgreSQL cluster in a temporary directory (scripts/postgres.sh);
 #   4. the three services on free ports of 127.0.0.1 and, in front of them, nginx with the front
 #      door's configuration rendered by deploy/nginx/render.sh as scripts/start.sh renders it
@@ -39,10 +39,11 @@ export CHROMIUM_PATH="$chromium"
 # 2. Models and binaries.
 scripts/fetch-models.sh >&2
 log "building the services (dev profile)"
-# The whole workspace with its test targets: the same feature set as `cargo test --workspace`, so
-# after the test command's cargo test this builds nothing.
-cargo build --locked --workspace --tests
+# The binaries this check starts, built (a no-op after the test command's build) and checked to
+# come from these sources.
+scripts/build.sh
 bin="$target_dir/debug"
+scripts/build.sh verify "$bin" core-service api-service admin-service
 
 # 3 and 4 in a temporary directory, removed on exit with everything started from here.
 work="$(mktemp -d)"
@@ -99,14 +100,11 @@ ADMIN_HOST=127.0.0.1 ADMIN_PORT="$admin_port" DATABASE_URL="$database_url" PUBLI
 pids+=($!)
 wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "${pids[-1]}" "$work/admin.log"
 
-if ! command -v nginx >/dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
-    log "installing Debian's nginx-light"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 || true
-fi
-if command -v nginx >/dev/null 2>&1; then
+scripts/nginx.sh install || true
+if nginx="$(scripts/nginx.sh path)"; then
     deploy/nginx/render.sh "$work/nginx" "$front_port" ui/dist "127.0.0.1:$admin_port" "127.0.0.1:$api_port" \
         "127.0.0.1:$core_port" 10M
-    nginx -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/front.log" 2>&1 &
+    "$nginx" -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/front.log" 2>&1 &
 else
     log "nginx is missing: ui/tests/serve.mjs stands in for the front door"
     PORT="$front_port" ADMIN_URL="http://127.0.0.1:$admin_port" API_URL="http://127.0.0.1:$api_port" \

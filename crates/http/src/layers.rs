@@ -13,6 +13,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId
 use tower_http::trace::TraceLayer;
 use visage_common::{ApiError, ErrorCode};
 
+pub use crate::drain::DrainLimits;
 use crate::metrics::Metrics;
 
 /// The header carrying a request's id, in both directions.
@@ -27,10 +28,14 @@ pub struct Options {
     pub cors: Option<CorsLayer>,
     /// Records every request (count, status, latency by route template).
     pub metrics: Option<Metrics>,
+    /// How much of a body left unread by an early answer is read before the answer goes out
+    /// (see [`crate::drain`]).
+    pub drain: DrainLimits,
 }
 
-/// `router` with the standard layers, outermost first: request id (set, then propagated to the
-/// answer), a JSON 500 for panics, the request span, CORS, the timeout.
+/// `router` with the standard layers, outermost first: the rest of a body left unread read before
+/// the answer goes out, request id (set, then propagated to the answer), a JSON 500 for panics,
+/// the request span, CORS, the timeout.
 pub fn standard(router: Router, options: Options) -> Router {
     let mut router = router;
     if let Some(timeout) = options.timeout {
@@ -60,6 +65,7 @@ pub fn standard(router: Router, options: Options) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(axum::middleware::from_fn_with_state(options.drain, crate::drain::layer))
 }
 
 fn timed_out(timeout: Duration) -> Response {

@@ -5,6 +5,8 @@
 //!   from the client or made up, answered back and written in every log line of the request), a
 //!   span named by the matched route, a JSON 500 for a panicking handler, a request timeout with
 //!   a JSON answer, and CORS where a service wants it.
+//! - [`drain`]: the rest of a request body an early answer left unread is read before the answer
+//!   goes out, so a refusal reaches the client through a proxy instead of a 502.
 //! - [`metrics`]: a Prometheus registry per service, `GET /metrics`, and the request metrics
 //!   (count, status, latency by route template) recorded by the standard layers.
 //! - [`health`]: `GET /health/live` and `GET /health/ready` for orchestrators.
@@ -20,6 +22,7 @@
 //!   requests in flight; every service's `Application::build` returns one.
 
 pub mod docs;
+pub mod drain;
 pub mod extract;
 pub mod fallback;
 pub mod health;

@@ -230,26 +230,28 @@ impl Store {
     }
 
     /// Whether any face was computed by another embedder than `calculator`: `(of the service with
-    /// API key `demo_api_key`, of any other service)`. Both are index range scans that stop at the
-    /// first hit, whatever the number of faces.
+    /// API key `demo_api_key` against `demo_calculator`, of any other service against
+    /// `calculator`)`.
+    ///
+    /// The UI asks this before every page, so it must not depend on the number of faces, whatever
+    /// plan PostgreSQL chooses (sqlx prepares statements, and a generic plan does not know the
+    /// calculators): a skip scan of `faces_calculator_idx` lists the few distinct calculators,
+    /// one `ORDER BY … LIMIT 1` probe each; then, for each calculator that is not the expected
+    /// one, one probe of the same index on each side of the demo service's id. Every step is an
+    /// index range scan that stops at its first row (a store test checks the plans and the pages
+    /// read on a large collection).
     pub async fn calculator_mismatches(
         &self,
         demo_api_key: Uuid,
         demo_calculator: &str,
         calculator: &str,
     ) -> Result<(bool, bool), StoreError> {
-        let row = sqlx::query_as(
-            "WITH demo AS (SELECT id FROM models WHERE api_key = $1) SELECT \
-               EXISTS (SELECT 1 FROM faces WHERE model_id IN (SELECT id FROM demo) \
-                       AND (calculator < $2 OR calculator > $2)), \
-               EXISTS (SELECT 1 FROM faces WHERE model_id NOT IN (SELECT id FROM demo) \
-                       AND (calculator < $3 OR calculator > $3))",
-        )
-        .bind(demo_api_key)
-        .bind(demo_calculator)
-        .bind(calculator)
-        .fetch_one(&self.pool)
-        .await?;
+        let row = sqlx::query_as(CALCULATOR_MISMATCHES)
+            .bind(demo_api_key)
+            .bind(demo_calculator)
+            .bind(calculator)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(row)
     }
 
@@ -328,3 +330,27 @@ pub(crate) async fn delete_faces_of_subject(
     let done = sqlx::query("DELETE FROM faces WHERE subject_id = $1").bind(subject_id).execute(&mut **tx).await?;
     Ok(done.rows_affected())
 }
+
+/// [`Store::calculator_mismatches`]'s query: `$1` the demo API key, `$2` the demo calculator, `$3`
+/// the current one. Public for the store tests' plan check.
+pub const CALCULATOR_MISMATCHES: &str = "\
+WITH RECURSIVE demo AS MATERIALIZED (
+    -- The nil id when the demo service is gone: no service has it.
+    SELECT COALESCE((SELECT id FROM models WHERE api_key = $1), '00000000-0000-0000-0000-000000000000'::uuid) AS id
+), calculators AS (
+    (SELECT calculator FROM faces ORDER BY calculator LIMIT 1)
+    UNION ALL
+    SELECT (SELECT f.calculator FROM faces f WHERE f.calculator > c.calculator ORDER BY f.calculator LIMIT 1)
+    FROM calculators c WHERE c.calculator IS NOT NULL
+)
+SELECT
+    COALESCE(bool_or(CASE WHEN c.calculator = $2 THEN false ELSE (
+        SELECT f.model_id = d.id FROM faces f WHERE f.calculator = c.calculator AND f.model_id >= d.id
+        ORDER BY f.calculator, f.model_id LIMIT 1) IS TRUE END), false),
+    COALESCE(bool_or(CASE WHEN c.calculator = $3 THEN false ELSE (
+        SELECT true FROM faces f WHERE f.calculator = c.calculator AND f.model_id < d.id
+        ORDER BY f.calculator, f.model_id LIMIT 1) IS NOT NULL OR (
+        SELECT true FROM faces f WHERE f.calculator = c.calculator AND f.model_id > d.id
+        ORDER BY f.calculator, f.model_id LIMIT 1) IS NOT NULL END), false)
+FROM calculators c, demo d
+WHERE c.calculator IS NOT NULL";

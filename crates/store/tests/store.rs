@@ -267,6 +267,79 @@ async fn calculator_mismatches_separate_the_demo_service() {
     assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (true, true));
 }
 
+#[tokio::test]
+async fn calculator_mismatches_without_a_demo_service_and_with_old_faces_only_in_it() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let demo_key = Uuid::parse_str(DEMO_RECOGNITION).unwrap();
+    let demo = store.find_service_by_api_key(demo_key).await.unwrap().unwrap().id;
+    // An old embedder's faces in the demo collection alone are not the other services' problem.
+    store.add_face(demo, NewFace { calculator: "old", ..face("A", &[1.0], None) }).await.unwrap();
+    store.add_face(model, NewFace { calculator: "new", ..face("A", &[1.0], None) }).await.unwrap();
+    assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (true, false));
+    // The demo service deleted: every service is compared with the current embedder.
+    sqlx::query("DELETE FROM models WHERE id = $1").bind(demo).execute(store.pool()).await.unwrap();
+    store.add_face(model, NewFace { calculator: "old", ..face("B", &[1.0], None) }).await.unwrap();
+    assert_eq!(store.calculator_mismatches(demo_key, "Facenet2018", "new").await.unwrap(), (false, true));
+}
+
+/// The UI asks for the consistency before every page: on a large collection written in bulk, the
+/// query reads a few index pages whatever plan PostgreSQL makes of it (a generic plan, which a
+/// prepared statement gets after five runs, knows nothing of the calculators). Checked in the
+/// plan's buffer counts, not by timing: a scan of the faces reads thousands of pages.
+#[tokio::test]
+async fn calculator_mismatches_read_a_few_index_pages_on_a_large_collection() {
+    const FACES: i64 = 200_000;
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    let demo_key = Uuid::parse_str(DEMO_RECOGNITION).unwrap();
+    let demo = store.find_service_by_api_key(demo_key).await.unwrap().unwrap().id;
+    store.add_face(model, NewFace { calculator: "arcface", ..face("A", &[1.0], None) }).await.unwrap();
+    store.add_face(demo, NewFace { calculator: "Facenet2018", ..face("A", &[1.0], None) }).await.unwrap();
+    let subject: Uuid = sqlx::query_scalar("SELECT id FROM subjects WHERE model_id = $1")
+        .bind(model)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+         SELECT $1, $2, '\\x0000803f'::bytea, 1, 'arcface' FROM generate_series(1, $3)",
+    )
+    .bind(model)
+    .bind(subject)
+    .bind(FACES)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE faces").execute(store.pool()).await.unwrap();
+
+    // PREPARE and EXPLAIN EXECUTE, as a driver's prepared statement is planned: with
+    // plan_cache_mode forcing each kind of plan.
+    let mut conn = store.pool().acquire().await.unwrap();
+    let prepare = format!("PREPARE mismatches(uuid, text, text) AS {}", visage_store::faces::CALCULATOR_MISMATCHES);
+    sqlx::raw_sql(&prepare).execute(&mut *conn).await.unwrap();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}")).execute(&mut *conn).await.unwrap();
+        for (calculator, expected) in [("arcface", (false, false)), ("arcface-2", (false, true))] {
+            let explain = format!(
+                "EXPLAIN (ANALYZE, BUFFERS) EXECUTE mismatches('{DEMO_RECOGNITION}', 'Facenet2018', '{calculator}')"
+            );
+            let plan: Vec<String> = sqlx::query_scalar(&explain).fetch_all(&mut *conn).await.unwrap();
+            let plan = plan.join("\n");
+            assert!(!plan.contains("Seq Scan on faces"), "{mode}: a sequential scan of the faces:\n{plan}");
+            // The first buffer count is the top node's: every page the query touched.
+            let buffers = plan.lines().find(|l| l.trim_start().starts_with("Buffers: shared")).expect("buffers");
+            let pages: i64 = buffers
+                .split_whitespace()
+                .filter_map(|w| w.split_once('=').and_then(|(_, n)| n.parse::<i64>().ok()))
+                .sum();
+            assert!(pages < 100, "{mode}, {calculator}: {pages} pages:\n{plan}");
+            let answer = store.calculator_mismatches(demo_key, "Facenet2018", calculator).await.unwrap();
+            assert_eq!(answer, expected, "{calculator}");
+        }
+    }
+}
+
 /// `(subjects, faces, images)` of the service.
 async fn rows_of(store: &Store, model: Uuid) -> (i64, i64, i64) {
     sqlx::query_as(

@@ -8,6 +8,7 @@ mod detection;
 mod durability;
 mod embeddings;
 mod faces;
+mod front_door;
 mod helpers;
 mod instances;
 mod migrate;

@@ -1,0 +1,143 @@
+//! Early refusals of uploads through the real front door (nginx with `deploy/nginx`): a refusal
+//! that api-service or admin-service gives before it has read the whole body (a bad key, a wrong
+//! content type, a limit passed) reaches the client as the service gave it, never as nginx's
+//! 502 (nginx: `writev() failed (32: Broken pipe) while sending request to upstream` when the
+//! service closed the connection on the unread rest). Large bodies, repeated, fast and slow.
+
+use std::time::Duration;
+
+use admin_service::testing::TestAdmin;
+use bytes::Bytes;
+use integration_tests::front_door::{FrontDoor, Upstreams};
+use reqwest::multipart::{Form, Part};
+use reqwest::RequestBuilder;
+
+use crate::helpers::*;
+
+/// How many times each refusal is sent: with the connection closed on the unread body, about
+/// one in three 2.5 MB uploads came back as a 502.
+const ROUNDS: usize = 12;
+
+/// A body of `len` bytes that is no image.
+fn junk(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+fn big_form(part: &str, bytes: Vec<u8>) -> Form {
+    Form::new().part(part.to_string(), Part::bytes(bytes).file_name("photo.jpg"))
+}
+
+/// Sends the request made by `make` ROUNDS times; every answer must be `status` with `code`.
+async fn refused_every_time(what: &str, make: impl Fn() -> RequestBuilder, status: u16, code: u32, door: &FrontDoor) {
+    for round in 0..ROUNDS {
+        let response = make().send().await.unwrap_or_else(|e| panic!("{what}, round {round}: {e}"));
+        let (got, body) = json_of(response).await;
+        assert_eq!(
+            (got, body["code"].as_u64()),
+            (status, Some(u64::from(code))),
+            "{what}, round {round}: {body}\nnginx's error log:\n{}",
+            door.error_log()
+        );
+    }
+}
+
+/// A body sent in `chunks` pieces of 64 KiB, one every `pause`.
+fn slow_body(chunks: usize, pause: Duration) -> reqwest::Body {
+    let stream = futures::stream::unfold(0usize, move |n| async move {
+        if n == chunks {
+            return None;
+        }
+        tokio::time::sleep(pause).await;
+        Some((Ok::<_, std::io::Error>(Bytes::from(vec![0x42u8; 64 << 10])), n + 1))
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+#[tokio::test]
+async fn refused_uploads_reach_the_client_through_the_front_door() {
+    let app = spawn_with(|s| s.max_file_size = 1 << 20).await;
+    let admin = TestAdmin::spawn().await;
+    let door = FrontDoor::start(&Upstreams::from_urls(&admin.address, &app.address, integration_tests::core::url()));
+    let client = reqwest::Client::new();
+    let photo = fixture("upstream-samples/001_A.jpg");
+    let large = junk(9 << 20);
+    let recognize = door.url("/api/v1/recognition/recognize");
+    let unknown_key = uuid::Uuid::new_v4().to_string();
+    let key = app.recognition.api_key.to_string();
+
+    // An unknown API key, with a 2.5 MB photo and a 9 MB part.
+    for (what, bytes) in [("unknown key, 2.5 MB photo", &photo), ("unknown key, 9 MB part", &large)] {
+        let make =
+            || client.post(&recognize).header("x-api-key", &unknown_key).multipart(big_form("file", bytes.clone()));
+        refused_every_time(what, make, 404, 10, &door).await;
+    }
+    // No key at all.
+    let make = || client.post(&recognize).multipart(big_form("file", photo.clone()));
+    refused_every_time("no key", make, 400, 20, &door).await;
+    // A content type that is neither multipart nor JSON.
+    let make =
+        || client.post(&recognize).header("x-api-key", &key).header("content-type", "text/plain").body(large.clone());
+    refused_every_time("text/plain body", make, 415, 0, &door).await;
+    // An image part above MAX_FILE_SIZE (1 MB here): refused after its first megabyte.
+    let make = || client.post(&recognize).header("x-api-key", &key).multipart(big_form("file", large.clone()));
+    refused_every_time("part above MAX_FILE_SIZE", make, 413, 0, &door).await;
+    // base64 JSON with an unknown key.
+    let json = format!("{{\"file\": \"{}\"}}", "A".repeat(8 << 20));
+    let make = || {
+        client
+            .post(door.url("/api/v1/recognition/faces?subject=x"))
+            .header("x-api-key", &unknown_key)
+            .header("content-type", "application/json")
+            .body(json.clone())
+    };
+    refused_every_time("base64 with an unknown key", make, 404, 10, &door).await;
+    // A slow sender (3 MB over about a second), refused for its key.
+    let make = || {
+        client
+            .post(&recognize)
+            .header("x-api-key", &unknown_key)
+            .header("content-type", "multipart/form-data; boundary=x")
+            .body(slow_body(48, Duration::from_millis(20)))
+    };
+    for round in 0..3 {
+        let (status, body) = json_of(make().send().await.expect("slow upload")).await;
+        assert_eq!((status, body["code"].as_u64()), (404, Some(10)), "slow sender, round {round}: {body}");
+    }
+
+    // admin-service: no token, and a body above its JSON limit.
+    let apps = door.url("/admin/app");
+    let big_json = format!("{{\"name\": \"{}\"}}", "a".repeat(8 << 20));
+    let make = || client.post(&apps).header("content-type", "application/json").body(big_json.clone());
+    for round in 0..ROUNDS {
+        let response = make().send().await.expect("admin upload");
+        assert_eq!(response.status(), 401, "admin without a token, round {round}\n{}", door.error_log());
+    }
+    admin.register("owner@example.com", "password1", "Ow", "Ner").await;
+    let token = admin.token("owner@example.com", "password1").await;
+    for round in 0..ROUNDS {
+        let response = make().bearer_auth(&token).send().await.expect("admin upload");
+        assert_eq!(response.status(), 413, "admin body above its limit, round {round}\n{}", door.error_log());
+    }
+
+    // Nothing of it was stored.
+    assert_eq!(count(&app, "faces").await, 0);
+}
+
+/// core-service behind api-service: an early refusal of a large upload leaves the connection
+/// usable, so a client reusing its connections (as api-service's does) gets every answer.
+#[tokio::test]
+async fn core_refusals_of_large_uploads_arrive_on_a_reused_connection() {
+    let core = integration_tests::core::url();
+    let client = reqwest::Client::new();
+    let large = junk(8 << 20);
+    for round in 0..ROUNDS {
+        let response = client
+            .post(format!("{core}/find_faces"))
+            .header("content-type", "text/plain")
+            .body(large.clone())
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        assert_eq!(response.status(), 400, "round {round}: {}", response.text().await.unwrap_or_default());
+    }
+}
