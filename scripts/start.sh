@@ -65,6 +65,7 @@ done
 
 export MAX_FILE_SIZE="$(setting MAX_FILE_SIZE max_file_size 5MB)"
 export MAX_REQUEST_SIZE="$(setting MAX_REQUEST_SIZE max_request_size 10MB)"
+export MAX_IMPORT_SIZE="$(setting MAX_IMPORT_SIZE max_import_size 2GB)"
 export MAX_DETECT_SIZE="$(setting MAX_DETECT_SIZE max_detect_size 640)"
 export SAVE_IMAGES_TO_DB="$(setting SAVE_IMAGES_TO_DB save_images_to_db true)"
 export ENABLE_EMAIL_SERVER="$(setting ENABLE_EMAIL_SERVER enable_email_server false)"
@@ -141,7 +142,7 @@ if nginx="$(scripts/nginx.sh path)" && ! port_in_use "$visage_port"; then
     conf="$data/nginx"
     deploy/nginx/render.sh "$conf" "$visage_port" "${ui_dist:-$conf/no-ui}" "127.0.0.1:$admin_port" \
         "127.0.0.1:$api_port" "127.0.0.1:$core_port" "$MAX_REQUEST_SIZE" "${CONNECTION_TIMEOUT:-10000}" \
-        "${READ_TIMEOUT:-60000}"
+        "${READ_TIMEOUT:-60000}" "$MAX_IMPORT_SIZE"
     "$nginx" -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &
     pids+=($!)
     wait_for nginx "http://127.0.0.1:$visage_port/api/v1/config" "$!" "$logs/nginx.log"

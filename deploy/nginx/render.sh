@@ -4,16 +4,22 @@
 # configuration DIR/nginx.conf (pid, logs and temporary files under DIR) that includes it.
 # Start it with: nginx -c DIR/nginx.conf -p DIR
 #
-# Usage: render.sh DIR PORT UI_ROOT ADMIN_HOST API_HOST CORE_HOST MAX_BODY [CONNECT_MS READ_MS]
+# Usage: render.sh DIR PORT UI_ROOT ADMIN_HOST API_HOST CORE_HOST MAX_BODY [CONNECT_MS READ_MS [MAX_IMPORT]]
 #   e.g. render.sh data/nginx 8000 ui/dist 127.0.0.1:8081 127.0.0.1:8080 127.0.0.1:3000 10M
+# Sizes may be written as nginx writes them (10M) or as CompreFace's settings do (10MB); MAX_IMPORT
+# (the largest collection archive, default 2G) applies to POST /api/v1/recognition/import only.
 set -euo pipefail
 if [[ $# -lt 7 ]]; then
-    sed -n '2,9p' "$0" >&2
+    sed -n '2,11p' "$0" >&2
     exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 dir="$1" port="$2" ui_root="$3" admin="$4" api="$5" core="$6" body="$7"
-connect="${8:-10000}" read="${9:-60000}"
+connect="${8:-10000}" read="${9:-60000}" import="${10:-2G}"
+# nginx's sizes take a unit letter alone: 10MB -> 10M.
+nginx_size() { local v="$1"; [[ "$v" =~ ^([0-9]+)([kKmMgG])[bB]$ ]] && v="${BASH_REMATCH[1]}${BASH_REMATCH[2]}"; printf '%s' "$v"; }
+body="$(nginx_size "$body")"
+import="$(nginx_size "$import")"
 mkdir -p "$dir/tmp" "$dir/logs" "$ui_root"
 dir="$(cd "$dir" && pwd)"
 ui_root="$(cd "$ui_root" && pwd)"
@@ -24,6 +30,7 @@ sed -e "s|\${VISAGE_LISTEN}|$port|g" \
     -e "s|\${API_HOST}|$api|g" \
     -e "s|\${CORE_HOST}|$core|g" \
     -e "s|\${CLIENT_MAX_BODY_SIZE}|$body|g" \
+    -e "s|\${MAX_IMPORT_SIZE}|$import|g" \
     -e "s|\${PROXY_CONNECT_TIMEOUT}|${connect}ms|g" \
     -e "s|\${PROXY_READ_TIMEOUT}|${read}ms|g" \
     "$here/visage.conf.template" >"$dir/visage.conf"

@@ -97,7 +97,8 @@ def main(rendered, work):
     check("the front door serves nothing of core but its status",
           re.search(r"location /core/ \{\s*default_type application/json;\s*return 404", template) is not None)
     check("index.html is not cached, hashed assets are",
-          'add_header Cache-Control "no-cache"' in template and "immutable" in template)
+          re.search(r'default\s+"no-cache";', template) is not None and "immutable" in template
+          and "add_header Cache-Control $visage_cache_control;" in template)
 
     nginx = shutil.which("nginx")
     if nginx:

@@ -50,11 +50,15 @@ impl FrontDoor {
         // nginx's workers (user nobody under root) must reach the directory.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
         let port = free_port();
+        // A stand-in for the built UI: a page of its own.
+        let ui = dir.path().join("ui");
+        std::fs::create_dir_all(&ui).expect("ui directory");
+        std::fs::write(ui.join("index.html"), "<!doctype html><title>Visage</title>\n").expect("index.html");
         let conf = dir.path().join("nginx");
         let status = Command::new(repository().join("deploy/nginx/render.sh"))
             .arg(&conf)
             .arg(port.to_string())
-            .arg(dir.path().join("ui"))
+            .arg(&ui)
             .args([&upstreams.admin, &upstreams.api, &upstreams.core])
             .arg(max_body)
             .status()

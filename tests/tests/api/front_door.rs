@@ -141,3 +141,81 @@ async fn core_refusals_of_large_uploads_arrive_on_a_reused_connection() {
         assert_eq!(response.status(), 400, "round {round}: {}", response.text().await.unwrap_or_default());
     }
 }
+
+/// The headers every answer of the front door carries, for browsers.
+fn assert_browser_headers(response: &reqwest::Response, what: &str) {
+    let header = |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let csp = header("content-security-policy");
+    for directive in ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'", "object-src 'none'"] {
+        assert!(csp.contains(directive), "{what}: {directive} missing from the policy {csp:?}");
+    }
+    assert_eq!(header("x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(header("x-frame-options"), "DENY", "{what}");
+    assert_eq!(header("referrer-policy"), "no-referrer", "{what}");
+}
+
+#[tokio::test]
+async fn the_front_door_answers_with_browser_headers_and_json_errors() {
+    let app = spawn().await;
+    let admin = TestAdmin::spawn().await;
+    let door = FrontDoor::start(&Upstreams::from_urls(&admin.address, &app.address, integration_tests::core::url()));
+    let client = reqwest::Client::new();
+
+    // The UI's page (never cached), an API answer and an API error: all with the headers.
+    let page = client.get(door.url("/")).send().await.expect("/");
+    assert_browser_headers(&page, "the UI");
+    assert_eq!(page.headers()["cache-control"], "no-cache");
+    let config = client.get(door.url("/api/v1/config")).send().await.expect("config");
+    assert_browser_headers(&config, "an API answer");
+    assert!(config.headers().get("cache-control").is_none(), "the service's own caching is kept");
+    let refused = client.get(door.url("/api/v1/recognition/subjects")).send().await.expect("no key");
+    assert_browser_headers(&refused, "an API error");
+    assert_eq!(json_of(refused).await.0, 400);
+
+    // nginx's own refusals are {"message", "code"} JSON on the APIs' paths.
+    let too_large = client
+        .post(door.url("/api/v1/recognition/recognize"))
+        .header("x-api-key", app.recognition.api_key.to_string())
+        .header("content-type", "application/json")
+        .body(vec![b' '; 11 << 20])
+        .send()
+        .await
+        .expect("11 MB");
+    assert_browser_headers(&too_large, "413");
+    assert_eq!(too_large.headers()["content-type"], "application/json");
+    let (status, body) = json_of(too_large).await;
+    assert_eq!((status, body), (413, json!({"message": "The request exceeds its maximum allowed size", "code": 0})));
+    let long = door.url(&format!("/admin/{}", "a".repeat(10_000)));
+    let (status, body) = json_of(client.get(long).send().await.expect("long URI")).await;
+    assert_eq!((status, body["code"].as_u64()), (414, Some(0)), "{body}");
+    let (status, body) = json_of(client.delete(door.url("/core/status")).send().await.expect("DELETE")).await;
+    assert_eq!((status, body), (403, json!({"message": "Forbidden", "code": 0})));
+
+    // A collection archive may be larger than MAX_REQUEST_SIZE on its own path: the 11 MB body
+    // reaches api-service, which refuses the unknown key.
+    let (status, body) = json_of(
+        client
+            .post(door.url("/api/v1/recognition/import"))
+            .header("x-api-key", uuid::Uuid::new_v4().to_string())
+            .header("content-type", "application/zip")
+            .body(junk(11 << 20))
+            .send()
+            .await
+            .expect("import"),
+    )
+    .await;
+    assert_eq!((status, body["code"].as_u64()), (404, Some(10)), "{body}");
+}
+
+#[tokio::test]
+async fn a_service_that_is_down_is_a_json_502_with_retry_after() {
+    let down = api_service::testing::closed_port_url();
+    let door = FrontDoor::start(&Upstreams::from_urls(&down, &down, &down));
+    let response = reqwest::get(door.url("/api/v1/config")).await.expect("config");
+    assert_browser_headers(&response, "502");
+    assert_eq!(response.headers()["retry-after"], "5");
+    let (status, body) = json_of(response).await;
+    assert_eq!((status, body), (502, json!({"message": "The service is unavailable: try again later", "code": 0})));
+    let (status, body) = json_of(reqwest::get(door.url("/admin/status")).await.expect("admin")).await;
+    assert_eq!((status, body["code"].as_u64()), (502, Some(0)));
+}

@@ -33,7 +33,8 @@ export async function launch() {
 }
 
 /**
- * A page whose uncaught errors are collected, with a screenshot helper.
+ * A page whose uncaught errors and Content-Security-Policy violations (the front door's policy)
+ * are collected, with a screenshot helper.
  * @param {import('playwright-core').Browser} browser
  */
 export async function newPage(browser) {
@@ -43,6 +44,9 @@ export async function newPage(browser) {
   /** @type {string[]} */
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('Content Security Policy')) errors.push(m.text());
+  });
   return { context, page, errors };
 }
 
