@@ -47,7 +47,10 @@ pub async fn reset_password_in(store: &Store, email: &str, new_password: &str) -
         .await?
         .filter(|u| !u.is_untaken_demo())
         .with_context(|| format!("no user has the e-mail address {email}"))?;
-    let hash = password::hash(new_password.to_string()).await.map_err(|e| anyhow::anyhow!(e.message))?;
+    let hash = password::Hashing::for_this_machine()
+        .hash(new_password.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
     store.set_password_hash(user.id, &hash, true).await?;
     store.end_user_sessions(user.id).await?;
     Ok(())

@@ -1,9 +1,15 @@
 //! Password hashing: argon2id (PHC strings) for everything we store; CompreFace's bcrypt hashes
 //! (`{bcrypt}$2a$…`) are accepted until the user's next login replaces them.
 //!
-//! Hashing takes tens of milliseconds of CPU by design, so it runs on the blocking pool.
+//! Hashing takes tens of milliseconds of CPU and 19 MiB of memory by design, so it runs on the
+//! blocking pool, and through a [`Hashing`] gate: at most one hash per CPU at a time, a short
+//! queue behind them, and beyond it an immediate 503. A flood of logins (bad ones cost as much as
+//! good ones) then neither grows the blocking pool and its memory nor slows the other calls.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+use tokio::sync::Semaphore;
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -19,26 +25,78 @@ pub enum Verified {
     YesRehash,
 }
 
-/// An argon2id hash of `password` with a fresh salt.
-pub async fn hash(password: String) -> Result<String, ApiError> {
-    visage_http::spawn_blocking(move || hash_now(&password)).await.map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        ApiError::unexpected()
-    })
+/// The gate every hash and verification of a process goes through.
+#[derive(Debug)]
+pub struct Hashing {
+    running: Semaphore,
+    waiting: AtomicUsize,
+    queue: usize,
 }
 
-/// Compares `password` with `stored`. With `stored` `None` (no such user) the same work is done
-/// against a dummy hash, so an unknown e-mail takes as long as a wrong password.
-pub async fn verify(password: String, stored: Option<String>) -> Verified {
-    visage_http::spawn_blocking(move || match stored {
-        Some(stored) => verify_now(&password, &stored),
-        None => {
-            let _ = verify_now(&password, dummy_hash());
-            Verified::No
-        }
-    })
-    .await
-    .unwrap_or(Verified::No)
+/// Decrements the waiting count however the wait ends (the request may be dropped).
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Hashing {
+    /// At most `parallel` hashes at once and `queue` waiting for their turn.
+    pub fn new(parallel: usize, queue: usize) -> Self {
+        Self { running: Semaphore::new(parallel.max(1)), waiting: AtomicUsize::new(0), queue }
+    }
+
+    /// One hash per CPU, and four per CPU (at least eight) waiting.
+    pub fn for_this_machine() -> Self {
+        let cpus = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self::new(cpus, (4 * cpus).max(8))
+    }
+
+    /// An argon2id hash of `password` with a fresh salt.
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        self.run(move || hash_now(&password)).await
+    }
+
+    /// Compares `password` with `stored`. With `stored` `None` (no such user) the same work is
+    /// done against a dummy hash, so an unknown e-mail takes as long as a wrong password.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<Verified, ApiError> {
+        self.run(move || match stored {
+            Some(stored) => verify_now(&password, &stored),
+            None => {
+                let _ = verify_now(&password, dummy_hash());
+                Verified::No
+            }
+        })
+        .await
+    }
+
+    async fn run<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> Result<R, ApiError> {
+        let permit = match self.running.try_acquire() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::AcqRel) >= self.queue {
+                    self.waiting.fetch_sub(1, Ordering::AcqRel);
+                    return Err(busy());
+                }
+                let _waiting = Waiting(&self.waiting);
+                self.running.acquire().await.map_err(|_| busy())?
+            }
+        };
+        let done = visage_http::spawn_blocking(work).await;
+        drop(permit);
+        done.map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::unexpected()
+        })
+    }
+}
+
+/// The answer when too many passwords are being checked at once.
+fn busy() -> ApiError {
+    ApiError::new(visage_common::ErrorCode::Undefined, "Too many logins at once: try again in a moment")
+        .with_status(503)
 }
 
 pub fn hash_now(password: &str) -> String {
@@ -70,7 +128,34 @@ fn dummy_hash() -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_gate_runs_a_few_at_once_queues_a_few_and_refuses_the_rest() {
+        let gate = Arc::new(Hashing::new(1, 2));
+        let calls: Vec<_> = (0..10)
+            .map(|_| {
+                let gate = Arc::clone(&gate);
+                tokio::spawn(async move { gate.verify("wrong".into(), None).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for call in calls {
+            match call.await.unwrap() {
+                Ok(verified) => assert_eq!(verified, Verified::No),
+                Err(e) => {
+                    assert_eq!(e.status(), 503);
+                    refused += 1;
+                }
+            }
+        }
+        assert!((7..=9).contains(&refused), "one running and two waiting at most; {refused} refused");
+        assert_eq!(gate.waiting.load(Ordering::Acquire), 0);
+        // Free again: the next one runs.
+        assert_eq!(gate.verify("wrong".into(), None).await.unwrap(), Verified::No);
+    }
 
     #[test]
     fn argon2_hashes_verify_and_differ_by_salt() {

@@ -44,7 +44,13 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let state = AppState { store, settings: Arc::new(settings), mailer, login_throttle: Arc::default() };
+        let state = AppState {
+            store,
+            settings: Arc::new(settings),
+            mailer,
+            login_throttle: Arc::default(),
+            hashing: Arc::new(crate::password::Hashing::for_this_machine()),
+        };
         Ok(Server::new(listener, app(state))?)
     }
 }

@@ -15,6 +15,8 @@
 //! | `MAX_FILE_SIZE` | `5MB` | largest image |
 //! | `MAX_REQUEST_SIZE` | `10MB` | largest request body |
 //! | `MAX_IMPORT_SIZE` | `2GB` | largest archive `POST /recognition/import` takes (each photo in it: `MAX_FILE_SIZE`) |
+//! | `MAX_EMBEDDINGS` | `1000` | most embeddings one call of the embedding endpoints takes |
+//! | `MAX_MATCHES` | `10000` | most stored faces one recognition answers, over all its faces or embeddings (`prediction_count` above it, or `-1` on a collection that would pass it, is refused) |
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -38,6 +40,10 @@ pub struct Settings {
     pub max_request_size: u64,
     /// Largest archive a collection import takes.
     pub max_import_size: u64,
+    /// Most embeddings one call takes.
+    pub max_embeddings: usize,
+    /// Most matches one recognition answers, all faces or embeddings together.
+    pub max_matches: usize,
 }
 
 impl Settings {
@@ -54,6 +60,8 @@ impl Settings {
             max_file_size: 5 << 20,
             max_request_size: 10 << 20,
             max_import_size: 2 << 30,
+            max_embeddings: 1000,
+            max_matches: 10_000,
         }
     }
 
@@ -74,6 +82,8 @@ impl Settings {
             max_file_size: var_or(&["MAX_FILE_SIZE"], d.max_file_size, parse_size)?,
             max_request_size: var_or(&["MAX_REQUEST_SIZE"], d.max_request_size, parse_size)?,
             max_import_size: var_or(&["MAX_IMPORT_SIZE"], d.max_import_size, parse_size)?,
+            max_embeddings: var_or(&["MAX_EMBEDDINGS"], d.max_embeddings, parse_from_str)?,
+            max_matches: var_or(&["MAX_MATCHES"], d.max_matches, parse_from_str)?,
             ..d
         })
     }
@@ -93,6 +103,8 @@ impl fmt::Debug for Settings {
             .field("max_file_size", &self.max_file_size)
             .field("max_request_size", &self.max_request_size)
             .field("max_import_size", &self.max_import_size)
+            .field("max_embeddings", &self.max_embeddings)
+            .field("max_matches", &self.max_matches)
             .finish()
     }
 }

@@ -116,12 +116,51 @@ impl ImageOptions {
     }
 }
 
-/// `prediction_count`: how many of the nearest stored faces to show (default 1, -1 all).
-pub fn prediction_count(params: &Params) -> Result<Limit, ApiError> {
+/// `prediction_count`: how many of the nearest stored faces to show (default 1, -1 all); more
+/// than `max_matches` (what one answer may hold) is refused with code 50.
+pub fn prediction_count(params: &Params, max_matches: usize) -> Result<Limit, ApiError> {
     let count = params.int("prediction_count")?.unwrap_or(1);
-    Limit::from_prediction_count(count).ok_or_else(|| {
+    let limit = Limit::from_prediction_count(count).ok_or_else(|| {
         ApiError::new(ErrorCode::IncorrectPredictionCount, "Prediction count should be any positive number or -1")
-    })
+    })?;
+    match limit {
+        Limit::Top(n) if n > max_matches => Err(ApiError::new(
+            ErrorCode::LimitExceeded,
+            format!("prediction_count is {n}; one answer holds at most {max_matches} matches (MAX_MATCHES)"),
+        )),
+        _ => Ok(limit),
+    }
+}
+
+/// Refuses (code 50) a search whose answer would hold more than `max_matches` matches: `queries`
+/// faces or embeddings, each with `limit` of a collection of `collection` faces.
+pub fn check_matches(queries: usize, limit: Limit, collection: usize, max_matches: usize) -> Result<(), ApiError> {
+    let each = match limit {
+        Limit::All => collection,
+        Limit::Top(n) => n.min(collection),
+    };
+    let total = each.saturating_mul(queries);
+    if total > max_matches {
+        return Err(ApiError::new(
+            ErrorCode::LimitExceeded,
+            format!(
+                "This search would answer {total} matches ({queries} faces or embeddings, {each} each); one answer \
+                 holds at most {max_matches} (MAX_MATCHES): ask for a smaller prediction_count or fewer faces"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses (code 50) more than `max` embeddings in one call.
+pub fn check_embeddings(count: usize, max: usize) -> Result<(), ApiError> {
+    if count > max {
+        return Err(ApiError::new(
+            ErrorCode::LimitExceeded,
+            format!("The call has {count} embeddings; one call takes at most {max} (MAX_EMBEDDINGS)"),
+        ));
+    }
+    Ok(())
 }
 
 /// The similarity clients see for a distance between unit-length embeddings, to 5 decimals.

@@ -34,7 +34,7 @@ use visage_store::User;
 use crate::auth::{access_token, cookie, REFRESH_COOKIE, SESSION_COOKIE};
 use crate::dto::{OAuthErrorDto, TokenDto};
 use crate::error::{Error, Result};
-use crate::password::{self, Verified};
+use crate::password::Verified;
 use crate::state::AppState;
 use crate::tokens;
 
@@ -192,11 +192,11 @@ async fn login(state: &AppState, params: &Params) -> Result<User> {
         });
     }
     let user = if email.is_empty() { None } else { state.store.user_by_email(&email).await? };
-    let verified = password::verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await;
+    let verified = state.hashing.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match (user, verified) {
         (Some(user), Verified::Yes | Verified::YesRehash) => {
             if verified == Verified::YesRehash {
-                let rehashed = password::hash(password).await?;
+                let rehashed = state.hashing.hash(password).await?;
                 state.store.set_password_hash(user.id, &rehashed, false).await?;
                 tracing::info!(user = %user.id, "bcrypt password hash replaced by argon2id");
             }

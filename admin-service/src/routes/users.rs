@@ -21,7 +21,7 @@ use crate::auth::{is_admin, parse_id, AuthUser, GlobalAdmin};
 use crate::config::SignUp;
 use crate::dto::{AutocompleteDto, DemoModelDto, InvitationDto, RoleName, UserDto, UserRoleDto};
 use crate::error::{Error, Result};
-use crate::password::{self, Verified};
+use crate::password::Verified;
 use crate::state::AppState;
 use crate::{tokens, validation};
 
@@ -115,7 +115,7 @@ async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Regist
     if state.store.user_by_email(&email).await?.is_some() {
         return Err(Error::of(ErrorCode::EmailAlreadyRegistered));
     }
-    let password_hash = password::hash(password).await?;
+    let password_hash = state.hashing.hash(password).await?;
     let confirm = state.mailer.is_some();
     let new = NewUser {
         email: &email,
@@ -265,7 +265,7 @@ async fn reset_password(
     else {
         return Err(Error::of(ErrorCode::InvalidResetPasswordToken));
     };
-    let hash = password::hash(password).await?;
+    let hash = state.hashing.hash(password).await?;
     state.store.set_password_hash(user, &hash, true).await?;
     state.store.end_user_sessions(user).await?;
     Ok(StatusCode::OK)
@@ -363,10 +363,10 @@ async fn change_password(
 ) -> Result<StatusCode> {
     let old = body.old_password.unwrap_or_default();
     let new = validation::new_password("newPassword", body.new_password.as_deref())?;
-    if password::verify(old, Some(user.password_hash.clone())).await == Verified::No {
+    if state.hashing.verify(old, Some(user.password_hash.clone())).await? == Verified::No {
         return Err(Error::of(ErrorCode::IncorrectUserPassword));
     }
-    let hash = password::hash(new).await?;
+    let hash = state.hashing.hash(new).await?;
     state.store.set_password_hash(user.id, &hash, false).await?;
     Ok(StatusCode::OK)
 }
@@ -585,7 +585,7 @@ async fn set_password(
     if target.global_role == Role::Owner && caller.global_role != Role::Owner {
         return Err(Error::forbidden());
     }
-    let hash = password::hash(password).await?;
+    let hash = state.hashing.hash(password).await?;
     state.store.set_password_hash(target.id, &hash, true).await?;
     state.store.end_user_sessions(target.id).await?;
     tracing::info!(user = %target.id, by = %caller.id, "password set by an administrator");

@@ -186,3 +186,53 @@ async fn ten_failed_logins_lock_the_address_for_a_while() {
     assert_eq!(body["error_description"], "Too many failed logins: try again in 15 minutes");
     assert_eq!(admin.login("gus@example.com", PASSWORD).await.0, 200, "other addresses are not affected");
 }
+
+/// 300 bad logins at once (each an argon2 verification, unknown e-mails against the dummy hash):
+/// as many run as there are CPUs, a short queue waits, the rest are answered 503 at once; the
+/// service keeps answering its other calls, and a right password works right after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_flood_of_bad_logins_is_queued_briefly_then_refused_and_the_rest_keeps_answering() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("alice@example.com", PASSWORD, "Alice", "A").await;
+    let flood: Vec<_> = (0..300)
+        .map(|i| {
+            let (client, url) = (admin.client.clone(), admin.url("/oauth/token"));
+            tokio::spawn(async move {
+                let email = format!("nobody{i}@example.com");
+                let response = client
+                    .post(url)
+                    .header("authorization", CLIENT_BASIC)
+                    .form(&[("username", email.as_str()), ("password", "wrong password"), ("grant_type", "password")])
+                    .send()
+                    .await
+                    .expect("login");
+                json_of(response).await
+            })
+        })
+        .collect();
+    // While the flood runs: the status answers.
+    for _ in 0..5 {
+        let response = admin.client.get(admin.url("/status")).send().await.expect("status");
+        let (status, body) = json_of(response).await;
+        assert_eq!((status, body["status"].as_str()), (200, Some("OK")), "{body}");
+    }
+    let (mut refused, mut bad) = (0, 0);
+    for login in flood {
+        let (status, body) = login.await.expect("task");
+        match status {
+            400 => {
+                assert_eq!(body["error"], "invalid_grant", "{body}");
+                bad += 1;
+            }
+            503 => {
+                assert_eq!(body["message"], "Too many logins at once: try again in a moment");
+                refused += 1;
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(refused > 0 && bad > 0, "{bad} checked, {refused} refused");
+    assert_eq!(bad + refused, 300);
+    let (status, body) = admin.login("alice@example.com", PASSWORD).await;
+    assert_eq!(status, 200, "{body}");
+}

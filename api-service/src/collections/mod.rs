@@ -145,15 +145,19 @@ impl Collections {
     }
 
     /// The `limit` nearest stored faces to each query, nearest first; every face at or above
-    /// cosine `guaranteed` that belongs among them is found.
+    /// cosine `guaranteed` that belongs among them is found. Refused (code 50) before any work
+    /// when the answer would hold more than `max_matches` matches in all.
     pub async fn search(
         &self,
         model: Uuid,
         queries: Vec<Vec<f32>>,
         limit: Limit,
         guaranteed: f32,
+        max_matches: usize,
     ) -> Result<Vec<Vec<Match>>, ApiError> {
         let index = self.loaded(model).await?;
+        let size = index.read().len();
+        crate::processing::check_matches(queries.len(), limit, size, max_matches)?;
         let started = Instant::now();
         let found = blocking(move || index.read().search(&queries, limit, Some(guaranteed))).await?;
         self.inner.searches.observe(started.elapsed().as_secs_f64());

@@ -23,7 +23,8 @@ use visage_common::{ApiError, ErrorCode};
 use crate::auth::{ApiKey, Recognition, Verification};
 use crate::params::{parse_uuid, JsonBody, PathParam, Query};
 use crate::processing::{
-    compare, guaranteed_cosine, match_threshold, passes, prediction_count, similarity, FaceResults, SubjectSimilarity,
+    check_embeddings, compare, guaranteed_cosine, match_threshold, passes, prediction_count, similarity, FaceResults,
+    SubjectSimilarity,
 };
 use crate::state::AppState;
 
@@ -82,13 +83,13 @@ fn to_f32(embedding: &[f64]) -> Vec<f32> {
 #[utoipa::path(
     post, path = "/recognition/embeddings/recognize", operation_id = "recognizeEmbeddings", tag = "embeddings",
     params(
-        ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per embedding, a positive number or -1 for all (default 1)"),
+        ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per embedding, a positive number or -1 for all (default 1). One answer holds at most MAX_MATCHES (10 000) matches over all its embeddings, and a call takes at most MAX_EMBEDDINGS (1000) embeddings: more is refused with code 50"),
         ("similarity_threshold" = Option<f64>, Query, description = "Ours: leave out stored faces less similar than this, 0 to 1 (default the service's match threshold, else none)"),
     ),
     request_body = EmbeddingsBody,
     responses((status = 200, description = "Each embedding with its most similar stored faces", body = FaceResults<EmbeddingMatches>,
         example = json!({"result": [{"embedding": [0.0123, -0.0456, 0.0789, 0.1011], "similarities": [{"subject": "Anna Smith", "similarity": 0.97858}]}]}))),
-    extensions(("x-error-codes" = json!([0, 5, 12, 26, 41]))),
+    extensions(("x-error-codes" = json!([0, 5, 12, 26, 41, 50]))),
 )]
 async fn recognize(
     key: ApiKey<Recognition>,
@@ -97,12 +98,14 @@ async fn recognize(
     JsonBody(body): JsonBody<EmbeddingsBody>,
 ) -> Result<Json<FaceResults<EmbeddingMatches>>, ApiError> {
     let embeddings = required(body.embeddings, "embeddings")?;
-    let limit = prediction_count(&params)?;
+    check_embeddings(embeddings.len(), state.settings.max_embeddings)?;
+    let limit = prediction_count(&params, state.settings.max_matches)?;
     let threshold = match_threshold(&params, &key.service)?;
     let queries = embeddings.iter().map(|e| to_f32(e)).collect();
     let coefficients = state.core.coefficients().await?;
     let guaranteed = guaranteed_cosine(&coefficients, threshold);
-    let matches = state.collections.search(key.model_id(), queries, limit, guaranteed).await?;
+    let matches =
+        state.collections.search(key.model_id(), queries, limit, guaranteed, state.settings.max_matches).await?;
     let result = embeddings
         .into_iter()
         .zip(matches)
@@ -131,7 +134,7 @@ async fn recognize(
     request_body = EmbeddingsBody,
     responses((status = 200, description = "Each embedding with its similarity to the stored face, most similar first", body = FaceResults<EmbeddingSimilarity>,
         example = json!({"result": [{"embedding": [0.0123, -0.0456, 0.0789, 0.1011], "similarity": 0.97858}]}))),
-    extensions(("x-error-codes" = json!([0, 5, 26, 41, 44]))),
+    extensions(("x-error-codes" = json!([0, 5, 26, 41, 44, 50]))),
 )]
 async fn verify(
     key: ApiKey<Recognition>,
@@ -141,6 +144,7 @@ async fn verify(
 ) -> Result<Json<FaceResults<EmbeddingSimilarity>>, ApiError> {
     let image_id = parse_uuid("image_id", &image_id)?;
     let embeddings = required(body.embeddings, "embeddings")?;
+    check_embeddings(embeddings.len(), state.settings.max_embeddings)?;
     let queries = embeddings.iter().map(|e| to_f32(e)).collect();
     let (_, distances) = state
         .collections
@@ -161,7 +165,7 @@ async fn verify(
     request_body = SourceTargetsBody,
     responses((status = 200, description = "Each target with its similarity to the source, most similar first", body = FaceResults<EmbeddingSimilarity>,
         example = json!({"result": [{"embedding": [0.0119, -0.0461, 0.0801, 0.0998], "similarity": 0.99321}, {"embedding": [-0.0512, 0.0334, 0.0012, 0.0876], "similarity": 0.31544}]}))),
-    extensions(("x-error-codes" = json!([0, 5, 41]))),
+    extensions(("x-error-codes" = json!([0, 5, 41, 50]))),
 )]
 async fn compare_with_source(
     _key: ApiKey<Verification>,
@@ -170,6 +174,7 @@ async fn compare_with_source(
 ) -> Result<Json<FaceResults<EmbeddingSimilarity>>, ApiError> {
     let source = required(body.source, "source")?;
     let targets = required(body.targets, "targets")?;
+    check_embeddings(targets.len(), state.settings.max_embeddings)?;
     let coefficients = state.core.coefficients().await?;
     let queries: Vec<Vec<f32>> = targets.iter().map(|t| to_f32(t)).collect();
     let similarities = compare(&coefficients, &to_f32(&source), &queries)?;

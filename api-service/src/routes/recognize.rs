@@ -92,7 +92,7 @@ struct RecognizedFace {
     post, path = "/recognition/recognize", operation_id = "recognizeFaces", tag = "recognition",
     params(
         ("limit" = Option<u64>, Query, description = "The largest faces to report, 0 for all (default 0)"),
-        ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per face, a positive number or -1 for all (default 1); a subject can appear more than once"),
+        ("prediction_count" = Option<i64>, Query, description = "The most similar stored faces to list per face, a positive number or -1 for all (default 1); a subject can appear more than once. One answer holds at most MAX_MATCHES (10 000) matches over all its faces: more is refused with code 50"),
         ("det_prob_threshold" = Option<f64>, Query, description = "The detector's minimal certainty for a face, 0 to 1 (default core's)"),
         ("face_plugins" = Option<String>, Query, description = "Comma-separated plugins to run besides the embedder: age, gender, pose, mask, landmarks, landmarks2d106, quality; `calculator` shows each face's embedding", example = "age,gender,pose,mask,landmarks,landmarks2d106,calculator,quality"),
         ("status" = Option<bool>, Query, description = "Add each face's `execution_time` and the answer's `plugins_versions` (default false)", example = true),
@@ -114,7 +114,7 @@ struct RecognizedFace {
         (status = 413, description = "The image or the request is over its size limit (code 0)", body = ErrorBody,
             example = json!({"message": "The file exceeds its maximum allowed size of 5242880 bytes", "code": 0})),
     ),
-    extensions(("x-error-codes" = json!([0, 5, 12, 21, 26, 28, 34, 41]))),
+    extensions(("x-error-codes" = json!([0, 5, 12, 21, 26, 28, 34, 41, 50]))),
 )]
 async fn recognize(
     key: ApiKey<Recognition>,
@@ -123,7 +123,7 @@ async fn recognize(
 ) -> Result<Json<FaceResults<RecognizedFace>>, ApiError> {
     key.count_request(&state);
     let options = ImageOptions::read(&upload.params)?;
-    let limit = prediction_count(&upload.params)?;
+    let limit = prediction_count(&upload.params, state.settings.max_matches)?;
     let threshold = match_threshold(&upload.params, &key.service)?;
     let detect_faces = upload.params.bool_or("detect_faces", true)?;
     let image = upload.image("file", state.settings.max_file_size)?;
@@ -133,7 +133,8 @@ async fn recognize(
     let queries = found.result.iter().map(embedding_of).collect::<Result<Vec<_>, _>>()?;
     let coefficients = state.core.coefficients().await?;
     let guaranteed = guaranteed_cosine(&coefficients, threshold);
-    let matches = state.collections.search(key.model_id(), queries, limit, guaranteed).await?;
+    let matches =
+        state.collections.search(key.model_id(), queries, limit, guaranteed, state.settings.max_matches).await?;
 
     let result = found
         .result

@@ -88,6 +88,9 @@ error_codes! {
     SignUpNotAllowed = 48, 403, "Registration is closed";
     /// Ours: enrolment with `min_quality` refused a face whose quality is lower.
     LowFaceQuality = 49, 400, "The face's quality is too low";
+    /// Ours: a call asking for more work or a longer answer than the service's limits allow
+    /// (`MAX_EMBEDDINGS`, `MAX_MATCHES`).
+    LimitExceeded = 50, 400, "The request exceeds a limit of the service";
     /// Admin: the demo service is gone (CompreFace answers with the status as its code).
     DemoModelNotAvailable = 404, 404, "The Demo model is not available any more!";
 }

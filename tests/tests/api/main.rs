@@ -11,6 +11,7 @@ mod faces;
 mod front_door;
 mod helpers;
 mod instances;
+mod limits;
 mod migrate;
 mod openapi;
 mod operations;
