@@ -11,7 +11,7 @@
 //! | `DB_MAX_CONNECTIONS` | `5` | connection pool size |
 //! | `PUBLIC_URL` (or `FRS_CRUD_HOST`) | `http://localhost:8000` | where users reach the UI: e-mailed links point there |
 //! | `SIGN_UP` | `open` | `open`: anyone registers; `invite`: only invited e-mails; `closed`: nobody after the first user |
-//! | `DEMO_KEYS` | `true` | `false`: services holding the well-known demo API keys get random ones at start-up |
+//! | `DEMO_KEYS` | `takeover` | the well-known demo API keys (`…0002`, `…0003`, `…0004`): `takeover` — they work until the first account takes the installation over, and get random ones in the same transaction; `keep` — they keep working; `retire` (or `false`) — random ones at start-up |
 //! | `ENABLE_EMAIL_SERVER` | `false` | send confirmation and password reset e-mails |
 //! | `EMAIL_HOST` | | SMTP server, `host` or `host:port` |
 //! | `EMAIL_PORT` | `587` | SMTP port when `EMAIL_HOST` names none |
@@ -55,6 +55,29 @@ impl SignUp {
     }
 }
 
+/// What becomes of the well-known demo API keys (CompreFace's `…0002`, `…0003`, `…0004`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DemoKeys {
+    /// They work until the first account takes the installation over, then the demo services
+    /// get random keys (in the takeover's transaction).
+    UntilTakeover,
+    /// They keep working (CompreFace's behaviour), for an installation that only tries things.
+    Keep,
+    /// The demo services get random keys at start-up.
+    Retire,
+}
+
+impl DemoKeys {
+    fn parse(value: &str) -> Result<Self, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "takeover" | "until-takeover" => Ok(Self::UntilTakeover),
+            "keep" | "true" | "on" | "yes" | "1" => Ok(Self::Keep),
+            "retire" | "false" | "off" | "no" | "0" => Ok(Self::Retire),
+            _ => Err("expected takeover, keep or retire".to_string()),
+        }
+    }
+}
+
 /// The SMTP server e-mails go through.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MailSettings {
@@ -86,7 +109,7 @@ pub struct Settings {
     /// The UI's origin, without a trailing slash; e-mailed links start with it.
     pub public_url: String,
     pub sign_up: SignUp,
-    pub demo_keys: bool,
+    pub demo_keys: DemoKeys,
     /// `None`: no e-mail; reset links are written to the log instead.
     pub mail: Option<MailSettings>,
     pub cookie_secure: bool,
@@ -101,7 +124,7 @@ impl Settings {
             db_max_connections: 5,
             public_url: "http://localhost:8000".to_string(),
             sign_up: SignUp::Open,
-            demo_keys: true,
+            demo_keys: DemoKeys::UntilTakeover,
             mail: None,
             cookie_secure: false,
         }
@@ -119,7 +142,7 @@ impl Settings {
             public_url: first_var(&["PUBLIC_URL", "FRS_CRUD_HOST"])
                 .map_or(d.public_url, |(_, url)| url.trim_end_matches('/').to_string()),
             sign_up: var_or(&["SIGN_UP"], d.sign_up, SignUp::parse)?,
-            demo_keys: var_or(&["DEMO_KEYS"], d.demo_keys, parse_bool)?,
+            demo_keys: var_or(&["DEMO_KEYS"], d.demo_keys, DemoKeys::parse)?,
             mail,
             cookie_secure: var_or(&["COOKIE_SECURE"], d.cookie_secure, parse_bool)?,
             ..d

@@ -83,7 +83,8 @@ enum TokenError {
 /// `password` logs in; `grant_type=refresh_token` with `refresh_token` (else the `REFRESH_TOKEN`
 /// cookie) renews the session, after which the old tokens no longer work. The parameters come
 /// from the form body (`application/x-www-form-urlencoded`, or multipart as CompreFace's UI
-/// sends it) or the query string, which wins. The request carries the OAuth client as HTTP
+/// sends it) or the query string, which wins, except `password`: a password in the URL (which
+/// proxies and browsers log) is refused with 400 `invalid_request`. The request carries the OAuth client as HTTP
 /// Basic: `Authorization: Basic Q29tbW9uQ2xpZW50SWQ6cGFzc3dvcmQ=` (`CommonClientId:password`).
 ///
 /// The answer sets the cookies `CFSESSION` (the access token, `Path=/admin`, 40 minutes) and
@@ -111,6 +112,7 @@ enum TokenError {
                     value = json!({"error": "invalid_grant", "error_description": "User is disabled"}))),
                 ("Invalid refresh token" = (value = json!({"error": "invalid_grant", "error_description": "Invalid refresh token"}))),
                 ("Unsupported grant type" = (value = json!({"error": "unsupported_grant_type", "error_description": "Unsupported grant type: client_credentials"}))),
+                ("Password in the URL" = (value = json!({"error": "invalid_request", "error_description": "The password goes in the request body, not in the URL"}))),
             )),
         (status = 401, description = "No or wrong OAuth client credentials", body = OAuthErrorDto,
             example = json!({"error": "unauthorized", "error_description": "Bad client credentials"})),
@@ -121,6 +123,14 @@ enum TokenError {
 )]
 async fn token(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request) -> Result<Response> {
     check_client(request.headers())?;
+    // A password in the URL ends up in logs and browser history: refused, whatever it is.
+    if Params::from_query(query.as_deref()).first("password").is_some() {
+        return Err(Error::OAuth {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: "The password goes in the request body, not in the URL".to_string(),
+        });
+    }
     let headers = request.headers().clone();
     let params = parameters(query.as_deref(), request, &state).await?;
     let grant = params.first("grant_type").unwrap_or_default();

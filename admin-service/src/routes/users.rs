@@ -136,7 +136,8 @@ async fn register(State(state): State<AppState>, JsonBody(body): JsonBody<Regist
     };
     let stored_token =
         confirm.then_some((TokenKind::Confirm, token_hash.as_slice(), Duration::hours(CONFIRM_TTL_HOURS)));
-    match state.store.create_user_with_token(&new, first_user, stored_token, send).await? {
+    let retire_demo_keys = state.settings.demo_keys == crate::config::DemoKeys::UntilTakeover;
+    match state.store.create_user_with_token(&new, first_user, retire_demo_keys, stored_token, send).await? {
         Ok(user) => {
             tracing::info!(user = %user.id, first_user, confirm, "user registered");
             Ok(if confirm { StatusCode::OK } else { StatusCode::CREATED })

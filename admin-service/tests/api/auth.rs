@@ -236,3 +236,39 @@ async fn a_flood_of_bad_logins_is_queued_briefly_then_refused_and_the_rest_keeps
     let (status, body) = admin.login("alice@example.com", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
 }
+
+#[tokio::test]
+async fn a_password_in_the_url_is_refused_and_the_body_works() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("alice@example.com", PASSWORD, "Alice", "A").await;
+    let query = [("username", "alice@example.com"), ("password", PASSWORD), ("grant_type", "password")];
+    let response = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .query(&query)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json_of(response).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            serde_json::json!({"error": "invalid_request", "error_description": "The password goes in the request body, not in the URL"})
+        )
+    );
+    // Even with the right form in the body beside it.
+    let response = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .query(&[("password", "x")])
+        .form(&query)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let (status, _) = admin.login("alice@example.com", PASSWORD).await;
+    assert_eq!(status, 200);
+}

@@ -1,7 +1,7 @@
 //! Registration, the demo take-over, profile and password, global roles, deletion, password
 //! resets without e-mail, the sign-up policy and the demo keys.
 
-use admin_service::config::SignUp;
+use admin_service::config::{DemoKeys, SignUp};
 use admin_service::testing::TestAdmin;
 use reqwest::Method;
 use visage_store::Role;
@@ -252,7 +252,7 @@ async fn demo_keys_can_be_retired_at_start_up() {
         call(&admin, Method::GET, "/status", None, None).await,
         (200, json!({"status": "OK", "demoKeysActive": true}))
     );
-    let retired = TestAdmin::spawn_with(|s| s.demo_keys = false).await;
+    let retired = TestAdmin::spawn_with(|s| s.demo_keys = DemoKeys::Retire).await;
     assert_eq!(
         call(&retired, Method::GET, "/status", None, None).await,
         (200, json!({"status": "OK", "demoKeysActive": false}))
@@ -281,4 +281,26 @@ async fn autocomplete_finds_users_by_prefix() {
     let emails: Vec<&str> = body["results"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
     assert_eq!(emails, ["zack@example.com", "zoe@example.com"]);
     assert_eq!(get(&admin, "/user/autocomplete?query=%25", &owner).await.1["length"], 0, "LIKE wildcards are literal");
+}
+
+#[tokio::test]
+async fn the_takeover_retires_the_demo_keys_in_its_transaction_unless_they_are_kept() {
+    let demo_keys = "SELECT count(*) FROM models WHERE api_key::text LIKE '00000000-0000-0000-0000-00000000000%'";
+    let demo_services = "SELECT count(*) FROM models WHERE app_id = '00000000-0000-0000-0000-000000000001'";
+    let admin = TestAdmin::spawn().await;
+    assert_eq!(call(&admin, Method::GET, "/status", None, None).await.1["demoKeysActive"], true);
+    assert_eq!(count(&admin, demo_keys).await, 3);
+    admin.register("owner@example.com", PASSWORD, "Olga", "Owner").await;
+    assert_eq!(call(&admin, Method::GET, "/status", None, None).await.1["demoKeysActive"], false);
+    assert_eq!(count(&admin, demo_keys).await, 0);
+    // The services and their collections stay, in the owner's demo application, with new keys.
+    assert_eq!(count(&admin, demo_services).await, 3);
+    // A second user changes nothing more.
+    admin.register("second@example.com", PASSWORD, "Sam", "Second").await;
+    assert_eq!(count(&admin, demo_services).await, 3);
+
+    let kept = TestAdmin::spawn_with(|s| s.demo_keys = DemoKeys::Keep).await;
+    kept.register("owner@example.com", PASSWORD, "Olga", "Owner").await;
+    assert_eq!(call(&kept, Method::GET, "/status", None, None).await.1["demoKeysActive"], true);
+    assert_eq!(count(&kept, demo_keys).await, 3);
 }

@@ -331,12 +331,13 @@ async fn delete_many(
 
 /// A face's image
 ///
-/// The image stored with a face, cacheable for a year; an empty body when the face has none or
+/// The image stored with a face, cacheable for a year by the client alone (`private`: no shared
+/// cache keeps a face); an empty body when the face has none or
 /// is unknown.
 #[utoipa::path(
     get, path = "/recognition/faces/{image_id}/img", operation_id = "downloadFaceImage", tag = "faces",
     params(("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
-    responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: public, max-age=31536000`); an empty `application/octet-stream` body when there is none",
+    responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: private, max-age=31536000`); an empty `application/octet-stream` body when there is none",
         content(
             ("image/jpeg"), ("image/png"), ("image/webp"), ("image/bmp"),
             ("image/gif"), ("image/tiff"), ("image/x-icon"), ("application/octet-stream"),
@@ -358,5 +359,5 @@ async fn image(
 pub fn image_response(content: Option<Vec<u8>>) -> Response {
     let content = content.unwrap_or_default();
     let mime = visage_imaging::sniff_format(&content).map_or("application/octet-stream", |f| f.to_mime_type());
-    ([(CONTENT_TYPE, mime), (CACHE_CONTROL, "public, max-age=31536000")], content).into_response()
+    ([(CONTENT_TYPE, mime), (CACHE_CONTROL, "private, max-age=31536000")], content).into_response()
 }

@@ -101,7 +101,7 @@ async fn consistence(State(state): State<AppState>) -> Result<Json<Consistence>,
 
 /// A stored image, without the key header
 ///
-/// A face's stored image for `<img src>`, cacheable for a year. Any text works as the key
+/// A face's stored image for `<img src>`, cacheable for a year by the browser alone (`private`). Any text works as the key
 /// (CompreFace matches it as a string); an unknown one, an image of another service or a face
 /// without a stored image gives an empty body.
 #[utoipa::path(
@@ -111,7 +111,7 @@ async fn consistence(State(state): State<AppState>) -> Result<Json<Consistence>,
         ("api_key" = String, Path, description = "The API key of the recognition service", example = "00000000-0000-0000-0000-000000000002"),
         ("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"),
     ),
-    responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: public, max-age=31536000`); an empty `application/octet-stream` body when there is none",
+    responses((status = 200, description = "The image as stored, of its own type (`Cache-Control: private, max-age=31536000`); an empty `application/octet-stream` body when there is none",
         content(
             ("image/jpeg"), ("image/png"), ("image/webp"), ("image/bmp"),
             ("image/gif"), ("image/tiff"), ("image/x-icon"), ("application/octet-stream"),

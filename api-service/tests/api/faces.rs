@@ -114,7 +114,7 @@ async fn images_download_with_and_without_the_key() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/jpeg");
-    assert_eq!(response.headers()["cache-control"], "public, max-age=31536000");
+    assert_eq!(response.headers()["cache-control"], "private, max-age=31536000");
     assert_eq!(response.bytes().await.unwrap(), jpeg);
 
     let empty = app
@@ -131,7 +131,7 @@ async fn images_download_with_and_without_the_key() {
     let key = app.recognition.api_key;
     let public = app.client.get(app.url(&format!("/api/v1/static/{key}/images/{with}"))).send().await.unwrap();
     assert_eq!(public.status(), 200);
-    assert_eq!(public.headers()["cache-control"], "public, max-age=31536000");
+    assert_eq!(public.headers()["cache-control"], "private, max-age=31536000");
     assert_eq!(public.bytes().await.unwrap(), jpeg);
     for path in [
         format!("/api/v1/static/{}/images/{with}", app.detection.api_key),

@@ -35,13 +35,14 @@ const SWAGGER_JS: &[u8] = include_bytes!("../assets/swagger-ui/swagger-ui-bundle
 const SWAGGER_CSS: &[u8] = include_bytes!("../assets/swagger-ui/swagger-ui.css");
 const FAVICON: &[u8] = include_bytes!("../assets/swagger-ui/favicon-32x32.png");
 
-/// Swagger UI's start: the document next to the page, deep links, authorisations kept across
-/// reloads.
+/// Swagger UI's start: the document next to the page, deep links. Authorisations are not kept
+/// across reloads: Swagger UI would keep the password and the tokens in the browser's
+/// localStorage, where any script of the origin can read them.
 const INIT_JS: &str = r##"window.ui = SwaggerUIBundle({
   url: "openapi.json",
   dom_id: "#swagger-ui",
   deepLinking: true,
-  persistAuthorization: true,
+  persistAuthorization: false,
   displayRequestDuration: true,
   defaultModelsExpandDepth: 0,
 });

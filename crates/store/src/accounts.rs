@@ -448,11 +448,15 @@ impl Store {
     }
 
     /// Registers a user and stores a one-time token for it in one transaction, then runs `send`
-    /// (the e-mail); when `send` fails, nothing is stored.
+    /// (the e-mail); when `send` fails, nothing is stored. With `take_over_demo` the user takes
+    /// the demo account's place (the installation's first owner) if it is still untaken; then,
+    /// with `retire_demo_keys`, the demo services get random API keys in the same transaction, so
+    /// the well-known keys stop working exactly when the installation gets its owner.
     pub async fn create_user_with_token<E>(
         &self,
         new: &NewUser<'_>,
         take_over_demo: bool,
+        retire_demo_keys: bool,
         token: Option<(TokenKind, &[u8], Duration)>,
         send: impl std::future::Future<Output = Result<(), E>>,
     ) -> Result<Result<User, E>, StoreError> {
@@ -476,7 +480,12 @@ impl Store {
                 .await?,
             )?;
             match taken {
-                Some(u) => u,
+                Some(u) => {
+                    if retire_demo_keys {
+                        crate::services::retire_demo_keys_in(&mut tx).await?;
+                    }
+                    u
+                }
                 None => insert_user(&mut tx, new).await?,
             }
         } else {

@@ -258,11 +258,8 @@ impl Store {
     /// Gives every service still holding a demo API key a random one (`DEMO_KEYS=false`); the
     /// collections stay. Returns how many keys changed.
     pub async fn retire_demo_keys(&self) -> Result<u64, StoreError> {
-        let done = sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1)")
-            .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        let mut conn = self.pool.acquire().await?;
+        retire_demo_keys_in(&mut conn).await
     }
 
     /// Whether any service still answers to a demo API key.
@@ -336,4 +333,14 @@ impl Store {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// Gives the services holding the demo API keys random ones, on `conn` (inside the caller's
+/// transaction when it has one); how many there were.
+pub(crate) async fn retire_demo_keys_in(conn: &mut sqlx::PgConnection) -> Result<u64, StoreError> {
+    let done = sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1)")
+        .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
 }

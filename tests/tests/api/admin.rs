@@ -144,3 +144,21 @@ async fn a_new_user_goes_from_sign_up_to_recognition_and_cleans_up() {
     let (status, body) = recognize_with(&api, &clone, "upstream-samples/002_A.jpg").await;
     assert_eq!((status, subjects_of(&body)), (200, vec!["Alice".to_string()]));
 }
+
+/// CompreFace's well-known demo keys answer on a fresh installation and stop answering when its
+/// first account takes it over.
+#[tokio::test]
+async fn the_demo_keys_stop_working_when_the_installation_is_taken_over() {
+    let api = spawn().await;
+    let admin = TestAdmin::spawn_on(api.db.clone(), |_| {}).await;
+    let subjects = || {
+        api.client
+            .get(api.url("/api/v1/recognition/subjects"))
+            .header("x-api-key", "00000000-0000-0000-0000-000000000002")
+    };
+    let (status, body) = json_of(subjects().send().await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    admin.register("owner@example.com", "a good password", "Olga", "Owner").await;
+    let (status, body) = json_of(subjects().send().await.unwrap()).await;
+    assert_eq!((status, body["code"].as_u64()), (404, Some(10)), "{body}");
+}

@@ -1,6 +1,7 @@
 // The API browsers behind the front door ($VISAGE_URL): Swagger UI of the admin API at
 // /admin/docs and of the public API at /api/v1/docs render their documents (title, operations,
-// the Authorize button). They only read: the stack stays fresh for the walk-through of ui.test.mjs.
+// the Authorize button), and keep no credentials in the browser. They only read: the stack stays
+// fresh for the walk-through of ui.test.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -62,4 +63,25 @@ test('the public API browser at /api/v1/docs shows the document and its operatio
     'Add a subject',
     'docs-api',
   );
+});
+
+test('Swagger UI keeps no credentials in the browser: after Authorize and a reload, localStorage holds no key', { skip }, async () => {
+  const { context, page, errors } = await newPage(browser);
+  const key = '00000000-0000-0000-0000-00000000c0de';
+  try {
+    await page.goto('/api/v1/docs');
+    await page.getByRole('button', { name: 'Authorize' }).first().click();
+    const dialog = page.locator('.dialog-ux .modal-ux');
+    await dialog.locator('input').first().fill(key);
+    await dialog.locator('.auth-btn-wrapper button.authorize').first().click();
+    await dialog.getByRole('button', { name: 'Logout' }).first().waitFor();
+    await dialog.locator('.auth-btn-wrapper button.btn-done').first().click();
+    await page.reload();
+    await page.getByRole('button', { name: 'Authorize' }).first().waitFor();
+    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+    assert.ok(!stored.includes(key), `the key is kept in the browser: ${stored}`);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
 });
