@@ -8,9 +8,12 @@
 #   e.g. render.sh data/nginx 8000 ui/dist 127.0.0.1:8081 127.0.0.1:8080 127.0.0.1:3000 10M
 # Sizes may be written as nginx writes them (10M) or as CompreFace's settings do (10MB); MAX_IMPORT
 # (the largest collection archive, default 2G) applies to POST /api/v1/recognition/import only.
+# Rate limits come from the environment (nginx's rate syntax; defaults generous enough for any
+# one client of a self-hosted installation): RATE_PER_KEY (50r/s) and BURST_PER_KEY (200),
+# RATE_PER_ADDRESS (100r/s) and BURST_PER_ADDRESS (400), RATE_LOGIN (30r/m) and BURST_LOGIN (10).
 set -euo pipefail
 if [[ $# -lt 7 ]]; then
-    sed -n '2,11p' "$0" >&2
+    sed -n '2,14p' "$0" >&2
     exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,6 +34,12 @@ sed -e "s|\${VISAGE_LISTEN}|$port|g" \
     -e "s|\${CORE_HOST}|$core|g" \
     -e "s|\${CLIENT_MAX_BODY_SIZE}|$body|g" \
     -e "s|\${MAX_IMPORT_SIZE}|$import|g" \
+    -e "s|\${RATE_PER_KEY}|${RATE_PER_KEY:-50r/s}|g" \
+    -e "s|\${BURST_PER_KEY}|${BURST_PER_KEY:-200}|g" \
+    -e "s|\${RATE_PER_ADDRESS}|${RATE_PER_ADDRESS:-100r/s}|g" \
+    -e "s|\${BURST_PER_ADDRESS}|${BURST_PER_ADDRESS:-400}|g" \
+    -e "s|\${RATE_LOGIN}|${RATE_LOGIN:-30r/m}|g" \
+    -e "s|\${BURST_LOGIN}|${BURST_LOGIN:-10}|g" \
     -e "s|\${PROXY_CONNECT_TIMEOUT}|${connect}ms|g" \
     -e "s|\${PROXY_READ_TIMEOUT}|${read}ms|g" \
     "$here/visage.conf.template" >"$dir/visage.conf"

@@ -45,6 +45,14 @@ impl FrontDoor {
     /// # Panics
     /// When nginx is missing or does not start: the message says why.
     pub fn start_with(upstreams: &Upstreams, max_body: &str) -> Self {
+        Self::start_configured(upstreams, max_body, &[])
+    }
+
+    /// With `env` set for `render.sh` (the rate limits: `RATE_LOGIN`, `BURST_LOGIN`, …).
+    ///
+    /// # Panics
+    /// When nginx is missing or does not start: the message says why.
+    pub fn start_configured(upstreams: &Upstreams, max_body: &str, env: &[(&str, &str)]) -> Self {
         let nginx = nginx();
         let dir = tempfile::tempdir().expect("no temporary directory");
         // nginx's workers (user nobody under root) must reach the directory.
@@ -61,6 +69,7 @@ impl FrontDoor {
             .arg(&ui)
             .args([&upstreams.admin, &upstreams.api, &upstreams.core])
             .arg(max_body)
+            .envs(env.iter().copied())
             .status()
             .expect("cannot run deploy/nginx/render.sh");
         assert!(status.success(), "deploy/nginx/render.sh failed");

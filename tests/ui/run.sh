@@ -102,7 +102,8 @@ wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "${pids[-1]}"
 
 scripts/nginx.sh install || true
 if nginx="$(scripts/nginx.sh path)"; then
-    deploy/nginx/render.sh "$work/nginx" "$front_port" ui/dist "127.0.0.1:$admin_port" "127.0.0.1:$api_port" \
+    # The walk-through logs in and signs up more often than one person would in a minute.
+    RATE_LOGIN=600r/m BURST_LOGIN=100 deploy/nginx/render.sh "$work/nginx" "$front_port" ui/dist "127.0.0.1:$admin_port" "127.0.0.1:$api_port" \
         "127.0.0.1:$core_port" 10M
     "$nginx" -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/front.log" 2>&1 &
 else

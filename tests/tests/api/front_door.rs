@@ -219,3 +219,52 @@ async fn a_service_that_is_down_is_a_json_502_with_retry_after() {
     let (status, body) = json_of(reqwest::get(door.url("/admin/status")).await.expect("admin")).await;
     assert_eq!((status, body["code"].as_u64()), (502, Some(0)));
 }
+
+/// Sends `make()` `count` times and returns how many answers were nginx's 429 (JSON, with
+/// Retry-After), checking the others are the service's own.
+async fn count_limited(count: usize, make: impl Fn() -> RequestBuilder, own: u16) -> usize {
+    let mut limited = 0;
+    for _ in 0..count {
+        let response = make().send().await.expect("request");
+        if response.status() == 429 {
+            assert_eq!(response.headers()["retry-after"], "1");
+            let (_, body) = json_of(response).await;
+            assert_eq!(body, json!({"message": "Too many requests: try again later", "code": 0}));
+            limited += 1;
+        } else {
+            assert_eq!(response.status(), own, "{:?}", response.text().await);
+        }
+    }
+    limited
+}
+
+#[tokio::test]
+async fn rate_limits_per_key_and_on_logins_answer_429_json() {
+    let app = spawn().await;
+    let admin = TestAdmin::spawn().await;
+    let upstreams = Upstreams::from_urls(&admin.address, &app.address, integration_tests::core::url());
+    let door = FrontDoor::start_configured(
+        &upstreams,
+        "10M",
+        &[("RATE_PER_KEY", "1r/m"), ("BURST_PER_KEY", "3"), ("RATE_LOGIN", "1r/m"), ("BURST_LOGIN", "2")],
+    );
+    let client = reqwest::Client::new();
+    let subjects = door.url("/api/v1/recognition/subjects");
+    let key = app.recognition.api_key.to_string();
+    // One key: the burst passes, the rest is refused; another key is not affected.
+    assert_eq!(count_limited(6, || client.get(&subjects).header("x-api-key", &key), 200).await, 2);
+    let other = app.detection.api_key.to_string();
+    let (status, _) = json_of(client.get(&subjects).header("x-api-key", &other).send().await.unwrap()).await;
+    assert_eq!(status, 404, "the detection key is no recognition key, but it reached api-service");
+    // Logins from one address: the burst passes (wrong passwords: 400), then 429.
+    let login = || {
+        client
+            .post(door.url("/admin/oauth/token"))
+            .header("authorization", admin_service::testing::CLIENT_BASIC)
+            .form(&[("username", "nobody@example.com"), ("password", "wrong"), ("grant_type", "password")])
+    };
+    assert_eq!(count_limited(5, login, 400).await, 2);
+    // The rest of the admin API has its own, generous, limit.
+    let (status, _) = json_of(client.get(door.url("/admin/status")).send().await.unwrap()).await;
+    assert_eq!(status, 200);
+}
