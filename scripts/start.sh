@@ -15,7 +15,9 @@
 # It stays in the foreground and stops everything on Ctrl-C. Logs go to data/logs/.
 # Settings: the environment, else .env (CompreFace's names: max_file_size, max_request_size,
 # max_detect_size, save_images_to_db), else the defaults. Ports: VISAGE_PORT (8000),
-# CORE_PORT (3000), API_PORT (8080), ADMIN_PORT (8081). admin-service's settings (SIGN_UP,
+# CORE_PORT (3000), API_PORT (8080), ADMIN_PORT (8081). The three services listen on
+# SERVICES_HOST (127.0.0.1: only the front door, on all addresses, faces the network; set
+# SERVICES_HOST=0.0.0.0 to reach them from other machines). admin-service's settings (SIGN_UP,
 # DEMO_KEYS, ENABLE_EMAIL_SERVER and the EMAIL_* values, PUBLIC_URL) come from the environment,
 # else from .env (enable_email_server, email_host, email_username, email_password, email_from).
 set -euo pipefail
@@ -56,6 +58,7 @@ wait_for() {
 }
 
 visage_port="${VISAGE_PORT:-8000}"
+services_host="${SERVICES_HOST:-127.0.0.1}"
 core_port="${CORE_PORT:-3000}"
 api_port="${API_PORT:-8080}"
 admin_port="${ADMIN_PORT:-8081}"
@@ -120,18 +123,18 @@ say "database"
 database_url="$(scripts/postgres.sh start)"
 
 say "core-service on :$core_port"
-MODELS_DIR="$root/models" CORE_PORT="$core_port" "$bin/core-service" >"$logs/core-service.log" 2>&1 &
+MODELS_DIR="$root/models" CORE_HOST="$services_host" CORE_PORT="$core_port" "$bin/core-service" >"$logs/core-service.log" 2>&1 &
 pids+=($!)
 wait_for core-service "http://127.0.0.1:$core_port/healthcheck" "$!" "$logs/core-service.log"
 
 say "api-service on :$api_port"
-DATABASE_URL="$database_url" CORE_URL="http://127.0.0.1:$core_port" API_PORT="$api_port" \
+DATABASE_URL="$database_url" CORE_URL="http://127.0.0.1:$core_port" API_HOST="$services_host" API_PORT="$api_port" \
     "$bin/api-service" >"$logs/api-service.log" 2>&1 &
 pids+=($!)
 wait_for api-service "http://127.0.0.1:$api_port/api/v1/config" "$!" "$logs/api-service.log"
 
 say "admin-service on :$admin_port"
-DATABASE_URL="$database_url" ADMIN_PORT="$admin_port" "$bin/admin-service" >"$logs/admin-service.log" 2>&1 &
+DATABASE_URL="$database_url" ADMIN_HOST="$services_host" ADMIN_PORT="$admin_port" "$bin/admin-service" >"$logs/admin-service.log" 2>&1 &
 pids+=($!)
 wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "$!" "$logs/admin-service.log"
 

@@ -92,6 +92,9 @@ def main(rendered, work):
           "deploy/nginx/render.sh" in start and "deploy/nginx/render.sh" in ui_run
           and '"$here/visage.conf.template"' in render and "deploy/nginx/visage.conf.template" in dockerfile
           and all("location /" not in text for text in (start, ui_run, render)))
+    check("start.sh binds the services to 127.0.0.1 unless SERVICES_HOST says otherwise",
+          'services_host="${SERVICES_HOST:-127.0.0.1}"' in start
+          and all(f'{name}_HOST="$services_host"' in start for name in ("CORE", "API", "ADMIN")))
     for route in ("location / {", "location /admin/ {", "location /api/v1/ {", "location = /core/status {"):
         check(f"the front door has `{route}`", route in template)
     check("the front door serves nothing of core but its status",

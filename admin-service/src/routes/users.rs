@@ -38,6 +38,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_password))
         .routes(routes!(demo_model))
         .routes(routes!(me))
+        .routes(routes!(global_admin))
         .routes(routes!(update))
         .routes(routes!(change_password))
         .routes(routes!(roles))
@@ -297,6 +298,27 @@ async fn demo_model(State(state): State<AppState>) -> Result<Json<DemoModelDto>>
 )]
 async fn me(AuthUser(user): AuthUser) -> Json<UserDto> {
     Json(UserDto::from(&user))
+}
+
+/// Whether the caller is a global administrator
+///
+/// 204 for a logged-in global OWNER or ADMINISTRATOR, 403 for any other user, 401 without a
+/// valid session. The front door asks it (nginx `auth_request`, with the request's
+/// `Authorization` header and cookies) before it passes on `POST /api/v1/migrate`, which
+/// recomputes every stored face.
+#[utoipa::path(
+    get, path = "/user/me/global-admin", operation_id = "isGlobalAdmin", tag = "users",
+    responses(
+        (status = 204, description = "A global OWNER or ADMINISTRATOR"),
+        (status = 403, description = "Another user"),
+    ),
+)]
+async fn global_admin(user: std::result::Result<AuthUser, crate::error::Error>) -> StatusCode {
+    match user {
+        Ok(user) if user.is_global_admin() => StatusCode::NO_CONTENT,
+        Ok(_) => StatusCode::FORBIDDEN,
+        Err(_) => StatusCode::UNAUTHORIZED,
+    }
 }
 
 /// `{"firstName", "lastName"}`: each optional, at most 50 characters.

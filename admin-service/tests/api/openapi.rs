@@ -47,6 +47,7 @@ const CALLS: &[(&str, &str)] = &[
     ("POST", "/admin/user/invite"),
     ("GET", "/admin/user/invites"),
     ("GET", "/admin/user/me"),
+    ("GET", "/admin/user/me/global-admin"),
     ("PUT", "/admin/user/me/password"),
     ("POST", "/admin/user/register"),
     ("GET", "/admin/user/registration/confirm"),

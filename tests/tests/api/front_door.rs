@@ -268,3 +268,31 @@ async fn rate_limits_per_key_and_on_logins_answer_429_json() {
     let (status, _) = json_of(client.get(door.url("/admin/status")).send().await.unwrap()).await;
     assert_eq!(status, 200);
 }
+
+/// `POST /api/v1/migrate` recomputes every stored face and takes no key (as in CompreFace): the
+/// front door passes it on for a global administrator's session alone.
+#[tokio::test]
+async fn the_front_door_passes_migrate_on_for_a_global_administrator_only() {
+    let app = spawn().await;
+    let admin = TestAdmin::spawn().await;
+    let door = FrontDoor::start(&Upstreams::from_urls(&admin.address, &app.address, integration_tests::core::url()));
+    admin.register("owner@example.com", "a good password", "Olga", "Owner").await;
+    admin.register("user@example.com", "a good password", "Ulla", "User").await;
+    let owner = admin.token("owner@example.com", "a good password").await;
+    let user = admin.token("user@example.com", "a good password").await;
+    let client = reqwest::Client::new();
+    let migrate = || client.post(door.url("/api/v1/migrate"));
+
+    let (status, body) = json_of(migrate().send().await.unwrap()).await;
+    assert_eq!((status, body), (401, json!({"message": "Log in as a global administrator", "code": 0})));
+    let (status, body) = json_of(migrate().bearer_auth(&user).send().await.unwrap()).await;
+    assert_eq!((status, body), (403, json!({"message": "Forbidden", "code": 0})));
+    let answer = migrate().bearer_auth(&owner).send().await.unwrap();
+    let status = answer.status();
+    assert_eq!((status.as_u16(), answer.text().await.unwrap()), (200, "Migration started".to_string()));
+    // On api-service's own port it is as in CompreFace: no session needed (started, or refused
+    // as already running while the first one has not finished).
+    let direct = client.post(app.url("/api/v1/migrate")).send().await.unwrap();
+    let (status, body) = (direct.status().as_u16(), direct.text().await.unwrap());
+    assert!(status == 200 || (status == 400 && body.contains("\"code\":27")), "{status} {body}");
+}
