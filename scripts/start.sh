@@ -58,6 +58,14 @@ wait_for() {
 }
 
 visage_port="${VISAGE_PORT:-8000}"
+# HTTPS in one setting (deploy/nginx/tls.sh): TLS_CERT and TLS_KEY, or TLS=self-signed; the front
+# door then serves HTTPS on TLS_PORT (8443 here) and redirects plain HTTP there.
+tls=""
+if [[ -n "${TLS_CERT:-}" || "${TLS:-}" == self-signed ]]; then
+    tls=1
+    export TLS_PORT="${TLS_PORT:-8443}"
+    export COOKIE_SECURE="${COOKIE_SECURE:-true}"
+fi
 services_host="${SERVICES_HOST:-127.0.0.1}"
 core_port="${CORE_PORT:-3000}"
 api_port="${API_PORT:-8080}"
@@ -76,7 +84,11 @@ export EMAIL_HOST="$(setting EMAIL_HOST email_host '')"
 export EMAIL_USERNAME="$(setting EMAIL_USERNAME email_username '')"
 export EMAIL_PASSWORD="$(setting EMAIL_PASSWORD email_password '')"
 export EMAIL_FROM="$(setting EMAIL_FROM email_from '')"
-export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$visage_port}"
+if [[ -n "$tls" ]]; then
+    export PUBLIC_URL="${PUBLIC_URL:-https://localhost:$TLS_PORT}"
+else
+    export PUBLIC_URL="${PUBLIC_URL:-http://localhost:$visage_port}"
+fi
 export RUST_LOG="${RUST_LOG:-info}"
 
 say "models"
@@ -150,6 +162,7 @@ if nginx="$(scripts/nginx.sh path)" && ! port_in_use "$visage_port"; then
     pids+=($!)
     wait_for nginx "http://127.0.0.1:$visage_port/api/v1/config" "$!" "$logs/nginx.log"
     front="http://localhost:$visage_port"
+    [[ -n "$tls" ]] && front="https://localhost:$TLS_PORT"
 else
     say "nginx is not available or port $visage_port is busy: use the services' own ports"
 fi

@@ -11,9 +11,11 @@
 # Rate limits come from the environment (nginx's rate syntax; defaults generous enough for any
 # one client of a self-hosted installation): RATE_PER_KEY (50r/s) and BURST_PER_KEY (200),
 # RATE_PER_ADDRESS (100r/s) and BURST_PER_ADDRESS (400), RATE_LOGIN (30r/m) and BURST_LOGIN (10).
+# HTTPS, from the environment too (deploy/nginx/tls.sh): TLS_CERT and TLS_KEY, or TLS=self-signed
+# (a certificate made in DIR/tls), and TLS_PORT; PORT then only redirects to it.
 set -euo pipefail
 if [[ $# -lt 7 ]]; then
-    sed -n '2,14p' "$0" >&2
+    sed -n '2,16p' "$0" >&2
     exit 2
 fi
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,7 +29,11 @@ mkdir -p "$dir/tmp" "$dir/logs" "$ui_root"
 dir="$(cd "$dir" && pwd)"
 ui_root="$(cd "$ui_root" && pwd)"
 
+# The HTTPS snippet (empty without TLS settings).
+"$here/tls.sh" "$dir/tls.conf" "$dir/tls"
+
 sed -e "s|\${VISAGE_LISTEN}|$port|g" \
+    -e "s|\${TLS_INCLUDE}|$dir/tls.conf|g" \
     -e "s|\${UI_ROOT}|$ui_root|g" \
     -e "s|\${ADMIN_HOST}|$admin|g" \
     -e "s|\${API_HOST}|$api|g" \

@@ -4,10 +4,16 @@ Usage: check_deploy.py RENDERED_COMPOSE WORK_DIR
 Prints one line per check and a closing 'N passed, N failed' line; exits 1 if any failed.
 """
 
+import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import yaml
@@ -28,6 +34,69 @@ def check(name, ok, detail=""):
     print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail and not ok else ""))
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def check_https(nginx, work):
+    """HTTPS in one setting: render.sh with TLS=self-signed makes a throwaway certificate
+    (openssl), the front door serves HTTPS with HSTS on TLS_PORT and redirects plain HTTP there."""
+    front = work / "tls-front"
+    (front / "ui").mkdir(parents=True, exist_ok=True)
+    (front / "ui/index.html").write_text("<!doctype html><title>Visage</title>")
+    # nginx's workers (user nobody under root) read the UI from here.
+    for folder in (work, front, front / "ui"):
+        folder.chmod(0o755)
+    http_port, https_port = free_port(), free_port()
+    env = dict(os.environ, TLS="self-signed", TLS_PORT=str(https_port))
+    subprocess.run([str(ROOT / "deploy/nginx/render.sh"), str(front / "conf"), str(http_port), str(front / "ui"),
+                    "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "10M"], check=True, env=env)
+    check("render.sh with TLS=self-signed makes a certificate", (front / "conf/tls/self-signed.crt").is_file())
+    server = subprocess.Popen([nginx, "-c", str(front / "conf/nginx.conf"), "-p", str(front / "conf")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", https_port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            opener.open(f"http://127.0.0.1:{http_port}/admin/status?x=1", timeout=5)
+            redirect = None
+        except urllib.error.HTTPError as e:
+            redirect = (e.code, e.headers.get("Location"))
+        check("plain HTTP redirects to HTTPS", redirect == (301, f"https://127.0.0.1:{https_port}/admin/status?x=1"),
+              redirect)
+        context = ssl.create_default_context(cafile=str(front / "conf/tls/self-signed.crt"))
+        context.check_hostname = False
+        with urllib.request.urlopen(f"https://127.0.0.1:{https_port}/", context=context, timeout=5) as answer:
+            status, hsts = answer.status, answer.headers.get("Strict-Transport-Security")
+            csp = answer.headers.get("Content-Security-Policy") or ""
+        check("HTTPS serves the UI with the certificate, HSTS and the browser headers",
+              status == 200 and hsts == "max-age=31536000" and "frame-ancestors 'none'" in csp, (status, hsts))
+        try:
+            urllib.request.urlopen(f"https://127.0.0.1:{https_port}/api/v1/config", context=context, timeout=5)
+            down = None
+        except urllib.error.HTTPError as e:
+            down = (e.code, e.headers.get("Content-Type"), e.read().decode())
+        check("over HTTPS a service that is down is nginx's JSON 502",
+              down == (502, "application/json", '{"message":"The service is unavailable: try again later","code":0}'),
+              down)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def main(rendered, work):
     compose = yaml.safe_load(Path(rendered).read_text())
     services = compose["services"]
@@ -36,8 +105,8 @@ def main(rendered, work):
     published = {name: s.get("ports", []) for name, s in services.items() if s.get("ports")}
     ports = [str(p.get("published", "")) + ":" + str(p.get("target", "")) if isinstance(p, dict) else str(p)
              for p in published.get("compreface-fe", [])]
-    check("only compreface-fe publishes a port, 8000 -> 80",
-          list(published) == ["compreface-fe"] and ports == ["8000:80"], published)
+    check("only compreface-fe publishes ports, 8000 -> 80 and 8443 -> 443 (HTTPS)",
+          list(published) == ["compreface-fe"] and ports == ["8000:80", "8443:443"], published)
 
     env_file = ROOT / ".env"
     env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))
@@ -114,6 +183,7 @@ def main(rendered, work):
         test = subprocess.run([nginx, "-t", "-q", "-c", str(work / "front/nginx.conf"), "-p", str(work / "front")],
                               capture_output=True, text=True)
         check("nginx -t accepts the rendered front door", test.returncode == 0, test.stderr.strip())
+        check_https(nginx, work)
 
     passed = sum(results)
     failed = len(results) - passed
