@@ -5,6 +5,12 @@
 //! line of standard input; with none (an empty line, or standard input a terminal), a random
 //! password is made and printed. The user is enabled and logged out everywhere.
 //!
+//! `admin-service create-owner EMAIL [--password-file FILE]` makes the installation's first
+//! account (the global OWNER, who takes the demo application over), for `SIGN_UP=closed` or an
+//! installation nobody should register on through the network. The password is the file's
+//! first line, else the first line of standard input; with none, a random one is made and
+//! printed. Refused once the installation has an owner.
+//!
 //! `admin-service import-compreface --from URL [--core URL] [--max-faces N]` moves a CompreFace
 //! installation in ([`crate::compreface`]); [`import_options`] reads its arguments.
 
@@ -38,6 +44,84 @@ pub async fn reset_password(settings: &Settings, email: &str) -> anyhow::Result<
     } else {
         format!("The password of {email} was changed.")
     })
+}
+
+/// Reads a password: the first line of `file`, else of standard input (unless it is a terminal);
+/// `None` when there is none.
+fn read_password(file: Option<&str>) -> anyhow::Result<Option<String>> {
+    let mut line = String::new();
+    match file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+            line = text.lines().next().unwrap_or_default().to_string();
+        }
+        None => {
+            let stdin = std::io::stdin();
+            if !stdin.is_terminal() {
+                stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
+            }
+        }
+    }
+    let line = line.trim_end_matches(['\r', '\n']).to_string();
+    Ok((!line.is_empty()).then_some(line))
+}
+
+/// Runs `create-owner` with its arguments (`EMAIL [--password-file FILE]`) against the
+/// configured database; returns the message to print.
+pub async fn create_owner(settings: &Settings, args: &[String]) -> anyhow::Result<String> {
+    let (email, file) = match args {
+        [email] => (email.as_str(), None),
+        [email, flag, file] if flag == "--password-file" => (email.as_str(), Some(file.as_str())),
+        _ => bail!("usage: admin-service create-owner EMAIL [--password-file FILE]"),
+    };
+    let store = Store::open(settings.database.clone(), 1).await?;
+    let (password, generated) = match read_password(file)? {
+        Some(password) => (password, false),
+        None => (tokens::new_token()[..20].to_string(), true),
+    };
+    create_owner_in(&store, settings, email, &password).await?;
+    Ok(if generated {
+        format!("{email} owns this installation; its password: {password}")
+    } else {
+        format!("{email} owns this installation.")
+    })
+}
+
+/// Makes `email` the installation's first account, as the first sign-up would (global OWNER,
+/// the demo application, the demo keys retired unless `DEMO_KEYS=keep`); an error once there is
+/// an owner or when the e-mail or the password is not acceptable.
+pub async fn create_owner_in(store: &Store, settings: &Settings, email: &str, password: &str) -> anyhow::Result<()> {
+    let email = match validation::email(Some(email)) {
+        Ok(email) => email,
+        Err(crate::error::Error::Api(e)) => bail!("{}", e.message),
+        Err(_) => bail!("not an e-mail address: {email}"),
+    };
+    if let Err(crate::error::Error::Api(e)) = validation::new_password("password", Some(password)) {
+        bail!("{}", e.message);
+    }
+    if store.untaken_demo_user().await?.is_none() || store.has_real_users().await? {
+        bail!("this installation has an owner already: ask them, or use reset-password");
+    }
+    let hash = password::Hashing::for_this_machine()
+        .hash(password.to_string())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let first_name = email.split('@').next().unwrap_or_default().chars().take(50).collect::<String>();
+    let new = visage_store::accounts::NewUser {
+        email: &email,
+        password_hash: &hash,
+        first_name: &first_name,
+        last_name: "",
+        enabled: true,
+        allow_statistics: false,
+    };
+    let retire = settings.demo_keys == crate::config::DemoKeys::UntilTakeover;
+    let sent = async { Ok::<(), std::convert::Infallible>(()) };
+    let user = store.create_user_with_token(&new, true, retire, None, sent).await?.unwrap_or_else(|e| match e {});
+    if user.global_role != visage_store::Role::Owner {
+        bail!("{email} was registered, but another sign-up took the installation over first");
+    }
+    Ok(())
 }
 
 /// Sets `new_password` for the user with `email`, enables it and ends its sessions.

@@ -10,7 +10,8 @@
 //! | `DATABASE_URL`, `POSTGRES_URL` + `POSTGRES_USER`/`POSTGRES_PASSWORD` | see `visage_store::config` | the database |
 //! | `DB_MAX_CONNECTIONS` | `5` | connection pool size |
 //! | `PUBLIC_URL` (or `FRS_CRUD_HOST`) | `http://localhost:8000` | where users reach the UI: e-mailed links point there |
-//! | `SIGN_UP` | `open` | `open`: anyone registers; `invite`: only invited e-mails; `closed`: nobody after the first user |
+//! | `EMAIL_TLS` | `starttls` | `starttls`: STARTTLS required (a server without it gets nothing); `tls`: TLS from the start (port 465 by default); `none`: plain SMTP (a local relay) |
+//! | `SIGN_UP` | `open` with a mail server, else `invite` | `open`: anyone registers (with a mail server they confirm their e-mail; without one a warning is logged); `invite`: only invited e-mails; `closed`: nobody after the first user (`admin-service create-owner` makes the first) |
 //! | `DEMO_KEYS` | `takeover` | the well-known demo API keys (`…0002`, `…0003`, `…0004`): `takeover` — they work until the first account takes the installation over, and get random ones in the same transaction; `keep` — they keep working; `retire` (or `false`) — random ones at start-up |
 //! | `ENABLE_EMAIL_SERVER` | `false` | send confirmation and password reset e-mails |
 //! | `EMAIL_HOST` | | SMTP server, `host` or `host:port` |
@@ -78,6 +79,28 @@ impl DemoKeys {
     }
 }
 
+/// How the connection to the SMTP server is protected (`EMAIL_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTls {
+    /// STARTTLS, required: a server that does not offer it gets no e-mail (and no password).
+    StartTls,
+    /// TLS from the first byte (SMTPS, port 465).
+    Tls,
+    /// None: plain SMTP, for a relay on the same host or a test server.
+    None,
+}
+
+impl MailTls {
+    fn parse(value: &str) -> Result<Self, String> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "starttls" => Ok(Self::StartTls),
+            "tls" | "smtps" => Ok(Self::Tls),
+            "none" | "off" => Ok(Self::None),
+            _ => Err("expected starttls, tls or none".to_string()),
+        }
+    }
+}
+
 /// The SMTP server e-mails go through.
 #[derive(Clone, PartialEq, Eq)]
 pub struct MailSettings {
@@ -86,6 +109,7 @@ pub struct MailSettings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub from: String,
+    pub tls: MailTls,
 }
 
 impl fmt::Debug for MailSettings {
@@ -94,6 +118,7 @@ impl fmt::Debug for MailSettings {
         f.debug_struct("MailSettings")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("tls", &self.tls)
             .field("username", &self.username)
             .field("from", &self.from)
             .finish()
@@ -141,7 +166,9 @@ impl Settings {
             db_max_connections: var_or(&["DB_MAX_CONNECTIONS"], d.db_max_connections, parse_from_str)?,
             public_url: first_var(&["PUBLIC_URL", "FRS_CRUD_HOST"])
                 .map_or(d.public_url, |(_, url)| url.trim_end_matches('/').to_string()),
-            sign_up: var_or(&["SIGN_UP"], d.sign_up, SignUp::parse)?,
+            // Open sign-up confirms e-mail addresses; without a mail server nothing would, so
+            // the default is then invitations only.
+            sign_up: var_or(&["SIGN_UP"], if mail.is_some() { SignUp::Open } else { SignUp::Invite }, SignUp::parse)?,
             demo_keys: var_or(&["DEMO_KEYS"], d.demo_keys, DemoKeys::parse)?,
             mail,
             cookie_secure: var_or(&["COOKIE_SECURE"], d.cookie_secure, parse_bool)?,
@@ -157,7 +184,8 @@ fn mail_from_env() -> Result<MailSettings, ConfigError> {
         reason: "required when ENABLE_EMAIL_SERVER is true".to_string(),
     };
     let (_, host) = first_var(&["EMAIL_HOST"]).ok_or_else(|| missing("EMAIL_HOST"))?;
-    let default_port: u16 = var_or(&["EMAIL_PORT"], 587, parse_from_str)?;
+    let tls = var_or(&["EMAIL_TLS"], MailTls::StartTls, MailTls::parse)?;
+    let default_port: u16 = var_or(&["EMAIL_PORT"], if tls == MailTls::Tls { 465 } else { 587 }, parse_from_str)?;
     let (host, port) = match host.rsplit_once(':') {
         Some((h, p)) if p.parse::<u16>().is_ok() => (h.to_string(), p.parse().unwrap_or(default_port)),
         _ => (host, default_port),
@@ -166,7 +194,7 @@ fn mail_from_env() -> Result<MailSettings, ConfigError> {
     let password = first_var(&["EMAIL_PASSWORD"]).map(|(_, v)| v);
     let from =
         first_var(&["EMAIL_FROM"]).map(|(_, v)| v).or_else(|| username.clone()).ok_or_else(|| missing("EMAIL_FROM"))?;
-    Ok(MailSettings { host, port, username, password, from })
+    Ok(MailSettings { host, port, username, password, from, tls })
 }
 
 impl fmt::Debug for Settings {
@@ -182,5 +210,39 @@ impl fmt::Debug for Settings {
             .field("mail", &self.mail)
             .field("cookie_secure", &self.cookie_secure)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The only test of this binary that reads or changes these variables.
+    #[test]
+    fn sign_up_is_by_invitation_without_a_mail_server_unless_chosen() {
+        for name in ["SIGN_UP", "ENABLE_EMAIL_SERVER", "EMAIL_HOST", "EMAIL_FROM", "EMAIL_TLS", "EMAIL_PORT"] {
+            std::env::remove_var(name);
+        }
+        std::env::set_var("DATABASE_URL", "postgres://visage:visage@127.0.0.1:1/visage");
+        let settings = Settings::from_env().unwrap();
+        assert_eq!((settings.sign_up, settings.mail.is_none()), (SignUp::Invite, true));
+        std::env::set_var("ENABLE_EMAIL_SERVER", "true");
+        std::env::set_var("EMAIL_HOST", "smtp.example.com");
+        std::env::set_var("EMAIL_FROM", "visage@example.com");
+        let settings = Settings::from_env().unwrap();
+        assert_eq!(settings.sign_up, SignUp::Open);
+        let mail = settings.mail.unwrap();
+        assert_eq!((mail.tls, mail.port), (MailTls::StartTls, 587), "STARTTLS, required, by default");
+        std::env::set_var("EMAIL_TLS", "tls");
+        assert_eq!(Settings::from_env().unwrap().mail.map(|m| (m.tls, m.port)), Some((MailTls::Tls, 465)));
+        std::env::set_var("EMAIL_TLS", "sometimes");
+        assert!(Settings::from_env().is_err());
+        std::env::remove_var("ENABLE_EMAIL_SERVER");
+        std::env::remove_var("EMAIL_TLS");
+        std::env::set_var("SIGN_UP", "open");
+        assert_eq!(Settings::from_env().unwrap().sign_up, SignUp::Open, "chosen explicitly");
+        for name in ["SIGN_UP", "EMAIL_HOST", "EMAIL_FROM", "DATABASE_URL"] {
+            std::env::remove_var(name);
+        }
     }
 }

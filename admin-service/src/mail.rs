@@ -1,5 +1,5 @@
-//! E-mail over SMTP (lettre): STARTTLS when the server offers it, plain otherwise; credentials
-//! when configured.
+//! E-mail over SMTP (lettre): STARTTLS required by default, TLS from the start, or plain SMTP
+//! when the operator says so (`EMAIL_TLS`); credentials when configured.
 
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
@@ -7,7 +7,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use crate::config::MailSettings;
+use crate::config::{MailSettings, MailTls};
 
 /// Sends the admin's e-mails.
 #[derive(Clone)]
@@ -33,10 +33,14 @@ pub enum MailError {
 
 impl Mailer {
     pub fn new(settings: &MailSettings) -> anyhow::Result<Self> {
-        let tls = TlsParameters::new(settings.host.clone())?;
+        let tls = match settings.tls {
+            MailTls::StartTls => Tls::Required(TlsParameters::new(settings.host.clone())?),
+            MailTls::Tls => Tls::Wrapper(TlsParameters::new(settings.host.clone())?),
+            MailTls::None => Tls::None,
+        };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&settings.host)
             .port(settings.port)
-            .tls(Tls::Opportunistic(tls))
+            .tls(tls)
             .timeout(Some(std::time::Duration::from_secs(20)));
         if let (Some(user), Some(password)) = (&settings.username, &settings.password) {
             builder = builder.credentials(Credentials::new(user.clone(), password.clone()));

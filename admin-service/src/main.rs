@@ -4,6 +4,10 @@ use visage_http::telemetry;
 const USAGE: &str = "usage: admin-service                       serve the admin API
        admin-service reset-password EMAIL  set a new password (first line of standard input,
                                            or a generated one that is printed)
+       admin-service create-owner EMAIL [--password-file FILE]
+                                           make the first account, the installation's OWNER
+                                           (password: the file's first line, else standard
+                                           input, else a generated one that is printed)
        admin-service import-compreface --from URL [--core URL] [--max-faces N]
                                            move a CompreFace 1.x installation in: users, apps,
                                            services with their API keys, subjects, statistics;
@@ -23,6 +27,19 @@ async fn main() -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             println!("{}", cli::reset_password(&settings, email).await?);
             Ok(())
+        }
+        ["create-owner", ..] => {
+            let settings = Settings::from_env()?;
+            match cli::create_owner(&settings, &args[1..]).await {
+                Ok(message) => {
+                    println!("{message}");
+                    Ok(())
+                }
+                Err(e) => {
+                    eprintln!("admin-service create-owner: {e:#}");
+                    std::process::exit(1);
+                }
+            }
         }
         ["import-compreface", ..] => {
             let options = cli::import_options(&args[1..]).unwrap_or_else(|e| {

@@ -35,10 +35,16 @@ impl Application {
     /// Like [`Application::build`] on a store that is connected and migrated already.
     pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Server> {
         let mailer = settings.mail.as_ref().map(Mailer::new).transpose().context("cannot set up e-mail")?;
+        if settings.sign_up == crate::config::SignUp::Open && settings.mail.is_none() {
+            tracing::warn!(
+                "SIGN_UP=open without a mail server: anyone who reaches the UI can register an account \
+                 without confirming an e-mail address (SIGN_UP=invite admits invited addresses only)"
+            );
+        }
         if settings.demo_keys == crate::config::DemoKeys::Retire {
             let retired = store.retire_demo_keys().await.context("cannot retire the demo API keys")?;
             if retired > 0 {
-                tracing::info!(retired, "DEMO_KEYS=false: the demo services got random API keys");
+                tracing::info!(retired, "DEMO_KEYS=retire: the demo services got random API keys");
             }
         }
         let listener = TcpListener::bind(settings.listen)

@@ -95,7 +95,8 @@ wait_for api-service "http://127.0.0.1:$api_port/api/v1/config" "${pids[-1]}" "$
 
 front_port="$(free_port)"
 admin_port="$(free_port)"
-ADMIN_HOST=127.0.0.1 ADMIN_PORT="$admin_port" DATABASE_URL="$database_url" PUBLIC_URL="http://127.0.0.1:$front_port" \
+# The walk-through signs a second user up without a mail server: open sign-up, chosen explicitly.
+SIGN_UP=open ADMIN_HOST=127.0.0.1 ADMIN_PORT="$admin_port" DATABASE_URL="$database_url" PUBLIC_URL="http://127.0.0.1:$front_port" \
     "$bin/admin-service" >"$work/admin.log" 2>&1 &
 pids+=($!)
 wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "${pids[-1]}" "$work/admin.log"

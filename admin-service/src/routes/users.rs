@@ -396,13 +396,18 @@ async fn change_password(
 
 /// List users with their global roles
 ///
-/// Every user of the installation with its global role; any logged-in user may read it
-/// (CompreFace's UI learns the caller's own role there).
+/// Every user of the installation with its global role, for a global OWNER or ADMINISTRATOR;
+/// any other user gets their own entry alone (CompreFace's UI learns the caller's own role
+/// there), so a plain account cannot list everyone's e-mail address.
 #[utoipa::path(
     get, path = "/user/roles", operation_id = "listUserRoles", tag = "users",
     responses((status = 200, description = "The users", body = Vec<UserRoleDto>)),
 )]
-async fn roles(State(state): State<AppState>, _: AuthUser) -> Result<Json<Vec<UserRoleDto>>> {
+async fn roles(State(state): State<AppState>, caller: AuthUser) -> Result<Json<Vec<UserRoleDto>>> {
+    // Every user's e-mail address is for global administrators; anyone else sees themselves.
+    if !caller.is_global_admin() {
+        return Ok(Json(vec![UserRoleDto::from(&caller.0)]));
+    }
     let users = state.store.list_users().await?;
     Ok(Json(users.iter().filter(|u| !u.is_untaken_demo()).map(UserRoleDto::from).collect()))
 }
@@ -491,8 +496,9 @@ pub(crate) fn user_not_found() -> Error {
 
 /// Search users
 ///
-/// Up to 20 users whose e-mail or name starts with the query (any letter case), for adding
-/// members; none for an empty query.
+/// For a global OWNER or ADMINISTRATOR, up to 20 users whose e-mail or name starts with the
+/// query (any letter case); for anyone else, the user whose e-mail address is the query (any
+/// letter case), if any: adding a member takes the whole address. None for an empty query.
 #[utoipa::path(
     get, path = "/user/autocomplete", operation_id = "autocompleteUsers", tag = "users",
     params(("query" = Option<String>, Query, description = "The beginning of an e-mail address or a name")),
@@ -500,11 +506,18 @@ pub(crate) fn user_not_found() -> Error {
 )]
 async fn autocomplete(
     State(state): State<AppState>,
-    _: AuthUser,
+    caller: AuthUser,
     Query(params): Query,
 ) -> Result<Json<AutocompleteDto>> {
     let query = params.get("query").unwrap_or_default();
-    let found = if query.trim().is_empty() { Vec::new() } else { state.store.search_users(query.trim(), 20).await? };
+    let found = if query.trim().is_empty() {
+        Vec::new()
+    } else if caller.is_global_admin() {
+        state.store.search_users(query.trim(), 20).await?
+    } else {
+        // Others find a user by the whole e-mail address only: no listing of addresses by prefix.
+        state.store.user_by_email(query.trim()).await?.filter(|u| !u.is_untaken_demo()).into_iter().collect()
+    };
     let results: Vec<UserDto> = found.iter().map(UserDto::from).collect();
     Ok(Json(AutocompleteDto { length: results.len(), query, results }))
 }

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use admin_service::config::MailSettings;
+use admin_service::config::{MailSettings, MailTls};
 use admin_service::testing::{json_of, TestAdmin};
 use reqwest::Method;
 use serde_json::Value;
@@ -56,6 +56,8 @@ impl SmtpSink {
             username: None,
             password: None,
             from: "Visage <visage@example.com>".to_string(),
+            // The test server speaks plain SMTP.
+            tls: MailTls::None,
         }
     }
 
@@ -155,6 +157,7 @@ async fn a_mail_server_that_is_down_is_code_29_and_registers_nobody() {
             username: None,
             password: None,
             from: "visage@example.com".to_string(),
+            tls: MailTls::None,
         })
     })
     .await;
@@ -166,4 +169,23 @@ async fn a_mail_server_that_is_down_is_code_29_and_registers_nobody() {
     assert_eq!(count(&admin, "SELECT count(*) FROM user_tokens").await, 0);
     // The demo is still there to take over once mail works.
     assert_eq!(call(&admin, Method::GET, "/user/demo/model", None, None).await.0, 200);
+}
+
+/// STARTTLS is required by default (EMAIL_TLS=starttls): a server that does not offer it (the
+/// test server speaks plain SMTP) gets no e-mail, so neither a link nor the SMTP password ever
+/// travels in clear; EMAIL_TLS=none sends to the same server.
+#[tokio::test]
+async fn starttls_is_required_by_default_and_plain_smtp_only_when_asked_for() {
+    let mut smtp = SmtpSink::start().await;
+    let required =
+        TestAdmin::spawn_with(|s| s.mail = Some(MailSettings { tls: MailTls::StartTls, ..smtp.settings() })).await;
+    let body = json!({"email": "first@example.com", "password": PASSWORD});
+    let (status, answer) = call(&required, Method::POST, "/user/register", None, Some(body)).await;
+    assert_eq!((status, answer["code"].as_u64()), (500, Some(29)), "{answer}");
+    assert_eq!(count(&required, "SELECT count(*) FROM user_tokens").await, 0);
+
+    let plain = TestAdmin::spawn_with(|s| s.mail = Some(smtp.settings())).await;
+    let body = json!({"email": "first@example.com", "password": PASSWORD});
+    assert_eq!(call(&plain, Method::POST, "/user/register", None, Some(body)).await.0, 200);
+    assert_eq!(smtp.next().await["to"], json!(["first@example.com"]));
 }

@@ -39,8 +39,12 @@ async fn the_first_sign_up_takes_the_demo_over_whatever_the_case_of_its_email() 
     let bob = admin.token("bob@example.com", PASSWORD).await;
     assert_eq!(get(&admin, "/apps", &bob).await, (200, json!([])));
     let (_, roles) = get(&admin, "/user/roles", &bob).await;
-    assert_eq!(roles[1]["role"], "USER");
-    assert_eq!(roles[1]["firstName"], "");
+    assert_eq!(roles.as_array().map(Vec::len), Some(1), "a plain user sees only themselves: {roles}");
+    assert_eq!(roles[0]["email"], "bob@example.com");
+    assert_eq!(roles[0]["role"], "USER");
+    assert_eq!(roles[0]["firstName"], "");
+    let (_, roles) = get(&admin, "/user/roles", &token).await;
+    assert_eq!(roles.as_array().map(Vec::len), Some(2), "the owner sees everyone: {roles}");
 }
 
 #[tokio::test]
@@ -281,6 +285,16 @@ async fn autocomplete_finds_users_by_prefix() {
     let emails: Vec<&str> = body["results"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
     assert_eq!(emails, ["zack@example.com", "zoe@example.com"]);
     assert_eq!(get(&admin, "/user/autocomplete?query=%25", &owner).await.1["length"], 0, "LIKE wildcards are literal");
+
+    // A plain user finds nobody by a prefix, and a user by the whole address (any case).
+    user_with_role(&admin, "ulla@example.com", "Ulla", Role::User).await;
+    let ulla = admin.token("ulla@example.com", PASSWORD).await;
+    assert_eq!(get(&admin, "/user/autocomplete?query=Z", &ulla).await.1["length"], 0);
+    assert_eq!(get(&admin, "/user/autocomplete?query=zoe", &ulla).await.1["length"], 0);
+    let (status, body) = get(&admin, "/user/autocomplete?query=Zoe@Example.com", &ulla).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["length"], 1);
+    assert_eq!(body["results"][0]["email"], "zoe@example.com");
 }
 
 #[tokio::test]
@@ -303,4 +317,31 @@ async fn the_takeover_retires_the_demo_keys_in_its_transaction_unless_they_are_k
     kept.register("owner@example.com", PASSWORD, "Olga", "Owner").await;
     assert_eq!(call(&kept, Method::GET, "/status", None, None).await.1["demoKeysActive"], true);
     assert_eq!(count(&kept, demo_keys).await, 3);
+}
+
+/// `SIGN_UP=closed` on an empty installation: the owner comes from the command line
+/// (`admin-service create-owner EMAIL`), nobody through the network.
+#[tokio::test]
+async fn create_owner_makes_the_first_account_of_a_closed_installation_once() {
+    let admin = TestAdmin::spawn_with(|s| s.sign_up = SignUp::Closed).await;
+    let settings = admin_service::Settings::with_database(admin.db.options.clone());
+    let store = &admin.db.store;
+    let refused = admin_service::cli::create_owner_in(store, &settings, "not an address", PASSWORD).await;
+    assert!(refused.unwrap_err().to_string().contains("e-mail"));
+    admin_service::cli::create_owner_in(store, &settings, "Root@Example.com", PASSWORD).await.unwrap();
+    let token = admin.token("root@example.com", PASSWORD).await;
+    let (status, me) = get(&admin, "/user/me", &token).await;
+    assert_eq!((status, me["email"].as_str()), (200, Some("Root@Example.com")), "{me}");
+    let (_, roles) = get(&admin, "/user/roles", &token).await;
+    assert_eq!(roles[0]["role"], "OWNER");
+    assert_eq!(call(&admin, Method::GET, "/status", None, None).await.1["demoKeysActive"], false);
+    let (_, apps) = get(&admin, "/apps", &token).await;
+    assert_eq!(apps[0]["name"], "Demo Application");
+    // Once: then the installation has its owner.
+    let again = admin_service::cli::create_owner_in(store, &settings, "other@example.com", PASSWORD).await;
+    assert!(again.unwrap_err().to_string().contains("has an owner already"));
+    // And the network registers nobody.
+    let body = json!({"email": "guest@example.com", "password": PASSWORD});
+    let (status, answer) = call(&admin, Method::POST, "/user/register", None, Some(body)).await;
+    assert_eq!((status, answer["code"].as_u64()), (403, Some(48)));
 }
