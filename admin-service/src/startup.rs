@@ -54,7 +54,6 @@ impl Application {
             store,
             settings: Arc::new(settings),
             mailer,
-            login_throttle: Arc::default(),
             hashing: Arc::new(crate::password::Hashing::for_this_machine()),
         };
         Ok(Server::new(listener, app(state))?)

@@ -7,7 +7,6 @@ use visage_store::Store;
 use crate::config::Settings;
 use crate::mail::Mailer;
 use crate::password::Hashing;
-use crate::throttle::LoginThrottle;
 
 /// The state behind every route; cloning it is cheap.
 #[derive(Debug, Clone)]
@@ -16,7 +15,6 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// `None` when e-mail is off.
     pub mailer: Option<Mailer>,
-    pub login_throttle: Arc<LoginThrottle>,
     /// The gate of password hashing (one per CPU at once, a short queue, then 503).
     pub hashing: Arc<Hashing>,
 }

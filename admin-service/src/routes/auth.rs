@@ -36,6 +36,7 @@ use crate::dto::{OAuthErrorDto, TokenDto};
 use crate::error::{Error, Result};
 use crate::password::Verified;
 use crate::state::AppState;
+use crate::throttle;
 use crate::tokens;
 
 /// The OAuth client CompreFace's UI and SDKs identify as.
@@ -89,8 +90,11 @@ enum TokenError {
 ///
 /// The answer sets the cookies `CFSESSION` (the access token, `Path=/admin`, 40 minutes) and
 /// `REFRESH_TOKEN` (`Path=/admin/oauth/token`, 14 days), both HttpOnly. A wrong e-mail or
-/// password is 400 `invalid_grant` `Bad credentials`; after ten failed logins for an address
-/// within 15 minutes its logins are refused (429) until they have passed.
+/// password is 400 `invalid_grant` `Bad credentials`. After 5 failed logins of an account (20
+/// from one client address) each further attempt must wait a delay that doubles with every
+/// failure (1 s, 2 s, 4 s, … up to 15 minutes); one inside the delay is refused with 429 without
+/// looking at the password. Nothing is locked: the right password works once the delay has
+/// passed. The counts live in the database, shared by every admin-service instance.
 #[utoipa::path(
     post, path = "/oauth/token", operation_id = "token", tag = "login", security(("client" = [])),
     params(
@@ -117,12 +121,13 @@ enum TokenError {
         (status = 401, description = "No or wrong OAuth client credentials", body = OAuthErrorDto,
             example = json!({"error": "unauthorized", "error_description": "Bad client credentials"})),
         (status = 429, description = "Too many failed logins for this address", body = OAuthErrorDto,
-            example = json!({"error": "invalid_grant", "error_description": "Too many failed logins: try again in 15 minutes"})),
+            example = json!({"error": "invalid_grant", "error_description": "Too many failed logins: try again in 16 s"})),
     ),
     extensions(("x-error-codes" = json!([26]))),
 )]
 async fn token(State(state): State<AppState>, RawQuery(query): RawQuery, request: Request) -> Result<Response> {
     check_client(request.headers())?;
+    let client = throttle::client_address(request.headers(), request.extensions());
     // A password in the URL ends up in logs and browser history: refused, whatever it is.
     if Params::from_query(query.as_deref()).first("password").is_some() {
         return Err(Error::OAuth {
@@ -135,7 +140,7 @@ async fn token(State(state): State<AppState>, RawQuery(query): RawQuery, request
     let params = parameters(query.as_deref(), request, &state).await?;
     let grant = params.first("grant_type").unwrap_or_default();
     let user = match grant.trim() {
-        "password" => login(&state, &params).await?,
+        "password" => login(&state, &params, &client).await?,
         "refresh_token" => {
             let refresh = params
                 .first("refresh_token")
@@ -191,17 +196,18 @@ async fn parameters(query: Option<&str>, request: Request, state: &AppState) -> 
     Ok(params)
 }
 
-async fn login(state: &AppState, params: &Params) -> Result<User> {
+async fn login(state: &AppState, params: &Params, client: &str) -> Result<User> {
     let email = params.first("username").unwrap_or_default().trim().to_string();
     let password = params.first("password").unwrap_or_default();
-    if let Some(wait) = state.login_throttle.blocked_for(&email) {
+    let user = if email.is_empty() { None } else { state.store.user_by_email(&email).await? };
+    let keys = throttle::LoginKeys::new(user.as_ref().map(|u| u.id), &email, client);
+    if let Some(wait) = throttle::login_wait(&state.store, &keys).await? {
         return Err(Error::OAuth {
             status: StatusCode::TOO_MANY_REQUESTS,
             error: "invalid_grant",
-            description: format!("Too many failed logins: try again in {} minutes", wait.as_secs().div_ceil(60)),
+            description: format!("Too many failed logins: try again in {} s", wait.as_secs_f64().ceil().max(1.0)),
         });
     }
-    let user = if email.is_empty() { None } else { state.store.user_by_email(&email).await? };
     let verified = state.hashing.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match (user, verified) {
         (Some(user), Verified::Yes | Verified::YesRehash) => {
@@ -213,11 +219,11 @@ async fn login(state: &AppState, params: &Params) -> Result<User> {
             user
         }
         _ => {
-            state.login_throttle.failed(&email);
+            throttle::login_failed(&state.store, &keys).await?;
             return Err(Error::invalid_grant("Bad credentials"));
         }
     };
-    state.login_throttle.succeeded(&email);
+    throttle::login_succeeded(&state.store, &keys).await?;
     if !user.enabled {
         return Err(Error::invalid_grant("User is disabled"));
     }

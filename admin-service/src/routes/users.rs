@@ -23,6 +23,7 @@ use crate::dto::{AutocompleteDto, DemoModelDto, InvitationDto, RoleName, UserDto
 use crate::error::{Error, Result};
 use crate::password::Verified;
 use crate::state::AppState;
+use crate::throttle;
 use crate::{tokens, validation};
 
 /// How long a registration confirmation link lives.
@@ -204,14 +205,31 @@ struct EmailBody {
 ///
 /// E-mails a link to the reset page (valid 15 minutes), or writes it to the service's log when
 /// there is no mail server. The answer is the same whether the address is registered or not.
+/// At most 3 requests per e-mail address and 10 per client address within an hour: more are
+/// answered 429.
 #[utoipa::path(
     post, path = "/user/forgot-password", operation_id = "forgotPassword", tag = "users", security(()),
     request_body = EmailBody,
-    responses((status = 200, description = "Done, whether the address is registered or not (no body)")),
+    responses(
+        (status = 200, description = "Done, whether the address is registered or not (no body)"),
+        (status = 429, description = "Too many requests for this address or from this client", body = visage_common::error::ErrorBody,
+            example = json!({"message": "Too many password reset requests: try again later", "code": 0})),
+    ),
     extensions(("x-error-codes" = json!([5, 22, 26, 29]))),
 )]
-async fn forgot_password(State(state): State<AppState>, JsonBody(body): JsonBody<EmailBody>) -> Result<StatusCode> {
+async fn forgot_password(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    extensions: axum::http::Extensions,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Result<StatusCode> {
     let email = validation::email(body.email.as_deref())?;
+    let client = throttle::client_address(&headers, &extensions);
+    if !throttle::forgot_allowed(&state.store, &email, &client).await? {
+        return Err(Error::Api(
+            ApiError::new(ErrorCode::Undefined, "Too many password reset requests: try again later").with_status(429),
+        ));
+    }
     let Some(user) = state.store.user_by_email(&email).await?.filter(|u| !u.is_untaken_demo()) else {
         tracing::info!("password reset asked for an unknown e-mail address");
         return Ok(StatusCode::OK);
@@ -372,7 +390,8 @@ struct ChangePassword {
 
 /// Change the caller's password
 ///
-/// Needs the current password (400 code 18 when wrong). The caller's sessions go on.
+/// Needs the current password (400 code 18 when wrong). This session goes on; every other
+/// session of the caller ends (whoever else was logged in with the old password is out).
 #[utoipa::path(
     put, path = "/user/me/password", operation_id = "changeMyPassword", tag = "users",
     request_body = ChangePassword,
@@ -382,6 +401,7 @@ struct ChangePassword {
 async fn change_password(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<ChangePassword>,
 ) -> Result<StatusCode> {
     let old = body.old_password.unwrap_or_default();
@@ -391,6 +411,9 @@ async fn change_password(
     }
     let hash = state.hashing.hash(new).await?;
     state.store.set_password_hash(user.id, &hash, false).await?;
+    // Whoever else was logged in with the old password is out; this session goes on.
+    let current = crate::auth::access_token(&headers).unwrap_or_default();
+    state.store.end_other_sessions(user.id, &tokens::hash(&current)).await?;
     Ok(StatusCode::OK)
 }
 

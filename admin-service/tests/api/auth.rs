@@ -172,19 +172,95 @@ fn bcrypt_hash(password: &str) -> String {
     bcrypt::hash_with_result(password, 4).unwrap().format_for_version(bcrypt::Version::TwoA)
 }
 
+/// Logs in from client address `client` (the front door's X-Forwarded-For, trusted from a
+/// local peer).
+async fn login_from(admin: &TestAdmin, client: &str, email: &str, password: &str) -> (u16, serde_json::Value) {
+    let response = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .header("x-forwarded-for", client)
+        .form(&[("username", email), ("password", password), ("grant_type", "password")])
+        .send()
+        .await
+        .unwrap();
+    json_of(response).await
+}
+
 #[tokio::test]
-async fn ten_failed_logins_lock_the_address_for_a_while() {
+async fn failed_logins_slow_the_account_down_without_locking_it_and_every_instance_agrees() {
     let admin = TestAdmin::spawn().await;
     admin.register("fay@example.com", PASSWORD, "Fay", "F").await;
     admin.register("gus@example.com", PASSWORD, "Gus", "G").await;
-    for _ in 0..10 {
-        assert_eq!(admin.login("fay@example.com", "guess-again").await.0, 400);
+    // Five free failures, from two client addresses: the account counts them all.
+    for i in 0..5 {
+        let client = if i % 2 == 0 { "203.0.113.1" } else { "203.0.113.2" };
+        assert_eq!(login_from(&admin, client, "fay@example.com", "guess-again").await.0, 400);
     }
-    let (status, body) = admin.login("FAY@example.com", PASSWORD).await;
-    assert_eq!(status, 429, "{body}");
-    assert_eq!(body["error"], "invalid_grant");
-    assert_eq!(body["error_description"], "Too many failed logins: try again in 15 minutes");
-    assert_eq!(admin.login("gus@example.com", PASSWORD).await.0, 200, "other addresses are not affected");
+    // The next try, however the address is spelled and from a third address, must wait 1 s: even
+    // the right password is not looked at.
+    let (status, body) = login_from(&admin, "203.0.113.3", "FAY@Example.com ", PASSWORD).await;
+    assert_eq!((status, body["error"].as_str()), (429, Some("invalid_grant")), "{body}");
+    assert_eq!(body["error_description"], "Too many failed logins: try again in 1 s");
+    // Another instance on the same database sees the same count.
+    let other = TestAdmin::spawn_on(admin.db.clone(), |_| {}).await;
+    assert_eq!(login_from(&other, "203.0.113.4", "fay@example.com", PASSWORD).await.0, 429);
+    assert_eq!(
+        login_from(&admin, "203.0.113.1", "gus@example.com", PASSWORD).await.0,
+        200,
+        "other accounts are not affected"
+    );
+    // After the delay one more failure doubles it ...
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(login_from(&admin, "203.0.113.1", "fay@example.com", "guess-again").await.0, 400);
+    let (status, body) = login_from(&admin, "203.0.113.1", "fay@example.com", PASSWORD).await;
+    assert_eq!((status, body["error_description"].as_str()), (429, Some("Too many failed logins: try again in 2 s")));
+    // ... and the right password works once it has passed: nothing is locked.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(login_from(&admin, "203.0.113.1", "fay@example.com", PASSWORD).await.0, 200);
+    // The success cleared the account's count.
+    assert_eq!(login_from(&admin, "203.0.113.1", "fay@example.com", "guess-again").await.0, 400);
+    assert_eq!(login_from(&admin, "203.0.113.1", "fay@example.com", PASSWORD).await.0, 200);
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_client_address_slow_that_address_down() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("hal@example.com", PASSWORD, "Hal", "H").await;
+    // Twenty free failures on twenty unknown accounts from one address, then it must wait.
+    for i in 0..20 {
+        assert_eq!(login_from(&admin, "198.51.100.7", &format!("nobody{i}@example.com"), "x").await.0, 400);
+    }
+    assert_eq!(login_from(&admin, "198.51.100.7", "hal@example.com", PASSWORD).await.0, 429);
+    assert_eq!(login_from(&admin, "198.51.100.8", "hal@example.com", PASSWORD).await.0, 200, "another address logs in");
+}
+
+#[tokio::test]
+async fn password_reset_requests_are_limited_per_address_and_per_client() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("ida@example.com", PASSWORD, "Ida", "I").await;
+    let forgot = |client: &'static str, email: &'static str| {
+        admin
+            .client
+            .post(admin.url("/user/forgot-password"))
+            .header("x-forwarded-for", client)
+            .json(&serde_json::json!({ "email": email }))
+            .send()
+    };
+    for client in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        assert_eq!(forgot(client, "ida@example.com").await.unwrap().status(), 200);
+    }
+    let (status, body) = json_of(forgot("192.0.2.4", "IDA@example.com").await.unwrap()).await;
+    assert_eq!(
+        (status, body),
+        (429, serde_json::json!({"message": "Too many password reset requests: try again later", "code": 0}))
+    );
+    // One client asking for many addresses: ten (one was for ida), then no more.
+    for i in 0..9 {
+        let email: &'static str = Box::leak(format!("someone{i}@example.com").into_boxed_str());
+        assert_eq!(forgot("192.0.2.1", email).await.unwrap().status(), 200);
+    }
+    assert_eq!(forgot("192.0.2.1", "someone-else@example.com").await.unwrap().status(), 429);
 }
 
 /// 300 bad logins at once (each an argon2 verification, unknown e-mails against the dummy hash):
@@ -216,13 +292,18 @@ async fn a_flood_of_bad_logins_is_queued_briefly_then_refused_and_the_rest_keeps
         let (status, body) = json_of(response).await;
         assert_eq!((status, body["status"].as_str()), (200, Some("OK")), "{body}");
     }
-    let (mut refused, mut bad) = (0, 0);
+    let (mut refused, mut bad, mut slowed) = (0, 0, 0);
     for login in flood {
         let (status, body) = login.await.expect("task");
         match status {
             400 => {
                 assert_eq!(body["error"], "invalid_grant", "{body}");
                 bad += 1;
+            }
+            // Those that came after the address's free failures were counted.
+            429 => {
+                assert_eq!(body["error"], "invalid_grant", "{body}");
+                slowed += 1;
             }
             503 => {
                 assert_eq!(body["message"], "Too many logins at once: try again in a moment");
@@ -231,9 +312,10 @@ async fn a_flood_of_bad_logins_is_queued_briefly_then_refused_and_the_rest_keeps
             other => panic!("{other}: {body}"),
         }
     }
-    assert!(refused > 0 && bad > 0, "{bad} checked, {refused} refused");
-    assert_eq!(bad + refused, 300);
-    let (status, body) = admin.login("alice@example.com", PASSWORD).await;
+    assert!(refused > 0 && bad > 0, "{bad} checked, {refused} refused, {slowed} slowed");
+    assert_eq!(bad + refused + slowed, 300);
+    // The flood's address now waits; the account, and everyone else, logs in.
+    let (status, body) = login_from(&admin, "203.0.113.50", "alice@example.com", PASSWORD).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -271,4 +353,59 @@ async fn a_password_in_the_url_is_refused_and_the_body_works() {
     assert_eq!(response.status(), 400);
     let (status, _) = admin.login("alice@example.com", PASSWORD).await;
     assert_eq!(status, 200);
+}
+
+/// `grant_type=refresh_token` with `refresh`: the answer's status and JSON.
+async fn refresh_with(admin: &TestAdmin, refresh: &str) -> (u16, serde_json::Value) {
+    let request = admin
+        .client
+        .post(admin.url("/oauth/token"))
+        .header("authorization", CLIENT_BASIC)
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)]);
+    json_of(request.send().await.unwrap()).await
+}
+
+/// A refresh token presented twice means two holders of one session (a stolen token, or a
+/// replay): the whole session ends, the legitimate holder's new tokens included.
+#[tokio::test]
+async fn a_refresh_token_used_twice_ends_its_session() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("eve@example.com", PASSWORD, "Eve", "E").await;
+    let (_, first) = admin.login("eve@example.com", PASSWORD).await;
+    let (_, other) = admin.login("eve@example.com", PASSWORD).await;
+    let refresh = first["refresh_token"].as_str().unwrap().to_string();
+    let (status, second) = refresh_with(&admin, &refresh).await;
+    assert_eq!(status, 200, "{second}");
+    let (access2, refresh2) = (second["access_token"].as_str().unwrap(), second["refresh_token"].as_str().unwrap());
+    assert_eq!(get(&admin, "/user/me", access2).await.0, 200);
+    // The old token again: refused, and the session it belongs to is over.
+    assert_eq!(refresh_with(&admin, &refresh).await.0, 400);
+    assert_eq!(get(&admin, "/user/me", access2).await.0, 401, "the rotated session ended");
+    assert_eq!(refresh_with(&admin, refresh2).await.0, 400, "its newest refresh token too");
+    // Another login of the same user is another session: untouched.
+    assert_eq!(get(&admin, "/user/me", other["access_token"].as_str().unwrap()).await.0, 200);
+    assert_eq!(refresh_with(&admin, other["refresh_token"].as_str().unwrap()).await.0, 200);
+}
+
+/// Changing one's password ends one's other sessions; the one that changed it goes on.
+#[tokio::test]
+async fn changing_ones_password_ends_ones_other_sessions() {
+    let admin = TestAdmin::spawn().await;
+    admin.register("fred@example.com", PASSWORD, "Fred", "F").await;
+    let (_, here) = admin.login("fred@example.com", PASSWORD).await;
+    let (_, there) = admin.login("fred@example.com", PASSWORD).await;
+    let here_access = here["access_token"].as_str().unwrap();
+    let response = admin
+        .client
+        .put(admin.url("/user/me/password"))
+        .bearer_auth(here_access)
+        .json(&serde_json::json!({"oldPassword": PASSWORD, "newPassword": "a brand new password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(get(&admin, "/user/me", here_access).await.0, 200, "this session goes on");
+    assert_eq!(refresh_with(&admin, here["refresh_token"].as_str().unwrap()).await.0, 200, "and can be refreshed");
+    assert_eq!(get(&admin, "/user/me", there["access_token"].as_str().unwrap()).await.0, 401, "the other one ended");
+    assert_eq!(refresh_with(&admin, there["refresh_token"].as_str().unwrap()).await.0, 400);
 }

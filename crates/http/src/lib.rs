@@ -65,7 +65,9 @@ impl Server {
 
     /// Serves until `stop` resolves, then lets requests in flight finish.
     pub async fn run_until(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+        // Handlers may read the peer's address (admin-service's login throttle).
+        let service = self.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(stop).await
     }
 }
 

@@ -339,7 +339,7 @@ impl Store {
     /// Records a login: an access token and its refresh token.
     pub async fn create_session(&self, user_id: Uuid, tokens: &SessionTokens<'_>) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        insert_session(&mut tx, user_id, tokens).await?;
+        insert_session(&mut tx, user_id, Uuid::new_v4(), tokens).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -358,32 +358,46 @@ impl Store {
         )
     }
 
-    /// Trades an unexpired refresh token for new tokens (the old refresh token and its access
-    /// tokens end); the user, or `None` when the refresh token is unknown or expired.
+    /// Trades an unexpired refresh token for new tokens of the same session (the old refresh
+    /// token is marked used and its access tokens end); the user, or `None` when the refresh
+    /// token is unknown, expired, or was used already. A used token presented again means two
+    /// holders of one session (a stolen token, or a replay): the whole session ends.
     pub async fn refresh_session(
         &self,
         refresh_hash: &[u8],
         new: &SessionTokens<'_>,
     ) -> Result<Option<User>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let owner: Option<(Uuid, DateTime<Utc>)> =
-            sqlx::query_as("DELETE FROM refresh_tokens WHERE token_hash = $1 RETURNING user_id, expires_at")
-                .bind(refresh_hash)
-                .fetch_optional(&mut *tx)
-                .await?;
-        sqlx::query("DELETE FROM access_tokens WHERE refresh_hash = $1").bind(refresh_hash).execute(&mut *tx).await?;
-        let user_id = match owner {
-            Some((user_id, expires)) if expires > Utc::now() => user_id,
-            _ => {
-                tx.commit().await?;
-                return Ok(None);
-            }
+        let found: Option<(Uuid, DateTime<Utc>, Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT user_id, expires_at, session_id, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
+        )
+        .bind(refresh_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((user_id, expires, session, used)) = found else {
+            tx.commit().await?;
+            return Ok(None);
         };
+        if used.is_some() {
+            tracing::warn!(user = %user_id, %session, "a used refresh token came back: the session ends");
+            end_session_family(&mut tx, session).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        sqlx::query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1")
+            .bind(refresh_hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM access_tokens WHERE refresh_hash = $1").bind(refresh_hash).execute(&mut *tx).await?;
+        if expires <= Utc::now() {
+            tx.commit().await?;
+            return Ok(None);
+        }
         let found = user(
             sqlx::query_as(select_users!("WHERE id = $1 AND enabled")).bind(user_id).fetch_optional(&mut *tx).await?,
         )?;
         if found.is_some() {
-            insert_session(&mut tx, user_id, new).await?;
+            insert_session(&mut tx, user_id, session, new).await?;
         }
         tx.commit().await?;
         Ok(found)
@@ -402,9 +416,52 @@ impl Store {
             refresh = refresh.or(tied.flatten());
         }
         if let Some(refresh) = refresh {
+            let session: Option<Uuid> =
+                sqlx::query_scalar("SELECT session_id FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(&refresh)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             sqlx::query("DELETE FROM access_tokens WHERE refresh_hash = $1").bind(&refresh).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM refresh_tokens WHERE token_hash = $1").bind(&refresh).execute(&mut *tx).await?;
+            match session {
+                Some(session) => end_session_family(&mut tx, session).await?,
+                None => {
+                    sqlx::query("DELETE FROM refresh_tokens WHERE token_hash = $1")
+                        .bind(&refresh)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+            }
         }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends every session of the user but the one `access_hash` belongs to (after the user
+    /// changed their password: whoever else was logged in with the old one is out).
+    pub async fn end_other_sessions(&self, user_id: Uuid, access_hash: &[u8]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let keep: Option<Uuid> = sqlx::query_scalar(
+            "SELECT r.session_id FROM access_tokens a JOIN refresh_tokens r ON r.token_hash = a.refresh_hash \
+             WHERE a.token_hash = $1 AND a.user_id = $2",
+        )
+        .bind(access_hash)
+        .bind(user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM access_tokens WHERE user_id = $1 AND token_hash <> $2 AND (refresh_hash IS NULL OR refresh_hash \
+             NOT IN (SELECT token_hash FROM refresh_tokens WHERE session_id IS NOT DISTINCT FROM $3))",
+        )
+        .bind(user_id)
+        .bind(access_hash)
+        .bind(keep)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM refresh_tokens WHERE user_id = $1 AND session_id IS DISTINCT FROM $2")
+            .bind(user_id)
+            .bind(keep)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -555,12 +612,30 @@ async fn insert_user_token(
     Ok(())
 }
 
-async fn insert_session(tx: &mut Tx<'_>, user_id: Uuid, t: &SessionTokens<'_>) -> Result<(), StoreError> {
+/// Every token of one session (a login and its refreshes) ends.
+async fn end_session_family(tx: &mut Tx<'_>, session: Uuid) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM access_tokens WHERE refresh_hash IN (SELECT token_hash FROM refresh_tokens WHERE session_id = $1)",
+    )
+    .bind(session)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("DELETE FROM refresh_tokens WHERE session_id = $1").bind(session).execute(&mut **tx).await?;
+    Ok(())
+}
+
+async fn insert_session(
+    tx: &mut Tx<'_>,
+    user_id: Uuid,
+    session: Uuid,
+    t: &SessionTokens<'_>,
+) -> Result<(), StoreError> {
     let now = Utc::now();
-    sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, user_id, expires_at, session_id) VALUES ($1, $2, $3, $4)")
         .bind(t.refresh_hash)
         .bind(user_id)
         .bind(now + t.refresh_ttl)
+        .bind(session)
         .execute(&mut **tx)
         .await?;
     sqlx::query("INSERT INTO access_tokens (token_hash, user_id, refresh_hash, expires_at) VALUES ($1, $2, $3, $4)")

@@ -31,6 +31,7 @@
 
 pub mod accounts;
 pub mod apps;
+pub mod attempts;
 pub mod bulk;
 pub mod compreface;
 pub mod config;
