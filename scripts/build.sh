@@ -73,13 +73,17 @@ verify)
     profile=()
     [[ "${1:-}" == --release ]] && profile=(--release)
     want="$(fingerprint)"
-    # cargo prints its JSON messages on stdout (diagnostics rendered on stderr as usual); every
-    # executable it reports, fresh or rebuilt, is one of these sources' binaries.
-    cargo build --locked "${profile[@]}" --workspace --bins --tests --message-format=json-render-diagnostics |
+    cargo build --locked "${profile[@]}" --workspace --bins --tests
+    # The same build again, now fresh, reports every executable it holds as JSON: each binary
+    # target of the workspace must be among them, and each gets the stamp.
+    cargo build --locked "${profile[@]}" --workspace --bins --tests --message-format=json --quiet |
         python3 -c '
-import json, sys
+import json, subprocess, sys
 stamp = sys.argv[1]
-count = 0
+metadata = json.loads(subprocess.run(["cargo", "metadata", "--no-deps", "--format-version", "1"],
+                                     check=True, capture_output=True, text=True).stdout)
+expected = {t["name"] for p in metadata["packages"] for t in p["targets"] if "bin" in t["kind"]}
+stamped = set()
 for line in sys.stdin:
     try:
         message = json.loads(line)
@@ -91,8 +95,11 @@ for line in sys.stdin:
         continue
     with open(message["executable"] + ".source", "w") as out:
         out.write(stamp + "\n")
-    count += 1
-print(f"build: {count} binaries stamped with {stamp}", file=sys.stderr)
+    stamped.add(message["target"]["name"])
+missing = sorted(expected - stamped)
+if missing:
+    sys.exit(f"build: cargo reported no executable for {missing}: nothing stamped for them")
+print(f"build: {len(stamped)} binaries stamped with {stamp}", file=sys.stderr)
 ' "$want"
     ;;
 *)

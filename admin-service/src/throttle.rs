@@ -121,7 +121,7 @@ pub fn client_address(headers: &HeaderMap, extensions: &Extensions) -> String {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .filter_map(|v| v.trim().parse::<IpAddr>().ok())
-            .last()
+            .next_back()
     };
     let proxied = |ip: IpAddr| match ip {
         IpAddr::V4(v4) => v4.is_loopback() || v4.is_private(),

@@ -272,15 +272,29 @@ mod tests {
     }
 
     #[test]
-    fn prediction_count_is_positive_or_minus_one() {
-        let count = |q: &str| prediction_count(&Params::from_query(Some(q)));
+    fn prediction_count_is_positive_or_minus_one_up_to_the_cap() {
+        let count = |q: &str| prediction_count(&Params::from_query(Some(q)), 100);
         assert_eq!(count(""), Ok(Limit::Top(1)));
         assert_eq!(count("prediction_count=3"), Ok(Limit::Top(3)));
+        assert_eq!(count("prediction_count=100"), Ok(Limit::Top(100)));
         assert_eq!(count("prediction_count=-1"), Ok(Limit::All));
         for bad in ["prediction_count=0", "prediction_count=-2"] {
             let err = count(bad).unwrap_err();
             assert_eq!((err.code.code(), err.status()), (12, 400), "{bad}");
         }
+        let err = count("prediction_count=101").unwrap_err();
+        assert_eq!((err.code.code(), err.status()), (50, 400));
+    }
+
+    #[test]
+    fn a_search_may_answer_at_most_max_matches_in_all() {
+        assert!(check_matches(10, Limit::Top(10), 1_000_000, 100).is_ok());
+        assert!(check_matches(10, Limit::Top(11), 1_000_000, 100).is_err());
+        assert!(check_matches(3, Limit::All, 33, 100).is_ok(), "-1 on a small collection");
+        assert!(check_matches(3, Limit::All, 34, 100).is_err());
+        assert!(check_matches(1000, Limit::Top(1000), 0, 100).is_ok(), "an empty collection answers nothing");
+        assert!(check_embeddings(5, 5).is_ok());
+        assert_eq!(check_embeddings(6, 5).unwrap_err().code.code(), 50);
     }
 
     #[test]

@@ -368,7 +368,7 @@ impl Store {
         new: &SessionTokens<'_>,
     ) -> Result<Option<User>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let found: Option<(Uuid, DateTime<Utc>, Uuid, Option<DateTime<Utc>>)> = sqlx::query_as(
+        let found: Option<RefreshRow> = sqlx::query_as(
             "SELECT user_id, expires_at, session_id, used_at FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE",
         )
         .bind(refresh_hash)
@@ -611,6 +611,9 @@ async fn insert_user_token(
         .await?;
     Ok(())
 }
+
+/// A refresh token: its user, expiry, session, and when it was used (if it was).
+type RefreshRow = (Uuid, DateTime<Utc>, Uuid, Option<DateTime<Utc>>);
 
 /// Every token of one session (a login and its refreshes) ends.
 async fn end_session_family(tx: &mut Tx<'_>, session: Uuid) -> Result<(), StoreError> {
