@@ -45,6 +45,7 @@ impl Drop for Waiting<'_> {
 impl Hashing {
     /// At most `parallel` hashes at once and `queue` waiting for their turn.
     pub fn new(parallel: usize, queue: usize) -> Self {
+        return_large_blocks_to_the_system();
         Self { running: Semaphore::new(parallel.max(1)), waiting: AtomicUsize::new(0), queue }
     }
 
@@ -56,23 +57,19 @@ impl Hashing {
 
     /// An argon2id hash of `password` with a fresh salt.
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
-        self.run(move || hash_now(&password)).await
+        self.admit().await?.hash(password).await
     }
 
     /// Compares `password` with `stored`. With `stored` `None` (no such user) the same work is
     /// done against a dummy hash, so an unknown e-mail takes as long as a wrong password.
     pub async fn verify(&self, password: String, stored: Option<String>) -> Result<Verified, ApiError> {
-        self.run(move || match stored {
-            Some(stored) => verify_now(&password, &stored),
-            None => {
-                let _ = verify_now(&password, dummy_hash());
-                Verified::No
-            }
-        })
-        .await
+        self.admit().await?.verify(password, stored).await
     }
 
-    async fn run<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> Result<R, ApiError> {
+    /// A turn at hashing: at once when one is free, after a wait in the queue, or 503 when the
+    /// queue is full. A login takes its turn before anything else (the database included), so
+    /// the requests of a flood that get 503 cost nothing.
+    pub async fn admit(&self) -> Result<Admitted<'_>, ApiError> {
         let permit = match self.running.try_acquire() {
             Ok(permit) => permit,
             Err(_) => {
@@ -84,12 +81,56 @@ impl Hashing {
                 self.running.acquire().await.map_err(|_| busy())?
             }
         };
-        let done = visage_http::spawn_blocking(work).await;
-        drop(permit);
-        done.map_err(|e| {
-            tracing::error!(error = %e, "password hashing failed");
-            ApiError::unexpected()
+        Ok(Admitted { _permit: permit })
+    }
+}
+
+/// A turn at hashing, held until dropped.
+pub struct Admitted<'a> {
+    _permit: tokio::sync::SemaphorePermit<'a>,
+}
+
+impl Admitted<'_> {
+    /// An argon2id hash of `password` with a fresh salt.
+    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+        run(move || hash_now(&password)).await
+    }
+
+    /// As [`Hashing::verify`], in this turn.
+    pub async fn verify(&self, password: String, stored: Option<String>) -> Result<Verified, ApiError> {
+        run(move || match stored {
+            Some(stored) => verify_now(&password, &stored),
+            None => {
+                let _ = verify_now(&password, dummy_hash());
+                Verified::No
+            }
         })
+        .await
+    }
+}
+
+async fn run<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Result<R, ApiError> {
+    visage_http::spawn_blocking(work).await.map_err(|e| {
+        tracing::error!(error = %e, "password hashing failed");
+        ApiError::unexpected()
+    })
+}
+
+/// Each hash allocates 19 MiB and frees it. glibc's malloc raises its mmap threshold to the size
+/// of the largest block freed, after which such blocks come from per-thread arenas and stay
+/// mapped: every blocking-pool thread that ever hashed would keep 19 MiB (a flood of logins left
+/// admin-service at 330 MiB). A fixed threshold keeps them mmapped and returned on free, so the
+/// memory after a flood is what it was before.
+fn return_large_blocks_to_the_system() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: mallopt only changes a setting of the allocator; any value is valid.
+            unsafe {
+                libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+            }
+        });
     }
 }
 

@@ -199,6 +199,7 @@ async fn parameters(query: Option<&str>, request: Request, state: &AppState) -> 
 async fn login(state: &AppState, params: &Params, client: &str) -> Result<User> {
     let email = params.first("username").unwrap_or_default().trim().to_string();
     let password = params.first("password").unwrap_or_default();
+    let turn = state.hashing.admit().await?;
     let user = if email.is_empty() { None } else { state.store.user_by_email(&email).await? };
     let keys = throttle::LoginKeys::new(user.as_ref().map(|u| u.id), &email, client);
     if let Some(wait) = throttle::login_wait(&state.store, &keys).await? {
@@ -208,11 +209,11 @@ async fn login(state: &AppState, params: &Params, client: &str) -> Result<User> 
             description: format!("Too many failed logins: try again in {} s", wait.as_secs_f64().ceil().max(1.0)),
         });
     }
-    let verified = state.hashing.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
+    let verified = turn.verify(password.clone(), user.as_ref().map(|u| u.password_hash.clone())).await?;
     let user = match (user, verified) {
         (Some(user), Verified::Yes | Verified::YesRehash) => {
             if verified == Verified::YesRehash {
-                let rehashed = state.hashing.hash(password).await?;
+                let rehashed = turn.hash(password).await?;
                 state.store.set_password_hash(user.id, &rehashed, false).await?;
                 tracing::info!(user = %user.id, "bcrypt password hash replaced by argon2id");
             }
