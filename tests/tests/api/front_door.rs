@@ -168,6 +168,11 @@ async fn the_front_door_answers_with_browser_headers_and_json_errors() {
     let config = client.get(door.url("/api/v1/config")).send().await.expect("config");
     assert_browser_headers(&config, "an API answer");
     assert!(config.headers().get("cache-control").is_none(), "the service's own caching is kept");
+    // The services' metrics and probes stay off the front door.
+    for path in ["/metrics", "/api/v1/metrics", "/admin/metrics", "/health/ready", "/core/metrics"] {
+        let text = client.get(door.url(path)).send().await.expect(path).text().await.unwrap();
+        assert!(!text.contains("# TYPE"), "{path} shows metrics");
+    }
     let refused = client.get(door.url("/api/v1/recognition/subjects")).send().await.expect("no key");
     assert_browser_headers(&refused, "an API error");
     assert_eq!(json_of(refused).await.0, 400);
