@@ -27,14 +27,7 @@ use crate::{password, tokens, validation};
 /// print.
 pub async fn reset_password(settings: &Settings, email: &str) -> anyhow::Result<String> {
     let store = Store::open(settings.database.clone(), 1).await?;
-    let stdin = std::io::stdin();
-    let mut line = String::new();
-    if !stdin.is_terminal() {
-        stdin.lock().read_line(&mut line).context("cannot read the password from standard input")?;
-    }
-    let given = line.trim_end_matches(['\r', '\n']).to_string();
-    let (new_password, generated) =
-        if given.is_empty() { (tokens::new_token()[..20].to_string(), true) } else { (given, false) };
+    let (new_password, generated) = given_or_generated(read_password(None)?);
     if let Err(crate::error::Error::Api(e)) = validation::new_password("password", Some(&new_password)) {
         bail!("{}", e.message);
     }
@@ -66,6 +59,14 @@ fn read_password(file: Option<&str>) -> anyhow::Result<Option<String>> {
     Ok((!line.is_empty()).then_some(line))
 }
 
+/// The password given, else a random one: `(password, generated)`.
+fn given_or_generated(given: Option<String>) -> (String, bool) {
+    match given {
+        Some(password) => (password, false),
+        None => (tokens::new_token()[..20].to_string(), true),
+    }
+}
+
 /// Runs `create-owner` with its arguments (`EMAIL [--password-file FILE]`) against the
 /// configured database; returns the message to print.
 pub async fn create_owner(settings: &Settings, args: &[String]) -> anyhow::Result<String> {
@@ -75,10 +76,7 @@ pub async fn create_owner(settings: &Settings, args: &[String]) -> anyhow::Resul
         _ => bail!("usage: admin-service create-owner EMAIL [--password-file FILE]"),
     };
     let store = Store::open(settings.database.clone(), 1).await?;
-    let (password, generated) = match read_password(file)? {
-        Some(password) => (password, false),
-        None => (tokens::new_token()[..20].to_string(), true),
-    };
+    let (password, generated) = given_or_generated(read_password(file)?);
     create_owner_in(&store, settings, email, &password).await?;
     Ok(if generated {
         format!("{email} owns this installation; its password: {password}")

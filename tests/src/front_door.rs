@@ -120,19 +120,16 @@ impl Drop for FrontDoor {
     }
 }
 
-/// The nginx binary: `NGINX` when set, else `nginx` on PATH or Debian's /usr/sbin/nginx.
+/// The nginx binary: `NGINX` when set, else what `scripts/nginx.sh path` finds.
 fn nginx() -> PathBuf {
     if let Some(path) = std::env::var_os("NGINX") {
         return PathBuf::from(path);
     }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|p| p.join("nginx")).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path
-        .into_iter()
-        .chain([PathBuf::from("/usr/sbin/nginx")])
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("nginx is missing: scripts/nginx.sh install (the test command runs it)"))
+    let found = Command::new(repository().join("scripts/nginx.sh")).arg("path").output();
+    match found {
+        Ok(out) if out.status.success() => PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()),
+        _ => panic!("nginx is missing: scripts/nginx.sh install (the test command runs it)"),
+    }
 }
 
 /// The repository this test runs in.
