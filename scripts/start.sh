@@ -12,7 +12,10 @@
 #      /core like CompreFace's front end (Debian's nginx is installed when missing; without it
 #      the services are still reachable on their ports).
 #
-# It stays in the foreground and stops everything on Ctrl-C. Logs go to data/logs/.
+# It stays in the foreground and stops everything on Ctrl-C. A service that stops after it
+# started (a crash, a kill) is started again, as compose's `restart: always` does: after a pause
+# doubling from 1 s to 30 s while it keeps failing, with a line here each time; the others go on.
+# Logs go to data/logs/.
 # Settings: the environment, else .env (CompreFace's names: max_file_size, max_request_size,
 # max_detect_size, save_images_to_db), else the defaults. Ports: VISAGE_PORT (8000),
 # CORE_PORT (3000), API_PORT (8080), ADMIN_PORT (8081). The three services listen on
@@ -26,7 +29,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 data="$root/data"
 logs="$data/logs"
-mkdir -p "$logs"
+run="$data/run"
+mkdir -p "$logs" "$run"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 say() { printf 'start.sh: %s\n' "$*" >&2; }
@@ -47,7 +51,10 @@ port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 wait_for() {
     local name="$1" url="$2" pid="$3" log="$4"
     for _ in $(seq 1 300); do
-        if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+        if curl -fsS -o /dev/null "$url" 2>/dev/null; then
+            touch "$run/$name.up"
+            return 0
+        fi
         if ! kill -0 "$pid" 2>/dev/null; then
             tail -n 20 "$log" >&2 || true
             die "$name exited during start-up (log: $log)"
@@ -55,6 +62,36 @@ wait_for() {
         sleep 0.5
     done
     die "$name did not answer $url in 150 s (log: $log)"
+}
+
+# supervise NAME LOG COMMAND...: runs COMMAND in the background (its output appended to LOG)
+# and starts it again whenever it stops, once it has been up (wait_for marks that): after a
+# pause of 1 s, doubling to 30 s while it keeps failing, back to 1 s once it ran for a minute.
+# Before it was first up, its exit ends the supervision (wait_for then says why). TERM stops it.
+supervise() {
+    local name="$1" log="$2"
+    shift 2
+    rm -f "$run/$name.up"
+    (
+        child=""
+        trap '[[ -n "$child" ]] && kill "$child" 2>/dev/null; wait 2>/dev/null; exit 0' TERM INT
+        pause=1
+        while true; do
+            started=$SECONDS
+            "$@" >>"$log" 2>&1 &
+            child=$!
+            status=0
+            wait "$child" || status=$?
+            child=""
+            [[ -f "$run/$name.up" ]] || exit 1
+            if ((SECONDS - started >= 60)); then pause=1; fi
+            say "$name stopped (exit status $status); starting it again in ${pause} s (log: $log)"
+            sleep "$pause" &
+            wait $! || true
+            pause=$((pause * 2 > 30 ? 30 : pause * 2))
+        done
+    ) &
+    pids+=($!)
 }
 
 visage_port="${VISAGE_PORT:-8000}"
@@ -135,19 +172,18 @@ say "database"
 database_url="$(scripts/postgres.sh start)"
 
 say "core-service on :$core_port"
-MODELS_DIR="$root/models" CORE_HOST="$services_host" CORE_PORT="$core_port" "$bin/core-service" >"$logs/core-service.log" 2>&1 &
-pids+=($!)
+MODELS_DIR="$root/models" CORE_HOST="$services_host" CORE_PORT="$core_port" \
+    supervise core-service "$logs/core-service.log" "$bin/core-service"
 wait_for core-service "http://127.0.0.1:$core_port/healthcheck" "$!" "$logs/core-service.log"
 
 say "api-service on :$api_port"
 DATABASE_URL="$database_url" CORE_URL="http://127.0.0.1:$core_port" API_HOST="$services_host" API_PORT="$api_port" \
-    "$bin/api-service" >"$logs/api-service.log" 2>&1 &
-pids+=($!)
+    supervise api-service "$logs/api-service.log" "$bin/api-service"
 wait_for api-service "http://127.0.0.1:$api_port/api/v1/config" "$!" "$logs/api-service.log"
 
 say "admin-service on :$admin_port"
-DATABASE_URL="$database_url" ADMIN_HOST="$services_host" ADMIN_PORT="$admin_port" "$bin/admin-service" >"$logs/admin-service.log" 2>&1 &
-pids+=($!)
+DATABASE_URL="$database_url" ADMIN_HOST="$services_host" ADMIN_PORT="$admin_port" \
+    supervise admin-service "$logs/admin-service.log" "$bin/admin-service"
 wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "$!" "$logs/admin-service.log"
 
 # nginx: the single front door on :8000, as in CompreFace's deployment.
@@ -158,8 +194,7 @@ if nginx="$(scripts/nginx.sh path)" && ! port_in_use "$visage_port"; then
     deploy/nginx/render.sh "$conf" "$visage_port" "${ui_dist:-$conf/no-ui}" "127.0.0.1:$admin_port" \
         "127.0.0.1:$api_port" "127.0.0.1:$core_port" "$MAX_REQUEST_SIZE" "${CONNECTION_TIMEOUT:-10000}" \
         "${READ_TIMEOUT:-60000}" "$MAX_IMPORT_SIZE"
-    "$nginx" -c "$conf/nginx.conf" -p "$conf" >"$logs/nginx.log" 2>&1 &
-    pids+=($!)
+    supervise nginx "$logs/nginx.log" "$nginx" -c "$conf/nginx.conf" -p "$conf"
     wait_for nginx "http://127.0.0.1:$visage_port/api/v1/config" "$!" "$logs/nginx.log"
     front="http://localhost:$visage_port"
     [[ -n "$tls" ]] && front="https://localhost:$TLS_PORT"
@@ -182,7 +217,7 @@ Try:
        -F file=@tests/fixtures/upstream-samples/009_C.jpg \\
        '$base/api/v1/recognition/faces?subject=C'
 
-Ctrl-C stops everything.
+A service that stops is started again. Ctrl-C stops everything.
 EOF
-wait -n "${pids[@]}" || true
-die "a service stopped; see $logs/"
+wait "${pids[@]}" || true
+die "supervision ended; see $logs/"

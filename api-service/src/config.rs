@@ -8,7 +8,8 @@
 //! | `API_PORT` (or `SERVER_PORT`) | `8080` | listen port |
 //! | `DATABASE_URL`, `POSTGRES_URL` + `POSTGRES_USER`/`POSTGRES_PASSWORD` | see `visage_store::config` | the database |
 //! | `DB_MAX_CONNECTIONS` | `10` | connection pool size |
-//! | `CORE_URL` (or `PYTHON_URL`) | `http://localhost:3000` | core-service |
+//! | `CORE_URL` (or `PYTHON_URL`) | `http://localhost:3000` | core-service: one URL or several (commas); a host name stands for all its addresses (replicas, see `core_client::replicas`) |
+//! | `PRELOAD` | `true` | load every collection with faces before opening the port |
 //! | `CONNECTION_TIMEOUT` | `10000` | ms to connect to core |
 //! | `READ_TIMEOUT` | `60000` | ms for a whole core call |
 //! | `SAVE_IMAGES_TO_DB` | `true` | keep the images faces come from |
@@ -31,8 +32,10 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub database: PgConnectOptions,
     pub db_max_connections: u32,
-    /// Base URL of core-service, without a trailing slash.
+    /// Base URLs of core-service's replicas (commas between them).
     pub core_url: String,
+    /// Load every collection before taking requests.
+    pub preload: bool,
     pub core_connect_timeout: Duration,
     pub core_timeout: Duration,
     pub save_images_to_db: bool,
@@ -54,6 +57,7 @@ impl Settings {
             database,
             db_max_connections: 10,
             core_url: "http://localhost:3000".to_string(),
+            preload: true,
             core_connect_timeout: Duration::from_secs(10),
             core_timeout: Duration::from_secs(60),
             save_images_to_db: true,
@@ -76,6 +80,7 @@ impl Settings {
             db_max_connections: var_or(&["DB_MAX_CONNECTIONS"], d.db_max_connections, parse_from_str)?,
             core_url: first_var(&["CORE_URL", "PYTHON_URL"])
                 .map_or(d.core_url, |(_, url)| url.trim_end_matches('/').to_string()),
+            preload: var_or(&["PRELOAD"], d.preload, parse_bool)?,
             core_connect_timeout: var_or(&["CONNECTION_TIMEOUT"], d.core_connect_timeout, millis)?,
             core_timeout: var_or(&["READ_TIMEOUT"], d.core_timeout, millis)?,
             save_images_to_db: var_or(&["SAVE_IMAGES_TO_DB"], d.save_images_to_db, parse_bool)?,
@@ -97,6 +102,7 @@ impl fmt::Debug for Settings {
             .field("database", &visage_store::config::describe(&self.database))
             .field("db_max_connections", &self.db_max_connections)
             .field("core_url", &self.core_url)
+            .field("preload", &self.preload)
             .field("core_connect_timeout", &self.core_connect_timeout)
             .field("core_timeout", &self.core_timeout)
             .field("save_images_to_db", &self.save_images_to_db)

@@ -22,12 +22,13 @@ use crate::core_client::CoreClient;
 use crate::routes;
 use crate::state::AppState;
 
-/// Builds api-service: [`Application::build`] answers the bound [`Server`].
+/// Builds api-service: [`Application::build`] answers the bound [`Server`] once every
+/// collection is loaded (`PRELOAD`).
 pub struct Application;
 
 impl Application {
-    /// Connects to the database, applies pending migrations and binds the listener (port 0
-    /// picks a free port).
+    /// Connects to the database, applies pending migrations, loads the collections and binds
+    /// the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> anyhow::Result<Server> {
         let store = Store::open(settings.database.clone(), settings.db_max_connections).await?;
         Self::build_with_store(settings, store).await
@@ -37,10 +38,16 @@ impl Application {
     pub async fn build_with_store(settings: Settings, store: Store) -> anyhow::Result<Server> {
         let core = CoreClient::new(&settings.core_url, settings.core_connect_timeout, settings.core_timeout)
             .context("cannot set up the core-service client")?;
+        let collections = Collections::start(store.clone()).await.context("cannot listen for collection changes")?;
+        // Ready means the collections are in memory: the port opens after they are loaded, so
+        // nginx (which has no readiness checks of its own) and a Kubernetes readiness probe only
+        // send requests to a replica that answers them at full speed.
+        if settings.preload {
+            collections.preload().await.context("cannot list the collections to load")?;
+        }
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let collections = Collections::start(store.clone()).await.context("cannot listen for collection changes")?;
         let state = AppState {
             store,
             core: Arc::new(core),

@@ -6,6 +6,8 @@
 #
 # Usage: render.sh DIR PORT UI_ROOT ADMIN_HOST API_HOST CORE_HOST MAX_BODY [CONNECT_MS READ_MS [MAX_IMPORT]]
 #   e.g. render.sh data/nginx 8000 ui/dist 127.0.0.1:8081 127.0.0.1:8080 127.0.0.1:3000 10M
+# ADMIN_HOST, API_HOST and CORE_HOST are host:port, or lists of them (commas) for replicas:
+#   render.sh data/nginx 8000 ui/dist 127.0.0.1:8081 127.0.0.1:8080,127.0.0.1:8082 127.0.0.1:3000 10M
 # Sizes may be written as nginx writes them (10M) or as CompreFace's settings do (10MB); MAX_IMPORT
 # (the largest collection archive, default 2G) applies to POST /api/v1/recognition/import only.
 # Rate limits come from the environment (nginx's rate syntax; defaults generous enough for any
@@ -29,15 +31,21 @@ mkdir -p "$dir/tmp" "$dir/logs" "$ui_root"
 dir="$(cd "$dir" && pwd)"
 ui_root="$(cd "$ui_root" && pwd)"
 
+# One `server` line per replica of each service.
+"$here/upstreams.sh" "$admin" >"$dir/admin.servers"
+"$here/upstreams.sh" "$api" >"$dir/api.servers"
+"$here/upstreams.sh" "$core" >"$dir/core.servers"
+
 # The HTTPS snippet (empty without TLS settings).
 "$here/tls.sh" "$dir/tls.conf" "$dir/tls"
 
 sed -e "s|\${VISAGE_LISTEN}|$port|g" \
     -e "s|\${TLS_INCLUDE}|$dir/tls.conf|g" \
     -e "s|\${UI_ROOT}|$ui_root|g" \
-    -e "s|\${ADMIN_HOST}|$admin|g" \
-    -e "s|\${API_HOST}|$api|g" \
-    -e "s|\${CORE_HOST}|$core|g" \
+    -e "s|\${UPSTREAM_RESOLVER}||g" \
+    -e "/^[[:space:]]*\${ADMIN_SERVERS}$/{r $dir/admin.servers" -e "d}" \
+    -e "/^[[:space:]]*\${API_SERVERS}$/{r $dir/api.servers" -e "d}" \
+    -e "/^[[:space:]]*\${CORE_SERVERS}$/{r $dir/core.servers" -e "d}" \
     -e "s|\${CLIENT_MAX_BODY_SIZE}|$body|g" \
     -e "s|\${MAX_IMPORT_SIZE}|$import|g" \
     -e "s|\${RATE_PER_KEY}|${RATE_PER_KEY:-50r/s}|g" \

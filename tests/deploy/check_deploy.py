@@ -97,6 +97,70 @@ def check_https(nginx, work):
         server.wait(timeout=10)
 
 
+def envsubst(text, env):
+    """The gateway image's rendering: ${NAME} of the defined variables replaced, others kept."""
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", lambda m: env.get(m.group(1), m.group(0)), text)
+
+
+def check_replicas(services, template, dockerfile, work):
+    """Replicas: compose can scale api and core, nginx and api find every replica, and only the
+    calls that store nothing are sent to a second replica."""
+    for name in ("compreface-api", "compreface-core", "compreface-admin"):
+        service = services[name]
+        check(f"{name} can be scaled (no container_name, no published port)",
+              "container_name" not in service and not service.get("ports"), service.get("ports"))
+    front_env = services["compreface-fe"].get("environment", {})
+    check("the front door looks its upstreams' names up again (UPSTREAM_RESOLVE=on)",
+          str(front_env.get("UPSTREAM_RESOLVE")) == "on", front_env.get("UPSTREAM_RESOLVE"))
+    core_url = services["compreface-api"].get("environment", {}).get("CORE_URL", "")
+    check("api-service reaches core by its service name (every replica)", core_url == "http://compreface-core:3000", core_url)
+
+    # The gateway image's entrypoint: the envsh script, then envsubst of the template.
+    envsh = (ROOT / "deploy/nginx/gateway-upstreams.envsh").read_text().replace(
+        "/usr/local/bin/visage-upstreams.sh", str(ROOT / "deploy/nginx/upstreams.sh"))
+    script = envsh + "\nprintf '%s\\0' \"$UPSTREAM_RESOLVER\" \"$ADMIN_SERVERS\" \"$API_SERVERS\" \"$CORE_SERVERS\"\n"
+    (work / "envsh.sh").write_text(script)
+    env = {"PATH": os.environ.get("PATH", ""), "UPSTREAM_RESOLVE": "on", "NGINX_LOCAL_RESOLVERS": "127.0.0.11",
+           "ADMIN_HOST": "compreface-admin:8080", "API_HOST": "compreface-api:8080", "CORE_HOST": "compreface-core:3000"}
+    run = subprocess.run(["sh", str(work / "envsh.sh")], env=env, capture_output=True, text=True)
+    parts = run.stdout.split("\0")
+    check("the gateway image writes a resolver and resolving servers with UPSTREAM_RESOLVE=on",
+          run.returncode == 0 and parts[:4] == ["resolver 127.0.0.11 valid=5s;",
+                                                "server compreface-admin:8080 max_fails=1 fail_timeout=5s resolve;",
+                                                "server compreface-api:8080 max_fails=1 fail_timeout=5s resolve;",
+                                                "server compreface-core:3000 max_fails=1 fail_timeout=5s resolve;"],
+          (run.returncode, parts, run.stderr))
+    rendered = envsubst(template, dict(zip(["UPSTREAM_RESOLVER", "ADMIN_SERVERS", "API_SERVERS", "CORE_SERVERS"], parts)))
+    check("the gateway image's rendering fills the upstreams",
+          "upstream visage_api {\n    zone visage_api 64k;\n    server compreface-api:8080 max_fails=1 fail_timeout=5s resolve;" in rendered
+          and "resolver 127.0.0.11 valid=5s;" in rendered, "")
+    env["UPSTREAM_RESOLVE"] = "off"
+    run = subprocess.run(["sh", str(work / "envsh.sh")], env=env, capture_output=True, text=True)
+    check("without UPSTREAM_RESOLVE the names are resolved once (Kubernetes Services)",
+          run.returncode == 0 and run.stdout.split("\0")[:2] == ["", "server compreface-admin:8080 max_fails=1 fail_timeout=5s;"],
+          run.stdout)
+    check("the gateway image sources the upstreams script before rendering and can resolve names",
+          "/docker-entrypoint.d/16-visage-upstreams.envsh" in dockerfile and "NGINX_ENTRYPOINT_LOCAL_RESOLVERS=1" in dockerfile
+          and re.search(r"FROM nginx:1\.(2[89]|[3-9]\d)", dockerfile) is not None)
+
+    # Only the calls that store nothing go to a second replica after being sent.
+    retry = re.search(r"location ~ (\S+) \{(?:(?!location).)*?proxy_next_upstream error http_502 http_503 non_idempotent;",
+                      template, re.S)
+    check("the front door sends reading calls again to another replica", retry is not None)
+    if retry:
+        pattern = re.compile(retry.group(1))
+        reads = ["/api/v1/recognition/recognize", "/api/v1/detection/detect", "/api/v1/verification/verify",
+                 "/api/v1/recognition/faces/0f0e/verify", "/api/v1/recognition/subjects/Ann/verify",
+                 "/api/v1/recognition/embeddings/recognize", "/api/v1/recognition/embeddings/faces/0f0e/verify",
+                 "/api/v1/verification/embeddings/verify"]
+        writes = ["/api/v1/recognition/faces", "/api/v1/recognition/faces/delete", "/api/v1/recognition/subjects",
+                  "/api/v1/recognition/subjects/Ann", "/api/v1/recognition/import", "/api/v1/migrate",
+                  "/api/v1/recognition/faces/0f0e", "/api/v1/recognition/recognize/x"]
+        check("…exactly the reads", all(pattern.match(p) for p in reads) and not any(pattern.match(p) for p in writes),
+              [p for p in reads if not pattern.match(p)] + [p for p in writes if pattern.match(p)])
+    check("no other location sends a write again", template.count("non_idempotent") == 1)
+
+
 def main(rendered, work):
     compose = yaml.safe_load(Path(rendered).read_text())
     services = compose["services"]
@@ -172,6 +236,8 @@ def main(rendered, work):
           re.search(r'default\s+"no-cache";', template) is not None and "immutable" in template
           and "add_header Cache-Control $visage_cache_control;" in template)
 
+    check_replicas(services, template, dockerfile, Path(work))
+
     nginx = shutil.which("nginx")
     if nginx:
         work = Path(work)
@@ -183,6 +249,19 @@ def main(rendered, work):
         test = subprocess.run([nginx, "-t", "-q", "-c", str(work / "front/nginx.conf"), "-p", str(work / "front")],
                               capture_output=True, text=True)
         check("nginx -t accepts the rendered front door", test.returncode == 0, test.stderr.strip())
+        subprocess.run([str(ROOT / "deploy/nginx/render.sh"), str(work / "replicas"), "18001", str(work / "ui"),
+                        "127.0.0.1:1,127.0.0.1:4", "127.0.0.1:2, 127.0.0.1:5,127.0.0.1:6", "127.0.0.1:3,127.0.0.1:7", "10M"],
+                       check=True)
+        conf = (work / "replicas/visage.conf").read_text()
+        blocks = dict(re.findall(r"upstream (visage_\w+) \{(.*?)\}", conf, re.S))
+        servers = {name: re.findall(r"server (\S+) max_fails=1 fail_timeout=5s;", body) for name, body in blocks.items()}
+        check("render.sh puts every replica in its upstream",
+              servers == {"visage_admin": ["127.0.0.1:1", "127.0.0.1:4"],
+                          "visage_api": ["127.0.0.1:2", "127.0.0.1:5", "127.0.0.1:6"],
+                          "visage_core": ["127.0.0.1:3", "127.0.0.1:7"]}, servers)
+        test = subprocess.run([nginx, "-t", "-q", "-c", str(work / "replicas/nginx.conf"), "-p", str(work / "replicas")],
+                              capture_output=True, text=True)
+        check("nginx -t accepts the front door with several replicas", test.returncode == 0, test.stderr.strip())
         check_https(nginx, work)
 
     passed = sum(results)

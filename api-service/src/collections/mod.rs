@@ -2,7 +2,8 @@
 //! across any number of api-service processes.
 //!
 //! # Loading
-//! A service's collection ([`FaceIndex`]) is loaded on first use: its rows (ids and raw
+//! Every collection with faces is loaded at start-up, before the port opens
+//! ([`Collections::preload`]); one made later is loaded on first use. Its rows (ids and raw
 //! embedding bytes) stream from Postgres in batches that a blocking thread decodes and inserts
 //! while the next ones arrive; the subjects' names are read once per subject. Requests for a
 //! collection that is loading wait for it; a failed load is forgotten, so the next request tries
@@ -38,7 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use parking_lot::{Mutex, RwLock};
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -57,6 +58,8 @@ pub const CHANNEL: &str = "visage_collections";
 const LOAD_BATCH: usize = 8_192;
 /// The longest a write waits for its change to reach this process's collection.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Collections loaded side by side at start-up (each load keeps a core busy decoding).
+const PRELOAD_AT_ONCE: usize = 2;
 /// Pause before reloading a collection whose update failed.
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
@@ -142,6 +145,34 @@ impl Collections {
         let task = tokio::spawn(listener::run(Arc::downgrade(&inner), connection));
         let _ = inner.listener.set(task.abort_handle());
         Ok(Self { inner })
+    }
+
+    /// Loads every recognition collection that holds faces, [`PRELOAD_AT_ONCE`] at a time, and
+    /// returns when all are ready: api-service opens its port only then, so a replica that
+    /// starts (or restarts) takes requests once it answers them from memory, never while a large
+    /// collection is still loading. Changes committed meanwhile are applied as usual (the
+    /// listener runs already). A collection that fails to load is logged and left to load on
+    /// first use, as before.
+    pub async fn preload(&self) -> Result<(), StoreError> {
+        let models = self.inner.store.collections_to_load().await?;
+        let started = Instant::now();
+        let count = models.len();
+        futures::stream::iter(models)
+            .for_each_concurrent(PRELOAD_AT_ONCE, |model| async move {
+                if let Err(e) = self.loaded(model).await {
+                    tracing::warn!(%model, error = %e.message, "collection not preloaded; it loads on first use");
+                }
+            })
+            .await;
+        let (_, faces, bytes) = self.stats();
+        tracing::info!(
+            collections = count,
+            faces,
+            megabytes = bytes >> 20,
+            seconds = started.elapsed().as_secs_f32(),
+            "collections preloaded"
+        );
+        Ok(())
     }
 
     /// The `limit` nearest stored faces to each query, nearest first; every face at or above

@@ -172,6 +172,17 @@ pub(crate) async fn delete_collection(
 }
 
 impl Store {
+    /// The recognition services that hold at least one face (what an api-service replica loads
+    /// before it takes requests), in no given order.
+    pub async fn collections_to_load(&self) -> Result<Vec<Uuid>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT m.id FROM models m WHERE m.type = 'R' \
+             AND EXISTS (SELECT 1 FROM faces f WHERE f.model_id = m.id)",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// The application's services: recognition, detection, verification, each by name.
     pub async fn services_of_app(&self, app_id: Uuid) -> Result<Vec<ServiceInfo>, StoreError> {
         let rows: Vec<ServiceInfoRow> = sqlx::query_as(

@@ -7,9 +7,17 @@
 //! - core unreachable, timed out, any other status, or an answer that does not parse: 500 code 41
 //!   `Error during synchronization between servers: …`.
 //!
+//! Calls are spread over core's replicas ([`replicas`]); one that fails with no answer from core
+//! (connection refused or reset: a replica stopped or killed) or with 502/503 is sent again to
+//! the next replica, at most [`MAX_ATTEMPTS`] in all. That is safe because core keeps nothing: a
+//! call sent twice has no effect but its answer. A call that timed out is not repeated (the
+//! replica may be busy with it, and a second one would double the work).
+//!
 //! `/status` is asked once and its first good answer kept for the life of the process, as
 //! CompreFace does: it carries the similarity coefficients of the embedder, which only change
 //! with a core restart on other models (and then api-service is restarted too).
+
+mod replicas;
 
 use std::time::Duration;
 
@@ -25,6 +33,11 @@ use visage_common::face::{CoreStatus, FindFacesResponse};
 use visage_common::similarity::Coefficients;
 use visage_common::{ApiError, ErrorCode};
 
+pub use replicas::{BadCoreUrl, Replicas};
+
+/// Most replicas one call is sent to.
+pub const MAX_ATTEMPTS: usize = 4;
+
 /// Parameters of one `/find_faces` call; `None` leaves a parameter out (core's default).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FindFaces {
@@ -36,29 +49,30 @@ pub struct FindFaces {
     pub detect_faces: Option<bool>,
 }
 
-/// A shared, pooled HTTP client of one core-service.
+/// A shared, pooled HTTP client of core-service's replicas.
 #[derive(Debug)]
 pub struct CoreClient {
     http: reqwest::Client,
-    base_url: String,
+    replicas: Replicas,
     status: OnceCell<CoreStatus>,
     failures: Family<FailureLabels, Counter>,
 }
 
 /// Why a call to core failed: `unreachable` (no connection, timed out), `status` (an answer
-/// other than 200 or 400), `unreadable` (an answer that does not parse).
+/// other than 200 or 400), `unreadable` (an answer that does not parse); `failover`: one replica
+/// failed and the call went on to the next.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FailureLabels {
     kind: &'static str,
 }
 
 impl CoreClient {
-    /// A client of the core at `base_url` (no trailing slash) with these timeouts.
-    pub fn new(base_url: &str, connect_timeout: Duration, timeout: Duration) -> Result<Self, reqwest::Error> {
+    /// A client of the core replicas `core_url` lists (see [`replicas`]) with these timeouts.
+    pub fn new(core_url: &str, connect_timeout: Duration, timeout: Duration) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
         Ok(Self {
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            replicas: Replicas::parse(core_url)?,
             status: OnceCell::new(),
             failures: Family::default(),
         })
@@ -74,13 +88,53 @@ impl CoreClient {
         error
     }
 
-    /// Whether core answers its health check (for api-service's readiness).
+    /// Sends the request `build` makes for a URL to one replica after another until one
+    /// answers (see the module documentation); the URL it went to and the answer.
+    async fn send(
+        &self,
+        path: &str,
+        build: impl Fn(&str) -> reqwest::RequestBuilder,
+    ) -> Result<(String, reqwest::Response), ApiError> {
+        let order = self.replicas.order().await;
+        let attempts = order.len().min(MAX_ATTEMPTS);
+        let mut last_error = None;
+        for (i, base) in order.iter().take(attempts).enumerate() {
+            let url = format!("{base}{path}");
+            let last = i + 1 == attempts;
+            match build(&url).send().await {
+                Ok(response)
+                    if !last
+                        && matches!(response.status(), StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE) =>
+                {
+                    self.replicas.failed(base, response.status().as_str());
+                    self.failures.get_or_create(&FailureLabels { kind: "failover" }).inc();
+                }
+                Ok(response) => {
+                    self.replicas.answered(base);
+                    return Ok((url, response));
+                }
+                Err(e) if e.is_connect() || (e.is_request() && !e.is_timeout()) => {
+                    self.replicas.failed(base, &innermost(&e));
+                    if !last {
+                        self.failures.get_or_create(&FailureLabels { kind: "failover" }).inc();
+                    }
+                    last_error = Some(e);
+                }
+                Err(e) => return Err(self.failed("unreachable", unreachable(e))),
+            }
+        }
+        match last_error {
+            Some(e) => Err(self.failed("unreachable", unreachable(e))),
+            None => Err(self.failed("unreachable", ApiError::core_unavailable("no core-service replica".to_string()))),
+        }
+    }
+
+    /// Whether a core replica answers its health check (for api-service's readiness).
     pub async fn healthcheck(&self) -> Result<(), String> {
-        let url = format!("{}/healthcheck", self.base_url);
-        match self.http.get(&url).send().await {
-            Ok(response) if response.status() == StatusCode::OK => Ok(()),
-            Ok(response) => Err(format!("{url} answered {}", response.status())),
-            Err(e) => Err(unreachable(e).message),
+        match self.send("/healthcheck", |url| self.http.get(url)).await {
+            Ok((_, response)) if response.status() == StatusCode::OK => Ok(()),
+            Ok((url, response)) => Err(format!("{url} answered {}", response.status())),
+            Err(e) => Err(e.message),
         }
     }
 
@@ -92,30 +146,26 @@ impl CoreClient {
         request: &FindFaces,
     ) -> Result<FindFacesResponse, ApiError> {
         let length = image.len() as u64;
-        let mut form = Form::new().part(
-            "file",
-            Part::stream_with_length(reqwest::Body::from(image), length).file_name(file_name.to_string()),
-        );
-        if let Some(limit) = request.limit {
-            form = form.text("limit", limit.to_string());
-        }
-        if let Some(threshold) = request.det_prob_threshold {
-            form = form.text("det_prob_threshold", threshold.to_string());
-        }
-        if let Some(plugins) = &request.face_plugins {
-            form = form.text("face_plugins", plugins.clone());
-        }
-        if let Some(detect) = request.detect_faces {
-            form = form.text("detect_faces", detect.to_string());
-        }
-        let url = format!("{}/find_faces", self.base_url);
-        let response = self
-            .http
-            .post(&url)
-            .multipart(form)
-            .send()
-            .await
-            .map_err(|e| self.failed("unreachable", unreachable(e)))?;
+        let form = || {
+            let mut form = Form::new().part(
+                "file",
+                Part::stream_with_length(reqwest::Body::from(image.clone()), length).file_name(file_name.to_string()),
+            );
+            if let Some(limit) = request.limit {
+                form = form.text("limit", limit.to_string());
+            }
+            if let Some(threshold) = request.det_prob_threshold {
+                form = form.text("det_prob_threshold", threshold.to_string());
+            }
+            if let Some(plugins) = &request.face_plugins {
+                form = form.text("face_plugins", plugins.clone());
+            }
+            if let Some(detect) = request.detect_faces {
+                form = form.text("detect_faces", detect.to_string());
+            }
+            form
+        };
+        let (url, response) = self.send("/find_faces", |url| self.http.post(url).multipart(form())).await?;
         match response.status() {
             StatusCode::OK => response.json().await.map_err(|e| self.failed("unreadable", bad_answer(&url, e))),
             StatusCode::BAD_REQUEST => Err(client_error(response.bytes().await.unwrap_or_default())),
@@ -127,9 +177,7 @@ impl CoreClient {
     pub async fn status(&self) -> Result<&CoreStatus, ApiError> {
         self.status
             .get_or_try_init(|| async {
-                let url = format!("{}/status", self.base_url);
-                let response =
-                    self.http.get(&url).send().await.map_err(|e| self.failed("unreachable", unreachable(e)))?;
+                let (url, response) = self.send("/status", |url| self.http.get(url)).await?;
                 if response.status() != StatusCode::OK {
                     return Err(self.failed("status", unexpected_status("GET", &url, response.status())));
                 }
@@ -155,13 +203,17 @@ fn client_error(body: Bytes) -> ApiError {
     }
 }
 
-fn unreachable(e: reqwest::Error) -> ApiError {
-    // The innermost cause says what happened (connection refused, timed out).
-    let mut cause: &dyn std::error::Error = &e;
+/// The innermost cause of `e`: what happened (connection refused, reset).
+fn innermost(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
     while let Some(inner) = cause.source() {
         cause = inner;
     }
-    let detail = if e.is_timeout() { "timed out".to_string() } else { cause.to_string() };
+    cause.to_string()
+}
+
+fn unreachable(e: reqwest::Error) -> ApiError {
+    let detail = if e.is_timeout() { "timed out".to_string() } else { innermost(&e) };
     let url = e.url().map(|u| u.as_str().to_string()).unwrap_or_default();
     tracing::warn!(error = ?e, "core-service unreachable");
     ApiError::core_unavailable(format!("{detail} [{url}]"))
