@@ -93,7 +93,8 @@ pub fn app(state: AppState) -> Router {
 /// |---|---|---|
 /// | `visage_search_seconds` | histogram | |
 /// | `visage_collections_loaded`, `visage_collection_faces`, `visage_collection_index_bytes` | gauges | |
-/// | `visage_core_call_failures_total` | counter | `kind`: `unreachable`, `status`, `unreadable` |
+/// | `visage_core_call_failures_total` | counter | `kind`: `unreachable`, `status`, `unreadable`, `failover` |
+/// | `visage_collection_catch_ups_total`, `visage_collection_reloads_total` | counters | |
 /// | `visage_db_connections{state}`, `visage_db_connections_max` | gauges | |
 fn metrics(state: &AppState) -> Metrics {
     let mut builder = MetricsBuilder::new();
@@ -101,6 +102,17 @@ fn metrics(state: &AppState) -> Metrics {
     let registry = builder.registry();
     registry.register("search_seconds", "Time to search a collection", state.collections.search_histogram());
     registry.register("core_call_failures", "Calls to core-service that failed", state.core.failures());
+    let (catch_ups, reloads) = state.collections.recoveries();
+    registry.register(
+        "collection_catch_ups",
+        "Lost listening connections recovered by reading the change log",
+        catch_ups,
+    );
+    registry.register(
+        "collection_reloads",
+        "Lost listening connections recovered by reloading every collection",
+        reloads,
+    );
     let (loaded, faces, bytes): (Gauge, Gauge, Gauge) = Default::default();
     registry.register("collections_loaded", "Recognition collections loaded in this process", loaded.clone());
     registry.register("collection_faces", "Faces in the loaded collections", faces.clone());

@@ -1,10 +1,12 @@
 //! The connection that LISTENs for collection changes, and the notifications it receives.
 //!
 //! Payloads are JSON `{"model", "op", "ids"}` from the database triggers (ops `faces`,
-//! `subjects`, `subject_faces`, `reload`, `drop`) or `{"model", "op": "sync", "origin", "token"}`
-//! from [`Collections::settle`](super::Collections::settle). The connection has a pool of its
-//! own, so it never competes with requests for a connection. When it is lost it is made again,
-//! with growing pauses while the database is away, and every loaded collection is reloaded.
+//! `subjects`, `subject_faces`, `reload`, `drop`), `{"model", "op": "sync", "origin", "token"}`
+//! from [`Collections::settle`](super::Collections::settle), or `{"op": "mark", "xmin"}` from
+//! any replica's mark task (see the module above). The connection has a pool of its own, so it
+//! never competes with requests for a connection. When it is lost it is made again, with growing
+//! pauses while the database is away, and the collections catch up on what was missed
+//! (`Inner::recover`).
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -26,16 +28,20 @@ pub(super) enum Notice {
     Change(Change),
     /// The service was deleted.
     Dropped,
+    /// Every transaction below this xmin has been heard of.
+    Mark(String),
 }
 
 #[derive(Deserialize)]
 struct Payload {
+    #[serde(default)]
     model: Uuid,
     op: String,
     #[serde(default)]
     ids: Vec<Uuid>,
     origin: Option<Uuid>,
     token: Option<u64>,
+    xmin: Option<String>,
 }
 
 /// A connection listening on [`CHANNEL`], on a one-connection pool of its own.
@@ -63,7 +69,7 @@ pub(super) async fn run(inner: Weak<Inner>, listener: PgListener) {
             Ok(None) => {
                 tracing::warn!("the connection listening for collection changes was lost and is back");
                 match inner.upgrade() {
-                    Some(inner) => inner.reload_all(),
+                    Some(inner) => inner.recover().await,
                     None => return,
                 }
             }
@@ -80,7 +86,7 @@ pub(super) async fn run(inner: Weak<Inner>, listener: PgListener) {
                     match connect(&strong.store).await {
                         Ok(connection) => {
                             listener = Some(connection);
-                            strong.reload_all();
+                            strong.recover().await;
                             break;
                         }
                         Err(e) => {
@@ -104,20 +110,32 @@ pub(super) fn parse(payload: &str, origin: Uuid) -> Option<(Uuid, Notice)> {
             return None;
         }
     };
-    let change = match payload.op.as_str() {
-        "faces" => Change::Faces(payload.ids),
-        "subjects" => Change::Subjects(payload.ids),
-        "subject_faces" => Change::SubjectFaces(payload.ids),
-        "reload" => Change::Reload,
-        "drop" => return Some((payload.model, Notice::Dropped)),
-        "sync" if payload.origin == Some(origin) => Change::Sync(payload.token?),
+    match payload.op.as_str() {
+        "mark" => return payload.xmin.map(|xmin| (payload.model, Notice::Mark(xmin))),
+        "sync" if payload.origin == Some(origin) => {
+            return Some((payload.model, Notice::Change(Change::Sync(payload.token?))))
+        }
         "sync" => return None,
+        _ => {}
+    }
+    notice(&payload.op, payload.ids).map(|notice| (payload.model, notice))
+}
+
+/// What a trigger's change (notified, or read back from the change log) asks for; `None` for an
+/// op this version does not know (logged).
+pub(super) fn notice(op: &str, ids: Vec<Uuid>) -> Option<Notice> {
+    let change = match op {
+        "faces" => Change::Faces(ids),
+        "subjects" => Change::Subjects(ids),
+        "subject_faces" => Change::SubjectFaces(ids),
+        "reload" => Change::Reload,
+        "drop" => return Some(Notice::Dropped),
         other => {
             tracing::warn!(op = other, "unknown collection notification");
             return None;
         }
     };
-    Some((payload.model, Notice::Change(change)))
+    Some(Notice::Change(change))
 }
 
 #[cfg(test)]
@@ -136,6 +154,8 @@ mod tests {
         let dropped = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "drop", "ids" : []}"#;
         assert_eq!(parse(dropped, me), Some((model, Notice::Dropped)));
         assert_eq!(parse("not json", me), None);
+        let mark = r#"{"op" : "mark", "xmin" : "7301"}"#;
+        assert_eq!(parse(mark, me), Some((Uuid::nil(), Notice::Mark("7301".to_string()))));
         assert_eq!(parse(r#"{"model":"00000000-0000-0000-0000-000000000001","op":"what"}"#, me), None);
     }
 

@@ -24,8 +24,15 @@
 //! through the same worker, so the writer's next request sees its change. Other processes see
 //! it as soon as their listener gets the notification (milliseconds).
 //!
-//! When the listening connection drops, notifications may have been missed: after reconnecting,
-//! every loaded collection is reloaded.
+//! When the listening connection drops, notifications may have been missed. Every change the
+//! triggers notify is also written to a change log (`collection_changes`) with its transaction's
+//! id, and every few seconds each replica sends a `mark` carrying the oldest running transaction
+//! (xmin): a mark is queued behind the notifications of every transaction below its xmin, so
+//! the last mark received says "everything below this xmin was heard". After reconnecting, the
+//! changes logged from that xmin on are applied again, as if notified (harmless for those that
+//! were heard). Only without a mark (a connection lost in the first seconds), with a mark older
+//! than the log's retention, or with more than [`MAX_CATCH_UP`] changes to read does the replica
+//! reload every loaded collection, keeping the old copy searchable meanwhile.
 //!
 //! # Threads
 //! Searches and updates hold the collection's lock on blocking threads (`spawn_blocking`): a
@@ -36,11 +43,12 @@ mod listener;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use parking_lot::{Mutex, RwLock};
+use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::AbortHandle;
@@ -53,7 +61,16 @@ use visage_store::{Store, StoreError};
 pub use index::{FaceDistances, FaceIndex, Match, SearchError};
 
 /// The notification channel the triggers and [`Collections::settle`] send on.
-pub const CHANNEL: &str = "visage_collections";
+pub use visage_store::changes::CHANNEL;
+/// How often this replica sends a `mark`.
+const MARK_EVERY: Duration = Duration::from_secs(5);
+/// How long changes stay in the log, and how often the old ones are purged.
+const LOG_RETENTION: Duration = Duration::from_secs(24 * 3600);
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// A mark older than this (the log may have lost rows since) is not caught up from.
+const CATCH_UP_WINDOW: Duration = Duration::from_secs(23 * 3600);
+/// Past this many changes to read, reloading is simpler.
+pub const MAX_CATCH_UP: i64 = 50_000;
 /// Faces per batch while loading.
 const LOAD_BATCH: usize = 8_192;
 /// The longest a write waits for its change to reach this process's collection.
@@ -82,15 +99,21 @@ struct Inner {
     entries: Mutex<HashMap<Uuid, Arc<Entry>>>,
     syncs: Mutex<HashMap<u64, PendingSync>>,
     next_token: AtomicU64,
-    listener: OnceLock<AbortHandle>,
+    /// The listener and the mark task.
+    tasks: Mutex<Vec<AbortHandle>>,
+    /// The xmin of the last mark heard, and when.
+    heard: Mutex<Option<(String, Instant)>>,
     /// Seconds per search (`visage_search_seconds`).
     searches: Histogram,
+    /// Lost connections recovered from the change log, and by reloading.
+    catch_ups: Counter,
+    reloads: Counter,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(listener) = self.listener.get() {
-            listener.abort();
+        for task in self.tasks.lock().drain(..) {
+            task.abort();
         }
     }
 }
@@ -139,12 +162,22 @@ impl Collections {
             entries: Mutex::new(HashMap::new()),
             syncs: Mutex::new(HashMap::new()),
             next_token: AtomicU64::new(0),
-            listener: OnceLock::new(),
+            tasks: Mutex::new(Vec::new()),
+            heard: Mutex::new(None),
             searches: Histogram::new(exponential_buckets(0.0001, 2.0, 16)),
+            catch_ups: Counter::default(),
+            reloads: Counter::default(),
         });
-        let task = tokio::spawn(listener::run(Arc::downgrade(&inner), connection));
-        let _ = inner.listener.set(task.abort_handle());
+        let listening = tokio::spawn(listener::run(Arc::downgrade(&inner), connection));
+        let marking = tokio::spawn(mark(Arc::downgrade(&inner)));
+        inner.tasks.lock().extend([listening.abort_handle(), marking.abort_handle()]);
         Ok(Self { inner })
+    }
+
+    /// Lost listening connections recovered from the change log, and by reloading every
+    /// collection (`visage_collection_catch_ups_total`, `visage_collection_reloads_total`).
+    pub fn recoveries(&self) -> (Counter, Counter) {
+        (self.inner.catch_ups.clone(), self.inner.reloads.clone())
     }
 
     /// Loads every recognition collection that holds faces, [`PRELOAD_AT_ONCE`] at a time, and
@@ -248,8 +281,7 @@ impl Collections {
         self.inner.syncs.lock().insert(token, PendingSync { model, done });
         let payload = serde_json::json!({ "model": model, "op": "sync", "origin": self.inner.origin, "token": token })
             .to_string();
-        let sent =
-            sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload).execute(self.inner.store.pool()).await;
+        let sent = self.inner.store.notify_collections(&payload).await;
         if let Err(e) = sent {
             tracing::warn!(error = %e, %model, "cannot confirm that the collection is current");
         } else if tokio::time::timeout(SETTLE_TIMEOUT, waiting).await.is_ok() {
@@ -281,10 +313,19 @@ impl Inner {
         let Some((model, change)) = listener::parse(payload, self.origin) else {
             return;
         };
-        let change = match change {
+        self.apply(model, change);
+    }
+
+    /// Hands one change to its collection's worker.
+    fn apply(&self, model: Uuid, notice: listener::Notice) {
+        let change = match notice {
             listener::Notice::Change(change) => change,
             listener::Notice::Dropped => {
                 self.entries.lock().remove(&model);
+                return;
+            }
+            listener::Notice::Mark(xmin) => {
+                *self.heard.lock() = Some((xmin, Instant::now()));
                 return;
             }
         };
@@ -303,14 +344,70 @@ impl Inner {
         }
     }
 
-    /// After a lost connection: reload every collection, then release the writes waiting on
-    /// notifications that may never come.
+    /// After a lost connection (listening again already): the changes logged since the last
+    /// mark heard are applied; without a usable mark, every collection is reloaded. Then the
+    /// writes waiting on notifications that may never come are released, behind those changes.
+    async fn recover(&self) {
+        let heard = self.heard.lock().clone();
+        let caught_up = match heard {
+            Some((xmin, at)) if at.elapsed() < CATCH_UP_WINDOW => {
+                let started = Instant::now();
+                match self.store.collection_changes_since(&xmin, MAX_CATCH_UP + 1).await {
+                    Ok(changes) if changes.len() as i64 <= MAX_CATCH_UP => {
+                        let count = changes.len();
+                        for change in changes {
+                            if let Some(notice) = listener::notice(&change.op, change.ids) {
+                                self.apply(change.model_id, notice);
+                            }
+                        }
+                        tracing::info!(
+                            changes = count,
+                            since_xmin = xmin,
+                            ms = started.elapsed().as_millis() as u64,
+                            "collections caught up from the change log"
+                        );
+                        self.catch_ups.inc();
+                        true
+                    }
+                    Ok(_) => {
+                        tracing::warn!(since_xmin = xmin, "more than {MAX_CATCH_UP} changes missed");
+                        false
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the change log");
+                        false
+                    }
+                }
+            }
+            Some(_) => {
+                tracing::warn!("the last mark heard is older than the change log keeps");
+                false
+            }
+            None => {
+                tracing::warn!("no mark heard yet");
+                false
+            }
+        };
+        if !caught_up {
+            self.reload_all();
+        }
+        self.release_waiting();
+    }
+
+    /// Reloads every collection (searches go on in the old copy until the new one is built).
     fn reload_all(&self) {
-        let entries: Vec<(Uuid, Arc<Entry>)> = self.entries.lock().iter().map(|(m, e)| (*m, e.clone())).collect();
+        let entries: Vec<Arc<Entry>> = self.entries.lock().values().cloned().collect();
         tracing::info!(collections = entries.len(), "reloading every collection");
-        for (_, entry) in &entries {
+        self.reloads.inc();
+        for entry in &entries {
             let _ = entry.changes.send(Change::Reload);
         }
+    }
+
+    /// Releases the writes waiting on a `sync` that may have been lost, once their collection
+    /// has applied what is queued before.
+    fn release_waiting(&self) {
+        let entries: Vec<(Uuid, Arc<Entry>)> = self.entries.lock().iter().map(|(m, e)| (*m, e.clone())).collect();
         let waiting: Vec<(u64, Uuid)> = self.syncs.lock().iter().map(|(t, s)| (*t, s.model)).collect();
         for (token, model) in waiting {
             match entries.iter().find(|(m, _)| *m == model) {
@@ -331,6 +428,36 @@ impl Inner {
         let mut entries = self.entries.lock();
         if entries.get(&model).is_some_and(|e| Arc::ptr_eq(&e.index, index)) {
             entries.remove(&model);
+        }
+    }
+}
+
+/// Sends a mark every [`MARK_EVERY`] and purges the change log every [`PURGE_EVERY`], until the
+/// collections are dropped. Failures (the database away) are logged at debug level: the
+/// listener says more.
+async fn mark(inner: Weak<Inner>) {
+    let mut ticks = tokio::time::interval(MARK_EVERY);
+    let mut last_purge: Option<Instant> = None;
+    loop {
+        ticks.tick().await;
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let store = strong.store.clone();
+        drop(strong);
+        if let Err(e) = store.send_collection_mark().await {
+            tracing::debug!(error = %e, "cannot send a collection mark");
+        }
+        if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+            match store.purge_collection_changes(LOG_RETENTION).await {
+                Ok(purged) => {
+                    last_purge = Some(Instant::now());
+                    if purged > 0 {
+                        tracing::debug!(purged, "old collection changes purged");
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "cannot purge the change log"),
+            }
         }
     }
 }

@@ -70,12 +70,7 @@ impl CoreClient {
     /// A client of the core replicas `core_url` lists (see [`replicas`]) with these timeouts.
     pub fn new(core_url: &str, connect_timeout: Duration, timeout: Duration) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder().connect_timeout(connect_timeout).timeout(timeout).build()?;
-        Ok(Self {
-            http,
-            replicas: Replicas::parse(core_url)?,
-            status: OnceCell::new(),
-            failures: Family::default(),
-        })
+        Ok(Self { http, replicas: Replicas::parse(core_url)?, status: OnceCell::new(), failures: Family::default() })
     }
 
     /// Failed calls by kind (`visage_core_call_failures_total`).

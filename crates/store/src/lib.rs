@@ -33,6 +33,7 @@ pub mod accounts;
 pub mod apps;
 pub mod attempts;
 pub mod bulk;
+pub mod changes;
 pub mod compreface;
 pub mod config;
 pub mod embedding;

@@ -254,7 +254,12 @@ async fn run() -> i32 {
     let door = FrontDoor::start_configured(
         &upstreams,
         "10M",
-        &[("RATE_PER_KEY", "10000r/s"), ("RATE_PER_ADDRESS", "10000r/s"), ("BURST_PER_KEY", "10000"), ("BURST_PER_ADDRESS", "10000")],
+        &[
+            ("RATE_PER_KEY", "10000r/s"),
+            ("RATE_PER_ADDRESS", "10000r/s"),
+            ("BURST_PER_KEY", "10000"),
+            ("BURST_PER_ADDRESS", "10000"),
+        ],
     );
     let front = door.address.clone();
     println!("front door {front}; core {core_url}; api {}; admin {}", upstreams.api, upstreams.admin);
@@ -593,14 +598,22 @@ fn failed_statuses(enrolments: &[Enrolment]) -> String {
     if by.is_empty() {
         return "none".to_string();
     }
-    by.iter().map(|(status, n)| format!("{n} × {}", if *status == 0 { "no answer".to_string() } else { status.to_string() })).collect::<Vec<_>>().join(", ")
+    by.iter()
+        .map(|(status, n)| format!("{n} × {}", if *status == 0 { "no answer".to_string() } else { status.to_string() }))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn cpu_model() -> String {
     let info = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = info.lines().find_map(|l| l.strip_prefix("model name")).map(|l| l.trim_start_matches([' ', '\t', ':']).trim().to_string());
+    let model = info
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map(|l| l.trim_start_matches([' ', '\t', ':']).trim().to_string());
     let flags = info.lines().find_map(|l| l.strip_prefix("flags")).unwrap_or_default();
-    let features: Vec<&str> =
-        ["avx2", "avx512f", "avx512_vnni", "fma"].into_iter().filter(|f| flags.split_whitespace().any(|x| x == *f)).collect();
+    let features: Vec<&str> = ["avx2", "avx512f", "avx512_vnni", "fma"]
+        .into_iter()
+        .filter(|f| flags.split_whitespace().any(|x| x == *f))
+        .collect();
     format!("{} ({})", model.unwrap_or_else(|| "unknown".to_string()), features.join(", "))
 }

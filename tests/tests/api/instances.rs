@@ -1,6 +1,6 @@
 //! Several api-service processes on one database: a change through one is seen by the others
 //! within a second, without restarts (Postgres notifications), and a process whose listening
-//! connection dropped catches up.
+//! connection dropped catches up from the change log.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -91,32 +91,58 @@ async fn writes_of_any_client_of_the_database_are_seen() {
     within(Duration::from_secs(1), "SQL delete", || async { matches(&app, &embedding).await.is_empty() }).await;
 }
 
-#[tokio::test]
-async fn a_lost_listening_connection_is_made_again_and_collections_reloaded() {
-    let app = spawn().await;
-    let embedding = [0.0, 0.6, 0.8];
-    assert!(matches(&app, &embedding).await.is_empty());
-
-    // A write that notifies nobody (triggers off for this session), as if sent while the
-    // connection was down.
-    let mut connection = app.db.store.pool().acquire().await.unwrap();
-    sqlx::query("SET session_replication_role = replica").execute(&mut *connection).await.unwrap();
-    let face = visage_store::NewFace { subject: "Quiet", embedding: &embedding, calculator: "sql", image: None };
+/// A face written with the triggers off for this session, so that no notification is sent, as if
+/// it had been sent while the listening connection was down; `logged`: with its change-log row,
+/// as the trigger writes it.
+async fn quiet_face(app: &TestApp, subject: &str, embedding: &[f32], logged: bool) -> uuid::Uuid {
+    let mut tx = app.db.store.pool().begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
     let stored = sqlx::query_scalar::<_, uuid::Uuid>(
         "WITH s AS (INSERT INTO subjects (model_id, name) VALUES ($1, $2) RETURNING id) \
          INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
          SELECT $1, s.id, $3, 3, 'sql' FROM s RETURNING id",
     )
     .bind(app.recognition.id)
-    .bind(face.subject)
-    .bind(visage_store::embedding::to_bytes(face.embedding))
-    .fetch_one(&mut *connection)
+    .bind(subject)
+    .bind(visage_store::embedding::to_bytes(embedding))
+    .fetch_one(&mut *tx)
     .await
     .unwrap();
-    sqlx::query("RESET session_replication_role").execute(&mut *connection).await.unwrap();
-    drop(connection);
+    if logged {
+        sqlx::query("INSERT INTO collection_changes (model_id, op, ids) VALUES ($1, 'faces', ARRAY[$2])")
+            .bind(app.recognition.id)
+            .bind(stored)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
+    stored
+}
+
+/// The value of counter `name` in `app`'s metrics.
+async fn counter(app: &TestApp, name: &str) -> f64 {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in the metrics"))
+}
+
+#[tokio::test]
+async fn a_lost_listening_connection_is_made_again_and_what_was_missed_read_from_the_change_log() {
+    let app = spawn().await;
+    let logged = [0.0, 0.6, 0.8];
+    let unlogged = [0.8, 0.0, 0.6];
+    assert!(matches(&app, &logged).await.is_empty());
+    // The replica's first mark (sent at start) is heard within milliseconds.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let stored = quiet_face(&app, "Missed", &logged, true).await;
+    // Not in the log: only a reload would find it.
+    quiet_face(&app, "Unlogged", &unlogged, false).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(matches(&app, &embedding).await.is_empty(), "nothing told the collection");
+    assert!(matches(&app, &logged).await.is_empty(), "nothing told the collection");
 
     let killed: Vec<bool> = sqlx::query_scalar(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
@@ -126,15 +152,17 @@ async fn a_lost_listening_connection_is_made_again_and_collections_reloaded() {
     .await
     .unwrap();
     assert_eq!(killed, [true], "one listening connection");
-    within(Duration::from_secs(5), "reload after reconnecting", || async {
-        matches(&app, &embedding).await == ["Quiet"]
+    within(Duration::from_secs(5), "catch up after reconnecting", || async {
+        matches(&app, &logged).await == ["Missed"]
     })
     .await;
+    // Caught up from the log, not reloaded.
+    assert!(matches(&app, &unlogged).await.iter().all(|s| s != "Unlogged"));
+    assert_eq!(counter(&app, "visage_collection_catch_ups_total").await, 1.0);
+    assert_eq!(counter(&app, "visage_collection_reloads_total").await, 0.0);
 
     // Notifications flow again.
     sqlx::query("DELETE FROM faces WHERE id = $1").bind(stored).execute(app.db.store.pool()).await.unwrap();
-    within(Duration::from_secs(1), "delete after reconnecting", || async {
-        matches(&app, &embedding).await.is_empty()
-    })
-    .await;
+    within(Duration::from_secs(1), "delete after reconnecting", || async { matches(&app, &logged).await.is_empty() })
+        .await;
 }
