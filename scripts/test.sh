@@ -59,7 +59,7 @@ scripts/build.sh
 step "cargo test"
 cargo test --workspace --locked "$@"
 
-for check in tests/deploy/run.sh tests/sdk/run.sh tests/parity/run.sh tests/mask/run.sh tests/ui/run.sh; do
+for check in tests/deploy/run.sh tests/kubernetes/run.sh tests/scale/run.sh tests/sdk/run.sh tests/parity/run.sh tests/mask/run.sh tests/ui/run.sh; do
     if [[ -x "$check" ]]; then
         step "$check"
         "$check"

@@ -98,6 +98,8 @@ async fn serve(db: &TestDatabase, core: &str) -> String {
     let mut settings = Settings::with_database(db.options.clone());
     settings.listen = ([127, 0, 0, 1], 0).into();
     settings.core_url = core.to_string();
+    // The first request loads the collection: that is what this measures.
+    settings.preload = false;
     let app = Application::build_with_store(settings, db.store.clone()).await.expect("api-service");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until(std::future::pending()));

@@ -6,7 +6,10 @@
 #   TLS_CERT, TLS_KEY   the certificate (chain) and its key, PEM files: serve HTTPS with them
 #   TLS=self-signed     no certificate at hand: make a self-signed one (openssl) in DIR and use it
 #                       (browsers warn; for a trial or a private network)
-#   TLS_PORT            the HTTPS port (default 443); plain HTTP then only redirects to it
+#   TLS_PORT            the HTTPS port nginx listens on (default 443); plain HTTP then only
+#                       redirects to HTTPS
+#   TLS_PUBLIC_PORT     the HTTPS port clients reach, where it differs from TLS_PORT (a container
+#                       listening on 443 published as 8443): the redirect's port (default TLS_PORT)
 #
 # With none of them set the snippet is empty: plain HTTP, as before. With HTTPS, every answer
 # carries Strict-Transport-Security. (admin-service's session cookies become Secure with
@@ -17,6 +20,7 @@ set -eu
 out="$1"
 dir="$2"
 port="${TLS_PORT:-443}"
+public_port="${TLS_PUBLIC_PORT:-$port}"
 
 if [ -z "${TLS_CERT:-}" ] && [ "${TLS:-}" = "self-signed" ]; then
     mkdir -p "$dir"
@@ -39,7 +43,7 @@ if [ ! -r "$TLS_CERT" ] || [ ! -r "${TLS_KEY:-}" ]; then
     echo "tls.sh: TLS_CERT ($TLS_CERT) and TLS_KEY (${TLS_KEY:-unset}) must be readable PEM files" >&2
     exit 1
 fi
-if [ "$port" = 443 ]; then target='https://$host$request_uri'; else target="https://\$host:$port\$request_uri"; fi
+if [ "$public_port" = 443 ]; then target='https://$host$request_uri'; else target="https://\$host:$public_port\$request_uri"; fi
 cat >"$out" <<CONF
 # HTTPS (deploy/nginx/tls.sh): plain HTTP only redirects here.
 listen $port ssl;

@@ -171,6 +171,9 @@ def main(rendered, work):
              for p in published.get("compreface-fe", [])]
     check("only compreface-fe publishes ports, 8000 -> 80 and 8443 -> 443 (HTTPS)",
           list(published) == ["compreface-fe"] and ports == ["8000:80", "8443:443"], published)
+    fe_env = services["compreface-fe"].get("environment", {})
+    check("HTTP redirects to the published HTTPS port (TLS_PORT 443 inside, TLS_PUBLIC_PORT 8443 outside)",
+          str(fe_env.get("TLS_PORT")) == "443" and str(fe_env.get("TLS_PUBLIC_PORT")) == "8443", fe_env)
 
     env_file = ROOT / ".env"
     env = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))

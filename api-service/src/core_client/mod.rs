@@ -84,12 +84,15 @@ impl CoreClient {
     }
 
     /// Sends the request `build` makes for a URL to one replica after another until one
-    /// answers (see the module documentation); the URL it went to and the answer.
+    /// answers (see the module documentation); the URL it went to and the answer. A failure is
+    /// counted in the metrics when `counted` (not for health checks).
     async fn send(
         &self,
         path: &str,
+        counted: bool,
         build: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Result<(String, reqwest::Response), ApiError> {
+        let failed = |kind: &'static str, error: ApiError| if counted { self.failed(kind, error) } else { error };
         let order = self.replicas.order().await;
         let attempts = order.len().min(MAX_ATTEMPTS);
         let mut last_error = None;
@@ -102,7 +105,9 @@ impl CoreClient {
                         && matches!(response.status(), StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE) =>
                 {
                     self.replicas.failed(base, response.status().as_str());
-                    self.failures.get_or_create(&FailureLabels { kind: "failover" }).inc();
+                    if counted {
+                        self.failures.get_or_create(&FailureLabels { kind: "failover" }).inc();
+                    }
                 }
                 Ok(response) => {
                     self.replicas.answered(base);
@@ -110,23 +115,23 @@ impl CoreClient {
                 }
                 Err(e) if e.is_connect() || (e.is_request() && !e.is_timeout()) => {
                     self.replicas.failed(base, &innermost(&e));
-                    if !last {
+                    if counted && !last {
                         self.failures.get_or_create(&FailureLabels { kind: "failover" }).inc();
                     }
                     last_error = Some(e);
                 }
-                Err(e) => return Err(self.failed("unreachable", unreachable(e))),
+                Err(e) => return Err(failed("unreachable", unreachable(e))),
             }
         }
         match last_error {
-            Some(e) => Err(self.failed("unreachable", unreachable(e))),
-            None => Err(self.failed("unreachable", ApiError::core_unavailable("no core-service replica".to_string()))),
+            Some(e) => Err(failed("unreachable", unreachable(e))),
+            None => Err(failed("unreachable", ApiError::core_unavailable("no core-service replica"))),
         }
     }
 
     /// Whether a core replica answers its health check (for api-service's readiness).
     pub async fn healthcheck(&self) -> Result<(), String> {
-        match self.send("/healthcheck", |url| self.http.get(url)).await {
+        match self.send("/healthcheck", false, |url| self.http.get(url)).await {
             Ok((_, response)) if response.status() == StatusCode::OK => Ok(()),
             Ok((url, response)) => Err(format!("{url} answered {}", response.status())),
             Err(e) => Err(e.message),
@@ -160,7 +165,7 @@ impl CoreClient {
             }
             form
         };
-        let (url, response) = self.send("/find_faces", |url| self.http.post(url).multipart(form())).await?;
+        let (url, response) = self.send("/find_faces", true, |url| self.http.post(url).multipart(form())).await?;
         match response.status() {
             StatusCode::OK => response.json().await.map_err(|e| self.failed("unreadable", bad_answer(&url, e))),
             StatusCode::BAD_REQUEST => Err(client_error(response.bytes().await.unwrap_or_default())),
@@ -172,7 +177,7 @@ impl CoreClient {
     pub async fn status(&self) -> Result<&CoreStatus, ApiError> {
         self.status
             .get_or_try_init(|| async {
-                let (url, response) = self.send("/status", |url| self.http.get(url)).await?;
+                let (url, response) = self.send("/status", true, |url| self.http.get(url)).await?;
                 if response.status() != StatusCode::OK {
                     return Err(self.failed("status", unexpected_status("GET", &url, response.status())));
                 }

@@ -166,3 +166,19 @@ async fn a_lost_listening_connection_is_made_again_and_what_was_missed_read_from
     within(Duration::from_secs(1), "delete after reconnecting", || async { matches(&app, &logged).await.is_empty() })
         .await;
 }
+
+#[tokio::test]
+async fn a_replica_opens_its_port_with_every_collection_loaded() {
+    let one = spawn().await;
+    for i in 0..5u8 {
+        let embedding = [1.0, f32::from(i), 0.5];
+        let face =
+            visage_store::NewFace { subject: &format!("S{i}"), embedding: &embedding, calculator: "sql", image: None };
+        one.db.store.add_face(one.recognition.id, face).await.expect("stored");
+    }
+    // Another replica of the same database: before any request, its collection is in memory
+    // already (the port opened only after the load).
+    let two = spawn_beside(&one).await;
+    assert_eq!(counter(&two, "visage_collections_loaded").await, 1.0);
+    assert_eq!(counter(&two, "visage_collection_faces").await, 5.0);
+}
