@@ -240,7 +240,8 @@ async fn main() {
         .execute(pool)
         .await
         .unwrap();
-    let window = Duration::from_secs_f64((small as f64 / 1e6 * 8.0).max(10.0));
+    // Long enough for the reload to finish (the log line says when it did).
+    let window = Duration::from_secs_f64((small as f64 / 1e6 * 30.0).max(20.0));
     tokio::time::sleep(window).await;
     phase(
         &format!("reload of the {small}-face service (the log line says how long; {} s window)", window.as_secs()),
