@@ -10,7 +10,11 @@
 #      the real services in-process on free ports with the real models, each against its own
 #      fresh database in a throwaway PostgreSQL cluster (scripts/postgres.sh installs Debian's
 #      postgresql when the server binaries are missing), or against DATABASE_URL when set;
-#   3. the Python checks under tests/ (the CompreFace SDK against the running services,
+#   3. the deployment checks (tests/deploy: compose files and the nginx configuration;
+#      tests/kubernetes: the Kubernetes manifests rendered with kustomize and validated), the
+#      replicas' failover under load (tests/scale: 2 core, 3 api, 2 admin behind nginx, some
+#      killed with SIGKILL), and
+#      the Python checks under tests/ (the CompreFace SDK against the running services,
 #      embedding parity with an onnxruntime reference pipeline, and the converted face-mask model
 #      against a NumPy run of its Keras layers), each in its own virtualenv;
 #   4. the web UI's browser tests against the running services (tests/ui/run.sh: Debian's
