@@ -133,6 +133,16 @@ impl Drop for Process {
     }
 }
 
+/// Starts every process of `group` at once and waits until each answers its health check.
+async fn start_all(group: &mut [Process], http: &reqwest::Client) {
+    for process in group.iter_mut() {
+        process.spawn();
+    }
+    for process in group.iter_mut() {
+        process.wait_healthy(http).await;
+    }
+}
+
 /// One answered (or failed) call.
 #[derive(Debug, Clone)]
 struct Sample {
@@ -187,68 +197,46 @@ async fn run() -> i32 {
     std::fs::create_dir_all(&out).expect("OUT");
     let http = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().expect("client");
 
-    // core A and B.
-    let mut cores: Vec<Process> = ["core-a", "core-b"]
-        .iter()
-        .map(|name| {
-            let port = free_port();
-            let env = vec![
-                ("CORE_HOST".to_string(), "127.0.0.1".to_string()),
-                ("CORE_PORT".to_string(), port.to_string()),
-                ("MODELS_DIR".to_string(), models.clone()),
-            ];
-            Process::new(name, bin.join("core-service"), env, port, "/healthcheck", &out)
-        })
-        .collect();
-    for core in &mut cores {
-        core.spawn();
-    }
-    for core in &mut cores {
-        core.wait_healthy(&http).await;
-    }
+    // core A and B; then api A, B, C, started together (their migrations race for the advisory
+    // lock); then admin A and B, with the demo keys kept (they drive the load).
+    let group = |names: &[&str], program: &str, prefix: &str, env: Vec<(&str, String)>, health: &str| {
+        names
+            .iter()
+            .map(|name| {
+                let port = free_port();
+                let mut all = vec![
+                    (format!("{prefix}_HOST"), "127.0.0.1".to_string()),
+                    (format!("{prefix}_PORT"), port.to_string()),
+                ];
+                all.extend(env.iter().map(|(k, v)| (k.to_string(), v.clone())));
+                Process::new(name, bin.join(program), all, port, health, &out)
+            })
+            .collect::<Vec<Process>>()
+    };
+    let mut cores =
+        group(&["core-a", "core-b"], "core-service", "CORE", vec![("MODELS_DIR", models.clone())], "/healthcheck");
+    start_all(&mut cores, &http).await;
     let core_url = cores.iter().map(|c| format!("http://{}", c.address())).collect::<Vec<_>>().join(",");
-
-    // api A, B, C, started together (their migrations race for the advisory lock).
-    let mut apis: Vec<Process> = ["api-a", "api-b", "api-c"]
-        .iter()
-        .map(|name| {
-            let port = free_port();
-            let env = vec![
-                ("API_HOST".to_string(), "127.0.0.1".to_string()),
-                ("API_PORT".to_string(), port.to_string()),
-                ("DATABASE_URL".to_string(), database.clone()),
-                ("CORE_URL".to_string(), core_url.clone()),
-                ("DB_MAX_CONNECTIONS".to_string(), "8".to_string()),
-            ];
-            Process::new(name, bin.join("api-service"), env, port, "/health/ready", &out)
-        })
-        .collect();
-    for api in &mut apis {
-        api.spawn();
-    }
-    for api in &mut apis {
-        api.wait_healthy(&http).await;
-    }
-    let mut admins: Vec<Process> = ["admin-a", "admin-b"]
-        .iter()
-        .map(|name| {
-            let port = free_port();
-            let env = vec![
-                ("ADMIN_HOST".to_string(), "127.0.0.1".to_string()),
-                ("ADMIN_PORT".to_string(), port.to_string()),
-                ("DATABASE_URL".to_string(), database.clone()),
-                // The demo keys drive the load.
-                ("DEMO_KEYS".to_string(), "keep".to_string()),
-            ];
-            Process::new(name, bin.join("admin-service"), env, port, "/admin/status", &out)
-        })
-        .collect();
-    for admin in &mut admins {
-        admin.spawn();
-    }
-    for admin in &mut admins {
-        admin.wait_healthy(&http).await;
-    }
+    let mut apis = group(
+        &["api-a", "api-b", "api-c"],
+        "api-service",
+        "API",
+        vec![
+            ("DATABASE_URL", database.clone()),
+            ("CORE_URL", core_url.clone()),
+            ("DB_MAX_CONNECTIONS", "8".to_string()),
+        ],
+        "/health/ready",
+    );
+    start_all(&mut apis, &http).await;
+    let mut admins = group(
+        &["admin-a", "admin-b"],
+        "admin-service",
+        "ADMIN",
+        vec![("DATABASE_URL", database.clone()), ("DEMO_KEYS", "keep".to_string())],
+        "/admin/status",
+    );
+    start_all(&mut admins, &http).await;
     let list = |ps: &[Process]| ps.iter().map(Process::address).collect::<Vec<_>>().join(",");
     let upstreams = Upstreams { admin: list(&admins), api: list(&apis), core: list(&cores) };
     let door = FrontDoor::start_configured(
