@@ -34,7 +34,9 @@ if [[ ! -x "$chromium" ]]; then
     fi
 fi
 export CHROMIUM_PATH="$chromium"
-(cd ui && { [[ -d node_modules ]] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund >/dev/null; } && npm run build >/dev/null)
+# VISAGE_UI_DIST builds the UI somewhere else than ui/dist (two runs side by side).
+dist="${VISAGE_UI_DIST:-$root/ui/dist}"
+(cd ui && { [[ -d node_modules ]] && npm ls --depth=0 >/dev/null 2>&1 || npm ci --no-audit --no-fund >/dev/null; } && npm run build -- --outDir "$dist" --emptyOutDir >/dev/null)
 
 # 2. Models and binaries.
 scripts/fetch-models.sh >&2
@@ -104,7 +106,7 @@ wait_for admin-service "http://127.0.0.1:$admin_port/admin/status" "${pids[-1]}"
 scripts/nginx.sh install || true
 if nginx="$(scripts/nginx.sh path)"; then
     # The walk-through logs in and signs up more often than one person would in a minute.
-    RATE_LOGIN=600r/m BURST_LOGIN=100 deploy/nginx/render.sh "$work/nginx" "$front_port" ui/dist "127.0.0.1:$admin_port" "127.0.0.1:$api_port" \
+    RATE_LOGIN=600r/m BURST_LOGIN=100 deploy/nginx/render.sh "$work/nginx" "$front_port" "$dist" "127.0.0.1:$admin_port" "127.0.0.1:$api_port" \
         "127.0.0.1:$core_port" 10M
     "$nginx" -c "$work/nginx/nginx.conf" -p "$work/nginx" >"$work/front.log" 2>&1 &
 else
