@@ -1,5 +1,13 @@
 // Every visible string of the UI, in one English catalogue. A translation is another object with
 // the same keys; `{name}` marks a value filled in at run time.
+//
+// Plurals: an entry may be an object of plural forms keyed by the categories of Intl.PluralRules
+// (`one`, `other`; other languages add `few`, `many`, ...). `t(key, { count })` picks the form
+// for `count` and fills `{count}` like any other value:
+//   subjects_count: { one: '{count} subject', other: '{count} subjects' },
+//   t('subjects_count', { count: 1 })  → '1 subject'
+//   t('subjects_count', { count: 2 })  → '2 subjects'
+// A plural entry called without a numeric `count` uses its `other` form.
 
 export const en = {
   product: 'Visage',
@@ -267,12 +275,28 @@ export const en = {
 };
 
 /** @typedef {keyof typeof en} MessageKey */
+/** @typedef {{ one?: string, other: string, zero?: string, two?: string, few?: string, many?: string }} PluralForms */
+
+const pluralRules = new Intl.PluralRules('en');
+
+/**
+ * The form of a plural entry for `count` (its `other` form when `count` is not a number).
+ * @param {PluralForms} forms
+ * @param {unknown} count
+ */
+export function pluralForm(forms, count) {
+  if (typeof count !== 'number') return forms.other;
+  const category = /** @type {keyof PluralForms} */ (pluralRules.select(count));
+  return forms[category] ?? forms.other;
+}
 
 /**
  * @param {MessageKey} key
  * @param {Record<string, string | number>} [vars]
  */
 export function t(key, vars) {
-  const s = en[key] ?? key;
+  /** @type {string | PluralForms} */
+  const entry = en[key] ?? key;
+  const s = typeof entry === 'string' ? entry : pluralForm(entry, vars?.count);
   return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
 }
