@@ -97,6 +97,13 @@ export const en = {
   home: 'Home',
   // toolbar
   user_menu: 'User menu',
+  theme: 'Theme',
+  theme_light: 'Light',
+  theme_dark: 'Dark',
+  theme_system: 'Same as the system',
+  skip_to_content: 'Skip to content',
+  service_menu_open: 'Service menu',
+  title_starting: 'Starting',
   change_profile: 'Change profile',
   change_password: 'Change Password',
   logout: 'Logout',
