@@ -61,3 +61,27 @@ export function uploadFailureReason(status, body) {
   const text = errorText(body);
   return text === FALLBACK_MESSAGE ? `HTTP ${status}` : text;
 }
+
+/**
+ * "Larger than 5 MB: the limit", the limit in MB with at most one decimal.
+ * @param {number} maxBytes
+ */
+export function tooLargeText(maxBytes) {
+  return t('test_too_large', { mb: Math.round((maxBytes / 1048576) * 10) / 10 });
+}
+
+/**
+ * What the test page says, next to its upload control, when a file is refused before it is sent
+ * (a validation key of validateImageFile) or a request fails (status and body of the answer).
+ * @param {{ invalid?: string | null, status?: number, body?: unknown, maxBytes: number }} failure
+ */
+export function testFailureText({ invalid, status, body, maxBytes }) {
+  if (invalid === 'v_image_ext') return t('reason_not_image');
+  if (invalid === 'v_image_size' || status === 413) return tooLargeText(maxBytes);
+  if (invalid === 'v_body_size') return t('v_body_size');
+  const code = errorCode(body);
+  if (code === 28) return t('reason_no_face');
+  if (code === 21) return t('reason_not_image');
+  if (status === 0) return t('reason_network');
+  return errorText(body);
+}

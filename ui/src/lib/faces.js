@@ -134,3 +134,23 @@ export function qualityText(face) {
   const value = fmt2(q.value);
   return reasons.length ? t('quality_reasons', { value, reasons: reasons.join(', ') }) : t('quality_value', { value });
 }
+
+/**
+ * The verdict of a verification: the best similarity among the target's faces against the
+ * threshold, in words ("Same person" / "Different people") with both numbers; null when the
+ * answer has no similarity.
+ * @param {Array<{similarity?: number | null}>} matches the answer's face_matches
+ * @param {number} threshold
+ * @returns {{same: boolean, verdict: string, detail: string} | null}
+ */
+export function verifyVerdict(matches, threshold) {
+  const sims = (Array.isArray(matches) ? matches : []).map((m) => m?.similarity).filter((s) => typeof s === 'number' && Number.isFinite(s));
+  if (!sims.length) return null;
+  const best = Math.max(.../** @type {number[]} */ (sims));
+  const same = isMatch(best, threshold);
+  return {
+    same,
+    verdict: t(same ? 'verdict_same' : 'verdict_different'),
+    detail: t('verdict_detail', { similarity: fmt2(best), threshold: fmt2(threshold) }),
+  };
+}

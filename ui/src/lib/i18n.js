@@ -210,6 +210,9 @@ export const en = {
   response: 'Response',
   unknown: 'Unknown',
   faces_found: 'Faces found: {n}',
+  verdict_same: 'Same person',
+  verdict_different: 'Different people',
+  verdict_detail: 'Similarity {similarity}, threshold {threshold}',
   face_n: 'Face {n}',
   matched_example: 'Stored example of {subject}',
   processing: 'Processing ...',
@@ -229,26 +232,55 @@ export const en = {
   rename_subject: 'Rename subject',
   delete_subject: 'Delete subject',
   delete_subject_confirm: 'Delete the subject {name} and all its images?',
+  delete_subjects_title: { one: 'Delete {count} subject', other: 'Delete {count} subjects' },
+  delete_subjects_confirm: { one: 'Delete {count} subject and all its images?', other: 'Delete {count} subjects and all their images?' },
   join_subjects_title: 'Join Subjects',
   join_subjects_text: 'Subject with the same name already exists. Join the two subjects?',
   join: 'Join',
   bulk_select: 'Bulk Select',
   delete_selected: 'Delete selected ({n})',
-  delete_images_confirm: 'Delete {n} images?',
-  n_images: '{n} images',
-  n_subjects: '{n} subjects',
+  delete_images_title: { one: 'Delete {count} image', other: 'Delete {count} images' },
+  delete_images_confirm: { one: 'Delete {count} image?', other: 'Delete {count} images?' },
+  n_images: { one: '{count} image', other: '{count} images' },
+  n_subjects: { one: '{count} subject', other: '{count} subjects' },
   no_subjects: 'No subjects yet.',
+  no_subject_matches: 'No subject matches “{search}”.',
   no_images: 'No images yet.',
   select_subject: 'Select a subject on the left.',
   drop_images: 'Drop images here or click to choose files',
   load_more: 'Load more',
-  read_only_collection: 'You can look at this collection; changing it needs the ADMINISTRATOR or OWNER role in the application.',
+  read_only_collection: 'You can look at this collection; changing it needs the Administrator or Owner role in the application.',
   delete_image: 'Delete image',
   select_image: 'Select image',
+  open_image: 'Open image {n} of {subject}',
+  subject_created: 'Subject “{name}” created',
+  subject_renamed: 'Subject renamed to “{name}”',
+  subjects_joined: 'Subjects joined under “{name}”',
+  subjects_deleted: { one: 'Subject “{name}” deleted', other: '{count} subjects deleted' },
+  images_deleted: { one: 'Image deleted', other: '{count} images deleted' },
+  // face viewer
+  lightbox_title: 'Image {n} of {total}',
+  image_id: 'Image ID',
+  image_subject: 'Subject',
+  image_added: 'Added',
+  image_box: 'Face box',
+  image_no_box: 'not kept for this image',
+  image_not_stored: 'The photo of this face is not stored (images are not kept on this server).',
+  previous_image: 'Previous image',
+  next_image: 'Next image',
+  // uploads
+  upload_title: { one: 'Uploading {count} photo to {subject}', other: 'Uploading {count} photos to {subject}' },
+  upload_running: 'Uploading {done} of {total} ({failed} failed)',
+  upload_done: { one: 'Upload finished: {count} stored, {failed} failed', other: 'Upload finished: {count} stored, {failed} failed' },
+  upload_waiting: 'Waiting',
+  upload_uploading: 'Uploading',
+  upload_failed_tile: '{name}: {reason}',
+  dismiss_file: 'Dismiss {name}',
   // bulk import
   bulk_import: 'Bulk import',
   bulk_import_help: 'Drop a folder whose sub-folders are named after the subjects (people/alice/1.jpg, people/bob/2.jpg), or choose it.',
   choose_folder: 'Choose a folder',
+  import_title: 'Import into {service}',
   import_running: 'Uploading {done} of {total} ({failed} failed)',
   import_done: 'Import finished: {ok} uploaded, {failed} failed',
   import_cancel: 'Stop',
@@ -271,9 +303,11 @@ export const en = {
   err_bad_credentials: 'E-mail or Password is incorrect.',
   err_email_used: 'This e-mail is already in use.',
   reason_too_large: 'Too large',
+  reason_too_large_limit: 'Larger than {limit}, the limit',
   reason_no_face: 'No face found',
   reason_several_faces: 'Several faces',
   reason_not_image: 'Not an image',
+  test_too_large: 'Larger than {mb} MB: the limit',
   reason_network: 'Network error',
   reason_stopped: 'Stopped',
   reason_no_subject: 'Not inside a subject folder',
@@ -306,4 +340,21 @@ export function t(key, vars) {
   const entry = en[key] ?? key;
   const s = typeof entry === 'string' ? entry : pluralForm(entry, vars?.count);
   return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
+}
+
+/**
+ * A size in bytes as people read it: "5 MB", "1.5 MB", "800 KB" (powers of 1024, as the server's
+ * limits are set).
+ * @param {number} bytes
+ */
+export function formatBytes(bytes) {
+  const units = ['bytes', 'KB', 'MB', 'GB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const shown = unit === 0 ? String(value) : String(Math.round(value * 10) / 10);
+  return `${shown} ${units[unit]}`;
 }
