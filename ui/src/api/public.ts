@@ -1,7 +1,7 @@
 // The public API calls of the UI (UI.md §6), always with the x-api-key header.
 
 import { get, post, put, del, request } from './http.ts';
-import type { ApiConfig, ConsistenceStatus, CoreStatus, FaceImage, FacesPage } from './types.ts';
+import type { ApiConfig, ConsistenceStatus, CoreStatus, FaceDetails, FaceImage, FacesPage } from './types.ts';
 import { subjectQuery } from '../lib/subjects.js';
 import { testQuery } from '../lib/curl.js';
 
@@ -18,6 +18,9 @@ export const renameSubject = (apiKey: string, from: string, to: string) =>
   put(`/api/v1/recognition/subjects/${e(from)}`, { subject: to }, { apiKey });
 export const deleteSubject = (apiKey: string, subject: string) => del(`/api/v1/recognition/subjects/${e(subject)}`, { apiKey });
 
+/** Subjects with their number of faces and one face to show (ours: `/recognition/gallery`). */
+export const gallery = (apiKey: string, q: { search: string; page: number; size: number }) =>
+  get<unknown>(`/api/v1/recognition/gallery?${subjectQuery(q)}`, { apiKey });
 export const faces = (apiKey: string, subject: string, page: number, size = 15) =>
   get<FacesPage>(`/api/v1/recognition/faces?size=${size}&subject=${e(subject)}&page=${page}`, { apiKey });
 export function addFace(apiKey: string, subject: string, file: Blob, name: string, signal?: AbortSignal) {
@@ -30,6 +33,12 @@ export const deleteFaces = (apiKey: string, ids: string[]) => post<FaceImage[]>(
 /** The stored image, fetched with the key in a header (never in the URL). */
 export const faceImage = (apiKey: string, id: string, signal?: AbortSignal) =>
   request<Blob>('GET', `/api/v1/recognition/faces/${e(id)}/img`, { apiKey, blob: true, signal });
+
+/** A square crop around the stored face, `size` pixels wide (ours). */
+export const faceThumbnail = (apiKey: string, id: string, size: number, signal?: AbortSignal) =>
+  request<Blob>('GET', `/api/v1/recognition/faces/${e(id)}/thumbnail?size=${size}`, { apiKey, blob: true, signal });
+/** Subject, detected box and time added of a stored face (ours). */
+export const faceDetails = (apiKey: string, id: string) => get<FaceDetails>(`/api/v1/recognition/faces/${e(id)}/details`, { apiKey });
 
 /** A request of the test page: the images as multipart fields, face_plugins repeated, then `params`. */
 export function testRequest(

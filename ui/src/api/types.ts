@@ -60,6 +60,20 @@ export interface FaceImage {
   image_id: string;
   subject: string;
 }
+export interface FaceBox {
+  x_min: number;
+  y_min: number;
+  x_max: number;
+  y_max: number;
+}
+export interface FaceDetails {
+  image_id: string;
+  subject: string;
+  /** Where the face was found in the stored photo (null for faces stored without it). */
+  box: FaceBox | null;
+  created_at: string;
+  has_image: boolean;
+}
 export interface FacesPage {
   faces: FaceImage[];
   page_number: number;

@@ -71,3 +71,21 @@ export function poseAxes(pose, center, size = 70) {
 export function rectCenter(rect) {
   return { x: rect.left + rect.width / 2, y: rect.top + rect.height / 2 };
 }
+
+/**
+ * A face box in image pixels as percentages of the image (left, top, width, height), clamped to
+ * the image: what positions a box drawn over a picture shown at any size.
+ * @param {{x_min: number, y_min: number, x_max: number, y_max: number}} box
+ * @param {number} width natural width of the image
+ * @param {number} height natural height of the image
+ */
+export function boxPercent(box, width, height) {
+  if (!(width > 0 && height > 0)) return null;
+  const clamp = (/** @type {number} */ v, /** @type {number} */ max) => Math.min(max, Math.max(0, v));
+  const x0 = clamp(box.x_min, width);
+  const x1 = clamp(box.x_max, width);
+  const y0 = clamp(box.y_min, height);
+  const y1 = clamp(box.y_max, height);
+  const pct = (/** @type {number} */ v, /** @type {number} */ of) => Math.round((v / of) * 10000) / 100;
+  return { left: pct(x0, width), top: pct(y0, height), width: pct(x1 - x0, width), height: pct(y1 - y0, height) };
+}

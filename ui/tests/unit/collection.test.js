@@ -7,13 +7,26 @@ import { failuresCsv, csvField } from '../../src/lib/report.js';
 
 test('subjects: the server page is used as given', () => {
   const p = subjectPage({ subjects: ['a', 'b'], page_number: 3, page_size: 2, total_pages: 9, total_elements: 17 }, { search: 'x', page: 3, size: 2 });
-  assert.deepEqual(p, { subjects: ['a', 'b'], page: 3, size: 2, total: 17, totalPages: 9, serverPaged: true });
+  assert.deepEqual(p, { subjects: ['a', 'b'], info: {}, page: 3, size: 2, total: 17, totalPages: 9, serverPaged: true });
+});
+
+test('subjects: the gallery gives each subject its number of faces and a face to show', () => {
+  const body = {
+    subjects: [{ subject: 'alice', faces: 3, image_id: 'id-1' }, { subject: 'bob', faces: 0, image_id: null }, { faces: 2 }, 'carol'],
+    page_number: 0,
+    page_size: 50,
+    total_pages: 1,
+    total_elements: 3,
+  };
+  const p = subjectPage(body, { search: '', page: 0, size: 50 });
+  assert.deepEqual(p.subjects, ['alice', 'bob', 'carol']);
+  assert.deepEqual(p.info, { alice: { faces: 3, imageId: 'id-1' }, bob: { faces: 0, imageId: null } });
 });
 
 test('subjects: a plain list is filtered and paged here', () => {
   const body = { subjects: ['Anna', 'bob', 'Hannah', 'joHN', 'anne'] };
   const p = subjectPage(body, { search: 'AN', page: 1, size: 2 });
-  assert.deepEqual(p, { subjects: ['anne'], page: 1, size: 2, total: 3, totalPages: 2, serverPaged: false });
+  assert.deepEqual(p, { subjects: ['anne'], info: {}, page: 1, size: 2, total: 3, totalPages: 2, serverPaged: false });
   assert.equal(subjectPage(body, { search: '', page: 99, size: 2 }).page, 2);
   assert.deepEqual(subjectPage({}, { search: '', page: 0, size: 5 }).subjects, []);
   assert.equal(subjectQuery({ search: ' al ', page: 2, size: 50 }), 'search=al&page=2&size=50');

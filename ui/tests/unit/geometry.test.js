@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { canvasSize, scaleBox, scaleLandmarks, poseAxes, rectCenter, landmarkRadius } from '../../src/lib/geometry.js';
+import { canvasSize, scaleBox, scaleLandmarks, poseAxes, rectCenter, landmarkRadius, boxPercent } from '../../src/lib/geometry.js';
 
 test('the canvas is 500 px wide, height by aspect ratio', () => {
   assert.deepEqual(canvasSize(1000, 800), { width: 500, height: 400, scale: 0.5 });
@@ -24,4 +24,10 @@ test('a frontal pose draws x to the right, y down and z as a point', () => {
   assert.ok(Math.abs(a.z.x - 100) < 1e-9 && Math.abs(a.z.y - 100) < 1e-9);
   const turned = poseAxes({ pitch: 0, yaw: 90, roll: 0 }, { x: 0, y: 0 }, 10);
   assert.ok(Math.abs(turned.z.x + 10) < 1e-9);
+});
+
+test('a stored face box as percentages of its photo, clamped to it', () => {
+  assert.deepEqual(boxPercent({ x_min: 100, y_min: 50, x_max: 300, y_max: 250 }, 1000, 500), { left: 10, top: 10, width: 20, height: 40 });
+  assert.deepEqual(boxPercent({ x_min: -20, y_min: 0, x_max: 1200, y_max: 500 }, 1000, 500), { left: 0, top: 0, width: 100, height: 100 });
+  assert.equal(boxPercent({ x_min: 0, y_min: 0, x_max: 1, y_max: 1 }, 0, 0), null);
 });
