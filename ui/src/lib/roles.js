@@ -1,9 +1,19 @@
 // Role gates. Every visible control that changes something asks one of these functions, so the
 // rules of the admin API (who may do what) live in one place.
 
+import { t } from './i18n.js';
+
 /** @typedef {'OWNER' | 'ADMINISTRATOR' | 'USER'} Role */
 
 export const ROLES = /** @type {const} */ (['OWNER', 'ADMINISTRATOR', 'USER']);
+
+/**
+ * How a role reads on screen: "Owner", "Administrator", "User"; an unknown role as it comes.
+ * @param {string | null | undefined} role
+ */
+export function roleLabel(role) {
+  return role === 'OWNER' || role === 'ADMINISTRATOR' || role === 'USER' ? t(`role_${role}`) : (role ?? '');
+}
 
 /** @param {string | null | undefined} role @returns {role is 'OWNER' | 'ADMINISTRATOR'} */
 export function isAdminRole(role) {
