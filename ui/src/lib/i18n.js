@@ -195,6 +195,9 @@ export const en = {
   wizard_step1: 'Create your application',
   wizard_step2: 'Add a service',
   wizard_intro: 'An application groups the services of one project and the people who work on it.',
+  wizard_for_app: 'In the application {name}',
+  wizard_skip: 'Skip',
+  wizard_skip_help: 'Skip the setup and go to the applications',
   create_service_button: 'Create Service',
   // side menu
   dashboard: 'Dashboard',
