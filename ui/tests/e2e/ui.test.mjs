@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BASE_URL, FIXTURES, STATE_FILE, launch, newPage, screenshot, dropFolder, chooseFile } from './browser.mjs';
 
@@ -66,6 +67,9 @@ async function signUp(page, who) {
   await page.fill('#su-email', who.email);
   await page.fill('#su-password', who.password);
   await page.fill('#su-confirm', who.password);
+  // The statistics consent (first sign-up only) starts unchecked: nothing is sent unless asked.
+  const consent = page.getByLabel('Allow to send anonymous statistics for product improvement');
+  if (await consent.count()) assert.equal(await consent.isChecked(), false);
   await page.click('form button[type=submit]');
   await page.waitForURL((u) => u.pathname !== '/sign-up');
 }
@@ -90,8 +94,15 @@ test('first run: sign up, the wizard creates an application and a recognition se
   }
   await page.waitForURL(/\/create-application/);
   await screenshot(page, '01-wizard-step1');
+  assert.equal(await page.getByTestId('wizard-skip').getAttribute('href'), '/');
   await page.fill('#wz-app', APP);
   await page.click('button:has-text("Next")');
+  // Step 2 is at ?app=<id>: a reload goes on with the application made, not step 1 again.
+  await page.waitForURL(/\/create-application\?app=/);
+  await page.reload();
+  await page.locator('#wz-svc').waitFor();
+  assert.equal(await page.getByTestId('wizard-app').textContent(), `In the application ${APP}`);
+  assert.equal(await page.locator('#wz-app').count(), 0);
   await page.fill('#wz-svc', RECOGNITION);
   await page.selectOption('#wz-type', 'RECOGNITION');
   await screenshot(page, '02-wizard-step2');
@@ -275,6 +286,51 @@ test('recognition: a fourth photo of person A is labelled, its box sits on the f
   await page.getByTestId('threshold').fill('0.5');
   assert.equal((await box.getByTestId('face-label').locator('strong').textContent()) ?? '', 'person-a');
   assert.equal(requests, 1);
+
+  // Failures: each clears the picture and the answer before, says why next to the upload control,
+  // and stacks no toasts: a photo without a face, a text file, a photo over the 5 MB limit.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'visage-ui-'));
+  const txt = path.join(dir, 'notes.txt');
+  fs.writeFileSync(txt, 'not an image\n');
+  const big = path.join(dir, 'big.jpg');
+  fs.writeFileSync(big, Buffer.concat([fs.readFileSync(sample('006_A.jpg')), Buffer.alloc(6 * 1024 * 1024)]));
+  const failure = async (/** @type {string} */ file, /** @type {string} */ text) => {
+    await chooseFile(page, '[data-testid=drop-file]', file);
+    await page.waitForFunction((x) => document.querySelector('[data-testid=test-error-text]')?.textContent === x, text, { timeout: 60_000 });
+    assert.equal(await page.getByTestId('face-picture').count(), 0, `${text}: the old picture is gone`);
+    assert.equal(await page.getByTestId('face-item').count(), 0, `${text}: the old faces are gone`);
+    assert.equal(await page.getByTestId('response').textContent(), '', `${text}: the old answer is gone`);
+    assert.equal(await page.getByTestId('test-error').count(), 1);
+    // The message sits above the upload control, not over it.
+    const [err, drop] = await Promise.all([page.getByTestId('test-error').boundingBox(), page.getByTestId('drop-file').boundingBox()]);
+    assert.ok(err && drop && err.y + err.height <= drop.y, `${text}: the message does not cover the upload control`);
+  };
+  await failure(sample('017_0.jpg'), 'No face found');
+  await screenshot(page, '05a-test-no-face');
+  await failure(txt, 'Not an image');
+  await failure(big, 'Larger than 5 MB: the limit');
+  assert.equal(await page.locator('[data-testid=snack].error').count(), 0, 'no error toasts');
+  await screenshot(page, '05a-test-too-large');
+  // A good photo again: the message goes, the faces come back.
+  await chooseFile(page, '[data-testid=drop-file]', sample('006_A.jpg'));
+  await page.getByTestId('face-box').first().waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('test-error').count(), 0);
+  // On a phone the picture shrinks to its container; the boxes follow the smaller scale.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForFunction(() => {
+    const c = document.querySelector('[data-testid=face-canvas]');
+    return c instanceof HTMLCanvasElement && c.width < 390;
+  });
+  const fit = await page.getByTestId('face-picture').evaluate((el) => {
+    const c = /** @type {HTMLCanvasElement} */ (el.querySelector('canvas'));
+    const r = el.getBoundingClientRect();
+    return { right: r.right, viewport: document.documentElement.clientWidth, scale: Number(el.getAttribute('data-scale')), ratio: c.width / Number(el.getAttribute('data-natural-width')) };
+  });
+  assert.ok(fit.right <= fit.viewport, JSON.stringify(fit));
+  assert.ok(Math.abs(fit.scale - fit.ratio) < 1e-9, JSON.stringify(fit));
+  await screenshot(page, '05a-test-phone');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test('match threshold: set in the service dialog, kept after a reload; a stranger is Unknown', { skip }, async () => {
@@ -358,7 +414,19 @@ test('verification of two photos of person B', { skip }, async () => {
   const response = JSON.parse((await page.getByTestId('response').textContent()) ?? '{}');
   assert.ok(response.result[0].face_matches[0].similarity > 0.5, 'the same person matches');
   assert.match((await page.getByTestId('curl').textContent()) ?? '', /-F "source_image=@007_B\.jpg"[\s\S]*-F "target_image=@008_B\.jpg"/);
+  // The verdict in words, with the similarity and the threshold it was judged by (verification
+  // services have no match threshold of their own: the default, 0.50).
+  const best = Math.max(...response.result[0].face_matches.map((/** @type {{similarity: number}} */ f) => f.similarity));
+  assert.equal(await page.getByTestId('verdict-text').textContent(), 'Same person');
+  assert.equal(await page.getByTestId('verdict-detail').textContent(), `Similarity ${best.toFixed(2)}, threshold 0.50`);
   await screenshot(page, '06-verification');
+  // Another person: the verdict changes.
+  const [other] = await Promise.all([page.waitForResponse((r) => r.url().includes('/verification/verify')), chooseFile(page, '[data-testid=drop-target]', sample('001_A.jpg'))]);
+  const otherBest = Math.max(...(await other.json()).result[0].face_matches.map((/** @type {{similarity: number}} */ f) => f.similarity));
+  assert.ok(otherBest < 0.5, String(otherBest));
+  await page.waitForFunction(() => document.querySelector('[data-testid=verdict-text]')?.textContent === 'Different people');
+  assert.equal(await page.getByTestId('verdict-detail').textContent(), `Similarity ${otherBest.toFixed(2)}, threshold 0.50`);
+  await screenshot(page, '06-verification-different');
 });
 
 test('detection with landmarks and pose', { skip }, async () => {
@@ -391,6 +459,16 @@ test('role gates: an app USER can look but not change', { skip }, async () => {
   await page.selectOption('#inv-role', 'USER');
   await page.locator('form.invite button[type=submit]').click();
   await page.locator('[data-testid=member-row]', { hasText: 'Uma Member' }).waitFor();
+  await page.getByTestId('snack').filter({ hasText: `${member.email} has been added to the application` }).waitFor();
+  // Both user lists: name, e-mail, role; the current user marked; roles in words.
+  const membersDialog = page.locator('dialog[open]');
+  assert.deepEqual((await membersDialog.locator('thead th').allTextContents()).slice(0, 3), ['Names', 'Emails', 'Roles']);
+  const ownerRow = membersDialog.locator('[data-testid=member-row]', { hasText: 'Olivia Owner' });
+  assert.equal(await ownerRow.getByTestId('member-name').textContent(), 'Olivia Owner (you)');
+  assert.equal((await ownerRow.getByTestId('member-role').textContent())?.trim(), 'Owner');
+  const umaRow = membersDialog.locator('[data-testid=member-row]', { hasText: 'Uma Member' });
+  assert.equal(await umaRow.locator('select option:checked').textContent(), 'User');
+  assert.ok((await umaRow.locator('select option').allTextContents()).every((r) => ['Owner', 'Administrator', 'User'].includes(r)));
   await screenshot(page, '08-members');
   await page.keyboard.press('Escape');
 
@@ -419,6 +497,29 @@ test('role gates: an app USER can look but not change', { skip }, async () => {
   await screenshot(mp, '10-user-collection');
   assert.deepEqual(m.errors, []);
   await m.context.close();
+
+  // The owner removes the member: the dialog's button says what its title says, and it is confirmed.
+  await page.goto(`/application?app=${ctx.appId}`);
+  await page.getByRole('button', { name: 'Application members' }).click();
+  await page.getByRole('button', { name: 'Remove from the application: Uma Member' }).click();
+  const confirm = page.locator('dialog[open]', { hasText: 'Remove Uma Member from the application?' });
+  await confirm.waitFor();
+  assert.equal(await confirm.getByRole('heading').first().textContent(), 'Remove member');
+  await confirm.getByRole('button', { name: 'Remove', exact: true }).click();
+  await page.getByTestId('snack').filter({ hasText: 'Uma Member has been removed from the application' }).waitFor();
+  assert.equal(await page.locator('[data-testid=member-row]', { hasText: 'Uma Member' }).count(), 0);
+  await page.keyboard.press('Escape');
+  // Manage Users: the same columns, the current user marked, roles in words.
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Manage Users' }).click();
+  const users = page.locator('dialog[open]');
+  await users.locator('[data-testid=user-row]').first().waitFor();
+  assert.deepEqual((await users.locator('thead th').allTextContents()).slice(0, 3), ['Names', 'Emails', 'Roles']);
+  const me = users.locator(`[data-testid=user-row][data-user="${owner.email}"]`);
+  assert.equal(await me.getByTestId('user-name').textContent(), 'Olivia Owner (you)');
+  if (!process.env.VISAGE_OWNER_EMAIL) assert.equal((await me.getByTestId('user-role').textContent())?.trim(), 'Owner');
+  await screenshot(page, '10b-manage-users');
+  await page.keyboard.press('Escape');
 });
 
 test('regenerating a service key replaces it', { skip }, async () => {
@@ -440,6 +541,23 @@ test('regenerating a service key replaces it', { skip }, async () => {
   assert.notEqual(after, before);
   ctx.recognitionKey = after;
   await screenshot(page, '11-key-regenerated');
+  // How to call it: the snippets carry the new key and this server; copying twice shows one toast.
+  await row.getByRole('button', { name: 'How to call' }).click();
+  const snippets = page.locator('dialog[open]');
+  const code = snippets.getByTestId('snippet');
+  const origin = new URL(page.url()).origin;
+  assert.ok(((await code.textContent()) ?? '').includes(`curl -X POST "${origin}/api/v1/recognition/recognize" \\\n  -H "Content-Type: multipart/form-data" \\\n  -H "x-api-key: ${after}"`), (await code.textContent()) ?? '');
+  await snippets.getByRole('button', { name: 'Python' }).click();
+  assert.match((await code.textContent()) ?? '', new RegExp(`from compreface import CompreFace[\\s\\S]*init_face_recognition\\("${after}"\\)`));
+  await snippets.getByRole('button', { name: 'JavaScript' }).click();
+  assert.ok(((await code.textContent()) ?? '').includes(`const apiKey = "${after}";`));
+  assert.deepEqual(await snippets.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href'))), ['/api/v1/docs', '/admin/docs']);
+  await snippets.getByRole('button', { name: 'Copy the code' }).click();
+  await snippets.getByRole('button', { name: 'Copy the code' }).click();
+  await page.getByTestId('snack-count').filter({ hasText: '×2' }).waitFor();
+  assert.equal(await page.getByTestId('snack').filter({ hasText: 'Copied to the clipboard' }).count(), 1, 'the same toast is counted, not stacked');
+  await screenshot(page, '11b-how-to-call');
+  await page.keyboard.press('Escape');
 });
 
 test('dashboard after a few requests', { skip }, async () => {
@@ -452,6 +570,9 @@ test('dashboard after a few requests', { skip }, async () => {
   await page.getByTestId('chart-days').or(page.getByTestId('no-data')).waitFor();
   assert.equal(await page.getByTestId('chart-days').count(), 1, 'the recognition request of this run is counted');
   assert.equal(await page.getByTestId('chart-months').count(), 1);
+  // One version number: the footer shows the one the API documents show.
+  const doc = await (await page.request.get('/api/v1/openapi.json')).json();
+  assert.equal(await page.locator('footer').last().textContent(), `Build version ${doc.info.version}`);
   await screenshot(page, '12-dashboard');
 });
 
@@ -469,6 +590,9 @@ test('log out', { skip }, async () => {
   await page.waitForURL(/\/login/);
   await page.goto('/');
   await page.waitForURL(/\/login\?redirect=/);
+  // No mail server on the test stack: the way back from a forgotten password is an administrator.
+  assert.equal(await page.getByTestId('forgot-ask-admin').textContent(), 'Forgot your password? Ask an administrator to set a new password.');
+  assert.equal(await page.getByRole('button', { name: 'Forgot Password?' }).count(), 0);
   await screenshot(page, '14-logged-out');
   assert.deepEqual(errors, []);
 });
