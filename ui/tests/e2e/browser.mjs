@@ -119,3 +119,38 @@ export async function chooseFile(page, selector, file) {
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click(selector)]);
   await chooser.setFiles(file);
 }
+
+/**
+ * Where the walk-through (ui.test.mjs) leaves what it made for the screen tour (views.test.mjs):
+ * the owner's credentials, the application and its services, the second user.
+ */
+export const STATE_FILE = process.env.VISAGE_E2E_STATE ?? path.join(SHOTS, 'walk-through-state.json');
+
+const AXE_SOURCE = fs.readFileSync(path.resolve(here, '..', '..', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+/**
+ * Runs axe-core on the page and returns its serious and critical violations, one line each.
+ * axe is evaluated through the DevTools protocol, which the front door's Content-Security-Policy
+ * (script-src 'self', no inline scripts) does not govern: no `bypassCSP` is needed, and the page
+ * is checked under the policy it really runs with.
+ * @param {import('playwright-core').Page} page
+ * @returns {Promise<string[]>}
+ */
+export async function seriousA11yViolations(page) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    // @ts-expect-error axe is defined by the script evaluated above
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((/** @type {any} */ v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((/** @type {any} */ v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.slice(0, 4).map((/** @type {any} */ n) => n.target.join(' ')).join(' | ')}`);
+  });
+}
+
+/**
+ * How far the page scrolls sideways (0 when it fits its viewport).
+ * @param {import('playwright-core').Page} page
+ */
+export async function sidewaysOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
