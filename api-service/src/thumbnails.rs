@@ -2,11 +2,12 @@
 //!
 //! A thumbnail decodes the whole stored photo: up to `MAX_FILE_SIZE` (5 MB) of compressed data
 //! that may hold 50 megapixels, about 150 MB of RGB and as much again while an EXIF rotation is
-//! applied, and a second or more of CPU. So at most [`WORKERS`] are made at once, on the blocking
-//! pool; the others wait for their turn before their photo is even read from the database, so a
-//! burst of requests holds no photos while it waits. Decoding is bounded by [`LIMITS`]: the
-//! pixel limits of core-service's default, and less decoder memory, which refuses only photos of
-//! 16-bit samples near the pixel limit. Worst case, the thumbnails take about
+//! applied (on a 2-core test machine a 50-megapixel JPEG took 0.17 s and 150 MB at its peak, the
+//! sample photos of 12 to 33 megapixels 0.05 to 0.18 s). So at most [`WORKERS`] are made at once,
+//! on the blocking pool; the others wait for their turn before their photo is even read from the
+//! database, so a burst of requests holds no photos while it waits. Decoding is bounded by
+//! [`LIMITS`]: the pixel limits of core-service's default, and less decoder memory, which refuses
+//! only photos of 16-bit samples near the pixel limit. Worst case, the thumbnails take about
 //! `WORKERS × 2 × 192 MiB` of memory whatever the number of requests.
 
 use tokio::sync::Semaphore;
