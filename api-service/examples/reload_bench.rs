@@ -203,6 +203,7 @@ async fn main() {
             embedding: &generator.face(&generator.identity(&mut rng), &mut rng),
             calculator: "bench",
             image: None,
+            face_box: None,
         };
         db.store.add_face(big_service.id, face).await.expect("face");
     }

@@ -14,6 +14,7 @@
 //!   kept equal to the database across processes (Postgres `LISTEN/NOTIFY`).
 //! - [`processing`]: parameters of the image endpoints and how core's faces are shown.
 //! - [`migration`]: `/migrate`, recomputing embeddings of another embedder.
+//! - [`thumbnails`]: square face thumbnails of stored photos, a few at a time.
 //! - [`transfer`]: a collection in and out as an archive of photos: the background import
 //!   and the streamed export.
 //! - [`routes`]: one module per resource.
@@ -35,6 +36,7 @@ pub mod startup;
 pub mod state;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod thumbnails;
 pub mod transfer;
 pub mod upload;
 

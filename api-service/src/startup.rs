@@ -54,6 +54,7 @@ impl Application {
             settings: Arc::new(settings),
             collections,
             migration: Arc::default(),
+            thumbnails: Arc::default(),
         };
         Ok(Server::new(listener, app(state))?)
     }

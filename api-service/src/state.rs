@@ -8,6 +8,7 @@ use crate::collections::Collections;
 use crate::config::Settings;
 use crate::core_client::CoreClient;
 use crate::migration::Migration;
+use crate::thumbnails::Thumbnails;
 
 /// The state behind every route; cloning it is cheap.
 #[derive(Debug, Clone)]
@@ -18,4 +19,6 @@ pub struct AppState {
     /// The recognition services' faces in memory.
     pub collections: Collections,
     pub migration: Arc<Migration>,
+    /// Makes face thumbnails a few at a time.
+    pub thumbnails: Arc<Thumbnails>,
 }

@@ -1,5 +1,5 @@
 //! Re-embedding CompreFace's faces: each stored photo goes through core-service, and the face is
-//! stored with the photo under CompreFace's id.
+//! stored with the photo and the box core-service found under CompreFace's id.
 //!
 //! Faces are read from CompreFace in id order, a page at a time; the page's faces already stored
 //! in ours are skipped, the others go through core-service a few at a time
@@ -22,7 +22,7 @@ use visage_common::error::ErrorBody;
 use visage_common::face::{CoreStatus, FindFacesResponse};
 use visage_common::similarity::l2_normalized;
 use visage_store::compreface::{CompreFace, ImportFace, SourceFace};
-use visage_store::Store;
+use visage_store::{FaceBox, Store};
 
 use super::plan::Plan;
 use super::summary::{FaceCounts, SkipReason, SkippedFace};
@@ -47,6 +47,8 @@ enum Embedded {
     Face {
         embedding: Vec<f32>,
         calculator: String,
+        /// Where the face is in the photo.
+        face_box: Option<FaceBox>,
     },
     /// A 400: no face, or a photo it cannot read; why.
     NoFace(String),
@@ -103,9 +105,13 @@ impl Core {
         }
         let found: FindFacesResponse =
             response.json().await.map_err(|e| failed(format!("an unreadable answer: {e}")))?;
-        let embedding = found.result.first().and_then(|f| f.embedding.as_deref()).and_then(l2_normalized);
+        let face = found.result.first();
+        let embedding = face.and_then(|f| f.embedding.as_deref()).and_then(l2_normalized);
+        let face_box = face.and_then(|f| FaceBox::new(f.bbox.x_min, f.bbox.y_min, f.bbox.x_max, f.bbox.y_max));
         match (embedding, found.plugins_versions.get("calculator")) {
-            (Some(embedding), Some(calculator)) => Ok(Embedded::Face { embedding, calculator: calculator.clone() }),
+            (Some(embedding), Some(calculator)) => {
+                Ok(Embedded::Face { embedding, calculator: calculator.clone(), face_box })
+            }
             (None, _) if found.result.is_empty() => Ok(Embedded::NoFace("No face is found in the given image".into())),
             _ => Err(failed("no embedding in its answer".to_string())),
         }
@@ -205,8 +211,8 @@ async fn import_face(
     let Some(image) = source.image(img_id).await.map_err(|e| read_error(&e))? else {
         return Ok(Outcome::NoFace("its photo is gone from CompreFace's database".to_string()));
     };
-    let (embedding, calculator) = match core.embed(image.clone(), face.id).await? {
-        Embedded::Face { embedding, calculator } => (embedding, calculator),
+    let (embedding, calculator, face_box) = match core.embed(image.clone(), face.id).await? {
+        Embedded::Face { embedding, calculator, face_box } => (embedding, calculator, face_box),
         Embedded::NoFace(why) => return Ok(Outcome::NoFace(why)),
     };
     let new = ImportFace {
@@ -215,6 +221,7 @@ async fn import_face(
         embedding: &embedding,
         calculator: &calculator,
         image: &image,
+        face_box,
     };
     match store.import_compreface_face(new).await.map_err(|e| write_error(&e))? {
         true => Ok(Outcome::Imported),

@@ -8,6 +8,8 @@
 //! | `DELETE /recognition/faces/{image_id}` | `{"image_id","subject"}`; unknown → 44 |
 //! | `POST /recognition/faces/delete` `["id", …]` | the deleted `[{"image_id","subject"}]`; unknown ids skipped |
 //! | `GET /recognition/faces/{image_id}/img` | the stored image; an empty body when there is none |
+//! | `GET /recognition/faces/{image_id}/thumbnail?size=` (ours) | a `size`² JPEG (32–512, default 160) of the face: its box with a 40 % margin, or the photo's centred square for a face stored without its box; unknown or without a photo → 404 code 44 |
+//! | `GET /recognition/faces/{image_id}/details` (ours) | `{"image_id", "subject", "box": {"x_min", "y_min", "x_max", "y_max"} or null, "created_at", "has_image"}`; unknown → 44 |
 //!
 //! While `/migrate` runs, the writes are 405 code 32; after each write the service's in-memory
 //! collection is brought up to date before the answer (`Collections::settle`).
@@ -17,6 +19,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::SecondsFormat;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,7 +30,7 @@ use visage_common::face::Face;
 use visage_common::params::Params;
 use visage_common::similarity::{l2_normalized, round5};
 use visage_common::{ApiError, ErrorCode};
-use visage_store::{AddedFace, FaceRef, NewFace};
+use visage_store::{AddedFace, FaceBox, FaceRef, NewFace};
 
 use crate::auth::{ApiKey, Recognition};
 use crate::core_client::FindFaces;
@@ -35,6 +38,7 @@ use crate::error::store_error;
 use crate::migration::WritesAllowed;
 use crate::params::{page_request, parse_uuid, required_text, JsonBody, PathParam, Query};
 use crate::state::AppState;
+use crate::thumbnails;
 use crate::upload::{Base64Image, Image, ImageUpload};
 
 /// Page size when none is asked for, and the largest one served (Spring Data's).
@@ -47,6 +51,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_many))
         .routes(routes!(delete_one))
         .routes(routes!(image))
+        .routes(routes!(thumbnail))
+        .routes(routes!(details))
 }
 
 /// A face as the API shows it.
@@ -150,7 +156,8 @@ impl EnrolOptions {
 
 /// Stores the one face of `image` as a face of `subject` (created when the service has no
 /// subject by that name): core must find exactly one face (none → 28, several → 31) of at least
-/// `min_quality` (49); its normalised embedding is stored, with the image when images are kept.
+/// `min_quality` (49); its normalised embedding and its box are stored, with the image when
+/// images are kept.
 /// What `POST /recognition/faces` and the collection import ([`super::transfer`]) do with each
 /// photo; the caller settles the collection.
 pub async fn enrol(
@@ -191,6 +198,7 @@ pub async fn enrol(
         embedding: &embedding,
         calculator,
         image: state.settings.save_images_to_db.then_some(&image.bytes[..]),
+        face_box: FaceBox::new(face.bbox.x_min, face.bbox.y_min, face.bbox.x_max, face.bbox.y_max),
     };
     state.store.add_face_detailed(model_id, new_face).await.map_err(store_error)
 }
@@ -360,4 +368,136 @@ pub fn image_response(content: Option<Vec<u8>>) -> Response {
     let content = content.unwrap_or_default();
     let mime = visage_imaging::sniff_format(&content).map_or("application/octet-stream", |f| f.to_mime_type());
     ([(CONTENT_TYPE, mime), (CACHE_CONTROL, "private, max-age=31536000")], content).into_response()
+}
+
+/// A face's thumbnail
+///
+/// Ours: a square JPEG of the face, for lists and galleries: the face's box enlarged by 40 % of
+/// its longer side on each side, shifted to stay inside the photo (and no larger than its shorter
+/// side), resized to `size` × `size`. A face stored before boxes were kept shows the photo's
+/// centred square. Cacheable for a year by the client alone, as the image is.
+#[utoipa::path(
+    get, path = "/recognition/faces/{image_id}/thumbnail", operation_id = "downloadFaceThumbnail", tag = "faces",
+    params(
+        ("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"),
+        ("size" = Option<u32>, Query, description = "The side in pixels, 32 to 512 (default 160)", example = 160),
+    ),
+    responses(
+        (status = 200, description = "A `size` × `size` JPEG (`Cache-Control: private, max-age=31536000, immutable`)",
+            content(("image/jpeg"))),
+        (status = 404, description = "No such face, or its photo is not stored (code 44)", body = ErrorBody,
+            example = json!({"message": "Image 3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6 is not stored", "code": 44})),
+    ),
+    extensions(("x-error-codes" = json!([0, 26, 44]))),
+)]
+async fn thumbnail(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    PathParam(image_id): PathParam<String>,
+    Query(params): Query,
+) -> Result<Response, ApiError> {
+    let image_id = parse_uuid("image_id", &image_id)?;
+    let size = thumbnail_size(&params)?;
+    let jpeg = state.thumbnails.make(&state.store, key.model_id(), image_id, size).await?;
+    Ok(([(CONTENT_TYPE, "image/jpeg"), (CACHE_CONTROL, "private, max-age=31536000, immutable")], jpeg).into_response())
+}
+
+/// `size`: 32 to 512, 160 when absent or blank; else 26.
+fn thumbnail_size(params: &Params) -> Result<u32, ApiError> {
+    let (min, max) = (thumbnails::MIN_SIZE, thumbnails::MAX_SIZE);
+    match params.int("size")? {
+        None => Ok(thumbnails::DEFAULT_SIZE),
+        Some(size) => u32::try_from(size)
+            .ok()
+            .filter(|size| (min..=max).contains(size))
+            .ok_or_else(|| ApiError::validation(format!("size must be between {min} and {max}, got {size}"))),
+    }
+}
+
+/// Where a face is in its photo: pixels of the upright photo (EXIF orientation applied), the
+/// upper bounds exclusive, as detection answers give boxes.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"x_min": 120, "y_min": 64, "x_max": 258, "y_max": 235}))]
+pub struct BoxJson {
+    pub x_min: i32,
+    pub y_min: i32,
+    pub x_max: i32,
+    pub y_max: i32,
+}
+
+impl From<FaceBox> for BoxJson {
+    fn from(b: FaceBox) -> Self {
+        Self { x_min: b.x_min, y_min: b.y_min, x_max: b.x_max, y_max: b.y_max }
+    }
+}
+
+/// A face for people to look at.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6", "subject": "Anna Smith",
+    "box": {"x_min": 120, "y_min": 64, "x_max": 258, "y_max": 235},
+    "created_at": "2026-12-08T09:30:00.000Z", "has_image": true
+}))]
+pub struct FaceDetailsJson {
+    pub image_id: Uuid,
+    pub subject: String,
+    /// Where the face is in its photo; null for faces stored before boxes were kept.
+    #[serde(rename = "box")]
+    #[schema(nullable)]
+    pub face_box: Option<BoxJson>,
+    /// When the face was stored (RFC 3339, UTC).
+    pub created_at: String,
+    /// Whether its photo is stored (`.../img` and `.../thumbnail` serve it).
+    pub has_image: bool,
+}
+
+/// A face's details
+///
+/// Ours: the face's subject, its box in the photo, when it was stored and whether its photo is
+/// stored.
+#[utoipa::path(
+    get, path = "/recognition/faces/{image_id}/details", operation_id = "getFaceDetails", tag = "faces",
+    params(("image_id" = String, Path, description = "The face's id", example = "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6")),
+    responses(
+        (status = 200, description = "The face", body = FaceDetailsJson),
+        (status = 404, description = "No such face (code 44)", body = ErrorBody,
+            example = json!({"message": "Image 3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6 not found", "code": 44})),
+    ),
+    extensions(("x-error-codes" = json!([0, 26, 44]))),
+)]
+async fn details(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    PathParam(image_id): PathParam<String>,
+) -> Result<Json<FaceDetailsJson>, ApiError> {
+    let image_id = parse_uuid("image_id", &image_id)?;
+    let Some(face) = state.store.face_details(key.model_id(), image_id).await.map_err(store_error)? else {
+        return Err(ApiError::new(ErrorCode::ImageNotFound, format!("Image {image_id} not found")));
+    };
+    Ok(Json(FaceDetailsJson {
+        image_id: face.image_id,
+        subject: face.subject,
+        face_box: face.face_box.map(BoxJson::from),
+        created_at: face.created_at.to_rfc3339_opts(SecondsFormat::Millis, true),
+        has_image: face.has_image,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thumbnail_sizes_are_checked() {
+        let size = |q: &str| thumbnail_size(&Params::from_query(Some(q)));
+        assert_eq!(size(""), Ok(160));
+        assert_eq!(size("size=%20"), Ok(160));
+        assert_eq!(size("size=32"), Ok(32));
+        assert_eq!(size("size=512"), Ok(512));
+        for bad in ["size=31", "size=513", "size=0", "size=-5", "size=abc", "size=1.5", "size=99999999999999999999"] {
+            let err = size(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::ValidationFailed, "{bad}");
+        }
+        assert_eq!(size("size=9999").unwrap_err().message, "size must be between 32 and 512, got 9999");
+    }
 }

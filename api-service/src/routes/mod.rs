@@ -1,7 +1,7 @@
 //! The routes of `/api/v1`, one module per resource.
 //!
-//! - [`subjects`] serves `/recognition/subjects…`
-//! - [`faces`] serves `/recognition/faces…` (add, list, delete, images)
+//! - [`subjects`] serves `/recognition/subjects…` and `/recognition/gallery`
+//! - [`faces`] serves `/recognition/faces…` (add, list, delete, images, thumbnails, details)
 //! - [`service`] serves `/config`, `/consistence/status`, `/static/{api_key}/images/{image_id}`
 //! - [`recognize`] serves `/recognition/recognize` and `/recognition/faces/{image_id}/verify`
 //! - [`embeddings`] serves the `…/embeddings/…` comparisons of client-computed embeddings

@@ -8,6 +8,7 @@
 //! | `PUT /recognition/subjects/{subject}` `{"subject"}` | `{"updated": bool}`; merges into an existing name; unknown → 42 |
 //! | `DELETE /recognition/subjects/{subject}` | `{"subject"}` with its faces; unknown → 42 |
 //! | `DELETE /recognition/subjects` | `{"deleted": n}` subjects, with all faces |
+//! | `GET /recognition/gallery?search=&page=&size=` (ours) | the same pages of subjects as the paged listing above, each `{"subject", "faces", "image_id"}`: how many faces, and the first-stored face with a stored photo (null when none) |
 //!
 //! While `/migrate` runs, the writes are 405 code 32; after each write the service's in-memory
 //! collection is brought up to date before the answer (`Collections::settle`).
@@ -19,7 +20,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 use visage_common::{ApiError, ErrorCode};
+use visage_store::subjects::GalleryEntry;
 
 use crate::auth::{ApiKey, Recognition};
 use crate::error::store_error;
@@ -27,8 +30,15 @@ use crate::migration::WritesAllowed;
 use crate::params::{page_request, JsonBody, PathParam, Query};
 use crate::state::AppState;
 
+/// Names per page of the paged listings when none is asked for, and the most served.
+const DEFAULT_PAGE_SIZE: u64 = 20;
+const MAX_PAGE_SIZE: u64 = 1000;
+
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create, list, delete_all)).routes(routes!(rename, delete))
+    OpenApiRouter::new()
+        .routes(routes!(create, list, delete_all))
+        .routes(routes!(rename, delete))
+        .routes(routes!(gallery))
 }
 
 /// `{"subject": "name"}`, in requests and answers.
@@ -124,7 +134,7 @@ async fn list(
         let subjects = state.store.list_subjects(key.model_id()).await.map_err(store_error)?;
         return Ok(Json(Subjects::All(SubjectList { subjects })));
     }
-    let (page, size) = page_request(&params, 20, 1000);
+    let (page, size) = page_request(&params, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     let search = params.non_empty("search");
     let (subjects, total) =
         state.store.subjects_page(key.model_id(), search.as_deref(), page, size).await.map_err(store_error)?;
@@ -136,6 +146,76 @@ async fn list(
         total_pages: total.div_ceil(size),
         total_elements: total,
     })))
+}
+
+/// A subject in the gallery: its name, how many faces it has, and the face to show for it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"subject": "Anna Smith", "faces": 3, "image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"}))]
+pub struct GallerySubject {
+    pub subject: String,
+    /// How many faces the subject has.
+    pub faces: u64,
+    /// Its first-stored face whose photo is stored (for `.../faces/{image_id}/thumbnail`); null
+    /// when it has none.
+    #[schema(nullable)]
+    pub image_id: Option<Uuid>,
+}
+
+impl From<GalleryEntry> for GallerySubject {
+    fn from(entry: GalleryEntry) -> Self {
+        Self { subject: entry.subject, faces: u64::try_from(entry.faces).unwrap_or(0), image_id: entry.image_id }
+    }
+}
+
+/// One page of the gallery, with the totals of the paged subjects listing.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "subjects": [{"subject": "Anna Smith", "faces": 3, "image_id": "3913ba28-5b1b-4d0e-a6de-ef3f4a4ec8f6"},
+                 {"subject": "Ben Jones", "faces": 0, "image_id": null}],
+    "page_number": 0, "page_size": 20, "total_pages": 1, "total_elements": 2
+}))]
+pub struct GalleryPage {
+    pub subjects: Vec<GallerySubject>,
+    /// The page, from 0.
+    pub page_number: u64,
+    pub page_size: u64,
+    pub total_pages: u64,
+    /// Subjects matching `search` in all pages.
+    pub total_elements: u64,
+}
+
+/// Subjects with their faces
+///
+/// Ours: the subjects as the paged `GET /recognition/subjects?search=&page=&size=` lists them
+/// (alphabetical, any letter case; only names containing `search`), each with its number of
+/// faces and the first-stored of its faces whose photo is stored, to show as its picture.
+#[utoipa::path(
+    get, path = "/recognition/gallery", operation_id = "listGallery", tag = "subjects",
+    params(
+        ("search" = Option<String>, Query, description = "Only names containing this text, in any letter case"),
+        ("page" = Option<u64>, Query, description = "The page, from 0 (default 0)"),
+        ("size" = Option<u64>, Query, description = "Subjects per page, 1 to 1000 (default 20)"),
+    ),
+    responses((status = 200, description = "One page of subjects", body = GalleryPage)),
+    extensions(("x-error-codes" = json!([0]))),
+)]
+async fn gallery(
+    key: ApiKey<Recognition>,
+    State(state): State<AppState>,
+    Query(params): Query,
+) -> Result<Json<GalleryPage>, ApiError> {
+    let (page, size) = page_request(&params, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    let search = params.non_empty("search");
+    let (subjects, total) =
+        state.store.gallery_page(key.model_id(), search.as_deref(), page, size).await.map_err(store_error)?;
+    let total = u64::try_from(total).unwrap_or(0);
+    Ok(Json(GalleryPage {
+        subjects: subjects.into_iter().map(GallerySubject::from).collect(),
+        page_number: page,
+        page_size: size,
+        total_pages: total.div_ceil(size),
+        total_elements: total,
+    }))
 }
 
 /// Rename a subject

@@ -108,7 +108,8 @@ fn write_zip(runtime: &Handle, mut snapshot: ExportSnapshot, output: &mut Channe
 }
 
 /// `{"format", "version", "subjects": [{"subject", "folder"}], "images": [{"image_id", "subject",
-/// "file"} or {"image_id", "subject", "missing": true}]}`, one subject or image a line.
+/// "file"} or {"image_id", "subject", "missing": true}, with "box" where it is known]}`, one
+/// subject or image a line.
 fn write_manifest(runtime: &Handle, snapshot: &mut ExportSnapshot, out: &mut impl Write) -> Result<(), Failure> {
     write!(out, "{{\"format\":\"{}\",\"version\":{},\n\"subjects\":[", manifest::FORMAT, manifest::VERSION)?;
     let mut first = true;
@@ -134,7 +135,7 @@ fn write_manifest(runtime: &Handle, snapshot: &mut ExportSnapshot, out: &mut imp
         for face in page {
             out.write_all(if first { b"\n" } else { b",\n" })?;
             first = false;
-            let entry = match &face.image_head {
+            let mut entry = match &face.image_head {
                 Some(head) => json!({
                     "image_id": face.image_id,
                     "subject": face.subject,
@@ -142,6 +143,9 @@ fn write_manifest(runtime: &Handle, snapshot: &mut ExportSnapshot, out: &mut imp
                 }),
                 None => json!({ "image_id": face.image_id, "subject": face.subject, "missing": true }),
             };
+            if let Some(b) = face.face_box {
+                entry["box"] = json!({ "x_min": b.x_min, "y_min": b.y_min, "x_max": b.x_max, "y_max": b.y_max });
+            }
             serde_json::to_writer(&mut *out, &entry).map_err(io::Error::other)?;
         }
     }

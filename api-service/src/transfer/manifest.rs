@@ -3,7 +3,8 @@
 //! ```json
 //! {"format": "visage-collection", "version": 1,
 //!  "subjects": [{"subject": "Alice", "folder": "Alice"}, {"subject": ".hidden", "folder": "%2Ehidden"}],
-//!  "images": [{"image_id": "…", "subject": "Alice", "file": "Alice/….jpg"},
+//!  "images": [{"image_id": "…", "subject": "Alice", "file": "Alice/….jpg",
+//!              "box": {"x_min": 120, "y_min": 64, "x_max": 258, "y_max": 235}},
 //!             {"image_id": "…", "subject": "Bob", "missing": true}]}
 //! ```
 //!
@@ -11,7 +12,9 @@
 //! file name on some system percent-encoded ([`folder_of`]). The import takes a folder's subject
 //! from `subjects` (and so restores any name, and the subjects that have no face), and reads
 //! nothing else from the manifest: `images` is for people and other tools. Images whose bytes are
-//! not stored are listed as `missing`, without a file.
+//! not stored are listed as `missing`, without a file. `box` is where the face is in its photo
+//! (pixels of the upright photo, as detection answers give boxes), for faces stored with one; an
+//! import finds each face again in its photo, so archives with and without boxes import alike.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write as _};

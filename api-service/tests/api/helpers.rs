@@ -13,7 +13,7 @@ pub async fn spawn() -> TestApp {
 
 /// Stores a face directly (adding one over HTTP needs core-service).
 pub async fn seed_face(app: &TestApp, subject: &str, image: Option<&[u8]>) -> FaceRef {
-    let face = NewFace { subject, embedding: &[0.6, 0.8], calculator: "test.Calculator", image };
+    let face = NewFace { subject, embedding: &[0.6, 0.8], calculator: "test.Calculator", image, face_box: None };
     app.db.store.add_face(app.recognition.id, face).await.expect("face not stored")
 }
 

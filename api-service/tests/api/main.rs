@@ -4,6 +4,7 @@
 //! core in the workspace's integration tests.
 
 mod auth;
+mod face_views;
 mod faces;
 mod helpers;
 mod service;

@@ -10,11 +10,14 @@
 //!   decompression bomb costs no more than reading its header. Every failure is a
 //!   [`DecodeError`] with a message fit for an API client; malformed input never panics.
 //! * [`resize_to_fit`] downscales an image so that its longest side fits the detector's input.
+//! * [`face_thumbnail`] makes a square JPEG of a face: its box with a margin ([`face_square`]).
 
 mod decode;
 mod ico;
 mod resize;
+mod thumbnail;
 
 pub use decode::{decode, sniff_format, DecodeError, DecodeLimits, Decoded, SUPPORTED_FORMATS};
 pub use image::{ImageFormat, RgbImage};
 pub use resize::resize_to_fit;
+pub use thumbnail::{face_square, face_thumbnail, Square, FACE_MARGIN};

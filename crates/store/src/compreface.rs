@@ -470,6 +470,8 @@ pub struct ImportFace<'a> {
     pub embedding: &'a [f32],
     pub calculator: &'a str,
     pub image: &'a [u8],
+    /// Where core-service found the face in the image.
+    pub face_box: Option<crate::FaceBox>,
 }
 
 /// Held while an import runs: one import at a time per database. Released by
@@ -546,10 +548,12 @@ impl Store {
     pub async fn import_compreface_face(&self, face: ImportFace<'_>) -> Result<bool, StoreError> {
         let dimension = i32::try_from(face.embedding.len())
             .map_err(|_| StoreError::Database(sqlx::Error::Protocol("embedding too long".into())))?;
+        let [x_min, y_min, x_max, y_max] = crate::FaceBox::columns(face.face_box);
         let mut tx = self.pool.begin().await?;
         let seq: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator) \
-             SELECT $1, s.model_id, s.id, $3, $4, $5 FROM subjects s WHERE s.id = $2 \
+            "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, \
+                                box_x_min, box_y_min, box_x_max, box_y_max) \
+             SELECT $1, s.model_id, s.id, $3, $4, $5, $6, $7, $8, $9 FROM subjects s WHERE s.id = $2 \
              ON CONFLICT (id) DO NOTHING RETURNING seq",
         )
         .bind(face.id)
@@ -557,6 +561,10 @@ impl Store {
         .bind(embedding::to_bytes(face.embedding))
         .bind(dimension)
         .bind(face.calculator)
+        .bind(x_min)
+        .bind(y_min)
+        .bind(x_max)
+        .bind(y_max)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(seq) = seq else {

@@ -9,19 +9,33 @@
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::{Store, StoreError};
+use crate::{FaceBox, Store, StoreError};
 
 /// Bytes of an image's beginning read for its listing: enough to tell its format.
 const HEAD_BYTES: i32 = 32;
 
 /// A face as the export lists it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedFace {
     pub seq: i64,
     pub image_id: Uuid,
     pub subject: String,
     /// The first bytes of its stored image; `None` when the image is not stored.
     pub image_head: Option<Vec<u8>>,
+    /// Where the face is in the image, when known.
+    pub face_box: Option<FaceBox>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ListedFaceRow {
+    seq: i64,
+    image_id: Uuid,
+    subject: String,
+    image_head: Option<Vec<u8>>,
+    box_x_min: Option<i32>,
+    box_y_min: Option<i32>,
+    box_x_max: Option<i32>,
+    box_y_max: Option<i32>,
 }
 
 /// A face with its stored image.
@@ -67,10 +81,11 @@ impl ExportSnapshot {
     }
 
     /// Up to `limit` faces in insertion order after `seq` `after`, with the beginning of their
-    /// images.
+    /// images and their boxes.
     pub async fn faces(&mut self, after: i64, limit: i64) -> Result<Vec<ListedFace>, StoreError> {
-        let faces = sqlx::query_as(
-            "SELECT f.seq, f.id AS image_id, s.name AS subject, substring(i.content FROM 1 FOR $4) AS image_head \
+        let rows: Vec<ListedFaceRow> = sqlx::query_as(
+            "SELECT f.seq, f.id AS image_id, s.name AS subject, substring(i.content FROM 1 FOR $4) AS image_head, \
+                    f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max \
              FROM faces f JOIN subjects s ON s.id = f.subject_id LEFT JOIN images i ON i.face_id = f.id \
              WHERE f.model_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3",
         )
@@ -80,6 +95,16 @@ impl ExportSnapshot {
         .bind(HEAD_BYTES)
         .fetch_all(&mut *self.tx)
         .await?;
+        let faces = rows
+            .into_iter()
+            .map(|row| ListedFace {
+                seq: row.seq,
+                image_id: row.image_id,
+                subject: row.subject,
+                image_head: row.image_head,
+                face_box: FaceBox::from_columns(row.box_x_min, row.box_y_min, row.box_x_max, row.box_y_max),
+            })
+            .collect();
         Ok(faces)
     }
 

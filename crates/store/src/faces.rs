@@ -1,6 +1,7 @@
 //! Stored faces: an embedding, the embedder that computed it, its subject and optionally the
 //! image it came from. A face's id is the public `image_id`.
 
+use chrono::{DateTime, Utc};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use uuid::Uuid;
 
@@ -16,6 +17,90 @@ pub struct NewFace<'a> {
     pub calculator: &'a str,
     /// The original image, when images are kept.
     pub image: Option<&'a [u8]>,
+    /// Where the face is in the image, when it was detected in one.
+    pub face_box: Option<FaceBox>,
+}
+
+/// Where a face is in its photo: pixels of the upright photo (EXIF orientation applied, as
+/// core-service decodes it), the upper bounds exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FaceBox {
+    pub x_min: i32,
+    pub y_min: i32,
+    pub x_max: i32,
+    pub y_max: i32,
+}
+
+impl FaceBox {
+    /// A box that the database takes (`faces_box_check`): not negative, not empty; `None` else.
+    pub fn new(x_min: i64, y_min: i64, x_max: i64, y_max: i64) -> Option<Self> {
+        let coordinate = |v: i64| i32::try_from(v).ok().filter(|v| *v >= 0);
+        let face_box = Self {
+            x_min: coordinate(x_min)?,
+            y_min: coordinate(y_min)?,
+            x_max: coordinate(x_max)?,
+            y_max: coordinate(y_max)?,
+        };
+        (face_box.x_min < face_box.x_max && face_box.y_min < face_box.y_max).then_some(face_box)
+    }
+
+    /// The box of four nullable columns: all set and well-formed, else `None`.
+    pub(crate) fn from_columns(
+        x_min: Option<i32>,
+        y_min: Option<i32>,
+        x_max: Option<i32>,
+        y_max: Option<i32>,
+    ) -> Option<Self> {
+        Self::new(x_min?.into(), y_min?.into(), x_max?.into(), y_max?.into())
+    }
+
+    /// The four columns `box_x_min`, `box_y_min`, `box_x_max`, `box_y_max` of an optional box.
+    pub(crate) fn columns(face_box: Option<Self>) -> [Option<i32>; 4] {
+        match face_box {
+            Some(b) => [Some(b.x_min), Some(b.y_min), Some(b.x_max), Some(b.y_max)],
+            None => [None; 4],
+        }
+    }
+}
+
+/// A face as people look at it: its subject, its box, when it was stored and whether its photo
+/// is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaceDetails {
+    pub image_id: Uuid,
+    pub subject: String,
+    pub face_box: Option<FaceBox>,
+    pub created_at: DateTime<Utc>,
+    pub has_image: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct FaceDetailsRow {
+    image_id: Uuid,
+    subject: String,
+    box_x_min: Option<i32>,
+    box_y_min: Option<i32>,
+    box_x_max: Option<i32>,
+    box_y_max: Option<i32>,
+    created_at: DateTime<Utc>,
+    has_image: bool,
+}
+
+/// A stored photo with the box of its face, for thumbnails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacePhoto {
+    /// `None` when the face was stored without its photo.
+    pub image: Option<Vec<u8>>,
+    pub face_box: Option<FaceBox>,
+}
+
+#[derive(sqlx::FromRow)]
+struct FacePhotoRow {
+    image: Option<Vec<u8>>,
+    box_x_min: Option<i32>,
+    box_y_min: Option<i32>,
+    box_x_max: Option<i32>,
+    box_y_max: Option<i32>,
 }
 
 /// A stored face, and whether storing it created its subject.
@@ -117,9 +202,11 @@ impl Store {
         .await?;
         let dimension = i32::try_from(face.embedding.len())
             .map_err(|_| StoreError::Database(sqlx::Error::Protocol("embedding too long".into())))?;
+        let [x_min, y_min, x_max, y_max] = FaceBox::columns(face.face_box);
         let seq: i64 = sqlx::query_scalar(
-            "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq",
+            "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, \
+                                box_x_min, box_y_min, box_x_max, box_y_max) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
         )
         .bind(image_id)
         .bind(model_id)
@@ -127,6 +214,10 @@ impl Store {
         .bind(embedding::to_bytes(face.embedding))
         .bind(dimension)
         .bind(face.calculator)
+        .bind(x_min)
+        .bind(y_min)
+        .bind(x_max)
+        .bind(y_max)
         .fetch_one(&mut *tx)
         .await?;
         if let Some(image) = face.image {
@@ -266,6 +357,43 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|(content,)| content))
+    }
+
+    /// A face's subject, box, creation time and whether its photo is stored; `None` if the
+    /// service has no such face.
+    pub async fn face_details(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<FaceDetails>, StoreError> {
+        let row: Option<FaceDetailsRow> = sqlx::query_as(
+            "SELECT f.id AS image_id, s.name AS subject, f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max, \
+                    f.created_at, EXISTS (SELECT 1 FROM images i WHERE i.face_id = f.id) AS has_image \
+             FROM faces f JOIN subjects s ON s.id = f.subject_id WHERE f.model_id = $1 AND f.id = $2",
+        )
+        .bind(model_id)
+        .bind(image_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| FaceDetails {
+            image_id: row.image_id,
+            subject: row.subject,
+            face_box: FaceBox::from_columns(row.box_x_min, row.box_y_min, row.box_x_max, row.box_y_max),
+            created_at: row.created_at,
+            has_image: row.has_image,
+        }))
+    }
+
+    /// A face's stored photo with the box of the face; `None` if the service has no such face.
+    pub async fn face_photo(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<FacePhoto>, StoreError> {
+        let row: Option<FacePhotoRow> = sqlx::query_as(
+            "SELECT i.content AS image, f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max \
+             FROM faces f LEFT JOIN images i ON i.face_id = f.id WHERE f.model_id = $1 AND f.id = $2",
+        )
+        .bind(model_id)
+        .bind(image_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|row| FacePhoto {
+            image: row.image,
+            face_box: FaceBox::from_columns(row.box_x_min, row.box_y_min, row.box_x_max, row.box_y_max),
+        }))
     }
 
     /// One face with its embedding.

@@ -56,7 +56,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 pub use accounts::{Role, User};
 pub use apps::{App, Member, Person};
 pub use error::StoreError;
-pub use faces::{AddedFace, FacePage, FaceRef, NewFace, StoredFace};
+pub use faces::{AddedFace, FaceBox, FaceDetails, FacePage, FacePhoto, FaceRef, NewFace, StoredFace};
 pub use services::{Service, ServiceInfo, ServiceType};
 
 /// The schema migrations, embedded from `migrations/` at build time.

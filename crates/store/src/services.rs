@@ -282,7 +282,7 @@ impl Store {
     }
 
     /// A copy of the service named `name`, in the same application, with a new API key and a
-    /// copy of its subjects, faces and images (one transaction).
+    /// copy of its subjects, faces (with their boxes) and images (one transaction).
     pub async fn clone_service(&self, id: Uuid, name: &str) -> Result<Option<ServiceInfo>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let row: Option<ServiceInfoRow> = sqlx::query_as(
@@ -310,10 +310,13 @@ impl Store {
              ins_s AS (INSERT INTO subjects (id, model_id, name, created_at) \
                        SELECT new_id, $2, name, created_at FROM s), \
              f AS (SELECT f.id AS old_id, gen_random_uuid() AS new_id, s.new_id AS subject_id, f.embedding, \
-                          f.dimension, f.calculator, f.created_at, f.seq \
+                          f.dimension, f.calculator, f.created_at, f.seq, \
+                          f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max \
                    FROM faces f JOIN s ON s.old_id = f.subject_id WHERE f.model_id = $1), \
-             ins_f AS (INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, created_at) \
-                       SELECT new_id, $2, subject_id, embedding, dimension, calculator, created_at FROM f ORDER BY seq \
+             ins_f AS (INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, created_at, \
+                                          box_x_min, box_y_min, box_x_max, box_y_max) \
+                       SELECT new_id, $2, subject_id, embedding, dimension, calculator, created_at, \
+                              box_x_min, box_y_min, box_x_max, box_y_max FROM f ORDER BY seq \
                        RETURNING id, seq) \
              INSERT INTO images (face_id, face_seq, content) \
              SELECT n.id, n.seq, i.content FROM ins_f n JOIN f ON f.new_id = n.id JOIN images i ON i.face_id = f.old_id",

@@ -8,6 +8,46 @@ use uuid::Uuid;
 
 use crate::{Store, StoreError};
 
+/// A subject as the UI's collection lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GalleryEntry {
+    pub subject: String,
+    /// How many faces the subject has.
+    pub faces: i64,
+    /// Its first-stored face that has its photo stored, if any.
+    pub image_id: Option<Uuid>,
+}
+
+#[derive(sqlx::FromRow)]
+struct GalleryRow {
+    total: i64,
+    subject: Option<String>,
+    faces: Option<i64>,
+    image_id: Option<Uuid>,
+}
+
+/// [`Store::gallery_page`]'s statement: `$1` the service, `$2` the `LIKE` pattern or NULL, `$3`
+/// the page size, `$4` the offset. The count comes on every row, and alone (with NULL subject)
+/// on one row when the page is empty. Public for the store tests' plan check.
+pub const GALLERY_PAGE: &str = "\
+WITH matching AS NOT MATERIALIZED (
+    SELECT id, name FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) LIKE $2)
+), page AS (
+    SELECT id, name FROM matching ORDER BY lower(name), name LIMIT $3 OFFSET $4
+)
+SELECT t.total, p.name AS subject, c.faces, a.image_id
+FROM (SELECT count(*) AS total FROM matching) t
+LEFT JOIN page p ON true
+LEFT JOIN LATERAL (
+    SELECT count(*) AS faces FROM faces f WHERE f.subject_id = p.id AND f.model_id = $1
+) c ON true
+LEFT JOIN LATERAL (
+    SELECT f.id AS image_id FROM faces f
+    WHERE f.subject_id = p.id AND f.model_id = $1 AND EXISTS (SELECT 1 FROM images i WHERE i.face_id = f.id)
+    ORDER BY f.seq LIMIT 1
+) a ON true
+ORDER BY lower(p.name), p.name";
+
 /// How often a write that lost a race with a concurrent one is retried.
 const ATTEMPTS: usize = 3;
 
@@ -70,6 +110,37 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         Ok((names, total))
+    }
+
+    /// One page of the service's subjects as [`Store::subjects_page`] pages them (the same order,
+    /// search and totals), each with its number of faces and the first-stored of its faces that
+    /// has its photo stored (`None` when none has). One statement: the faces of the page's
+    /// subjects are counted and searched for the first with a photo through
+    /// `faces_subject_model_idx` and `images_pkey`, so a page costs what its subjects' faces do,
+    /// whatever the size of the collection (a store test checks the plans).
+    pub async fn gallery_page(
+        &self,
+        model_id: Uuid,
+        search: Option<&str>,
+        page: u64,
+        size: u64,
+    ) -> Result<(Vec<GalleryEntry>, i64), StoreError> {
+        let pattern = search.map(|s| format!("%{}%", crate::accounts::like_escape(&s.to_lowercase())));
+        let rows: Vec<GalleryRow> = sqlx::query_as(GALLERY_PAGE)
+            .bind(model_id)
+            .bind(&pattern)
+            .bind(i64::try_from(size).unwrap_or(i64::MAX))
+            .bind(i64::try_from(page.saturating_mul(size)).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        let total = rows.first().map_or(0, |row| row.total);
+        let entries = rows
+            .into_iter()
+            .filter_map(|row| {
+                Some(GalleryEntry { subject: row.subject?, faces: row.faces.unwrap_or(0), image_id: row.image_id })
+            })
+            .collect();
+        Ok((entries, total))
     }
 
     /// The names of those of these subjects the service has: `(id, name)`, any order.

@@ -2,13 +2,14 @@
 
 use futures::TryStreamExt;
 use uuid::Uuid;
+use visage_store::subjects::GalleryEntry;
 use visage_store::testing::TestDatabase;
-use visage_store::{FaceRef, NewFace, ServiceType, Store, StoreError};
+use visage_store::{FaceBox, FaceRef, NewFace, ServiceType, Store, StoreError};
 
 const DEMO_RECOGNITION: &str = "00000000-0000-0000-0000-000000000002";
 
 fn face<'a>(subject: &'a str, embedding: &'a [f32], image: Option<&'a [u8]>) -> NewFace<'a> {
-    NewFace { subject, embedding, calculator: "test.Calculator", image }
+    NewFace { subject, embedding, calculator: "test.Calculator", image, face_box: None }
 }
 
 async fn recognition() -> (TestDatabase, Uuid) {
@@ -510,4 +511,178 @@ async fn a_cloned_collection_has_its_own_images_and_outlives_the_original() {
     let copied = store.list_faces(copy, Some("A"), 0, 10).await.unwrap().faces[0].image_id;
     assert_ne!(copied, first.image_id);
     assert_eq!(store.face_image(copy, copied).await.unwrap(), Some(Some(b"one".to_vec())));
+}
+
+#[tokio::test]
+async fn face_boxes_are_kept_checked_and_copied_with_their_faces() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    assert_eq!(FaceBox::new(0, 0, 1, 1), Some(FaceBox { x_min: 0, y_min: 0, x_max: 1, y_max: 1 }));
+    for bad in [(-1, 0, 5, 5), (5, 0, 5, 5), (0, 6, 5, 5), (0, 0, i64::from(i32::MAX) + 1, 5)] {
+        assert_eq!(FaceBox::new(bad.0, bad.1, bad.2, bad.3), None, "{bad:?}");
+    }
+    let face_box = FaceBox::new(12, 34, 156, 178);
+    let boxed = store.add_face(model, NewFace { face_box, ..face("A", &[1.0], Some(b"jpeg")) }).await.unwrap();
+    let bare = store.add_face(model, face("B", &[1.0], None)).await.unwrap();
+    let details = store.face_details(model, boxed.image_id).await.unwrap().unwrap();
+    assert_eq!((details.subject.as_str(), details.face_box, details.has_image), ("A", face_box, true));
+    assert!(details.created_at <= chrono::Utc::now());
+    let details = store.face_details(model, bare.image_id).await.unwrap().unwrap();
+    assert_eq!((details.face_box, details.has_image), (None, false));
+    assert_eq!(store.face_details(model, Uuid::new_v4()).await.unwrap(), None);
+    let photo = store.face_photo(model, boxed.image_id).await.unwrap().unwrap();
+    assert_eq!((photo.image.as_deref(), photo.face_box), (Some(&b"jpeg"[..]), face_box));
+
+    // The database refuses what the type would not make: half a box, an empty or negative one.
+    for columns in ["12, NULL, NULL, NULL", "5, 5, 5, 9", "-1, 0, 4, 4", "0, 9, 4, 4"] {
+        let written = sqlx::query(&format!(
+            "UPDATE faces SET (box_x_min, box_y_min, box_x_max, box_y_max) = ({columns}) WHERE id = $1"
+        ))
+        .bind(bare.image_id)
+        .execute(store.pool())
+        .await;
+        let message = written.expect_err(columns).to_string();
+        assert!(message.contains("faces_box_check"), "{columns}: {message}");
+    }
+
+    let copy = store.clone_service(model, "copy").await.unwrap().unwrap().service.id;
+    let copied = store.list_faces(copy, Some("A"), 0, 10).await.unwrap().faces[0].image_id;
+    assert_eq!(store.face_details(copy, copied).await.unwrap().unwrap().face_box, face_box);
+}
+
+#[tokio::test]
+async fn the_box_migration_applies_to_a_collection_stored_before_it() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    // The database as it was before: no box columns, the migration not applied.
+    let box_version = migration_version("face boxes");
+    sqlx::raw_sql(&format!(
+        "ALTER TABLE faces DROP CONSTRAINT faces_box_check, DROP COLUMN box_x_min, DROP COLUMN box_y_min, \
+         DROP COLUMN box_x_max, DROP COLUMN box_y_max; \
+         DELETE FROM _sqlx_migrations WHERE version = {box_version}"
+    ))
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let subject: Uuid = sqlx::query_scalar("INSERT INTO subjects (model_id, name) VALUES ($1, 'Old') RETURNING id")
+        .bind(model)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let old: Uuid = sqlx::query_scalar(
+        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+         VALUES ($1, $2, '\\x0000803f'::bytea, 1, 'old') RETURNING id",
+    )
+    .bind(model)
+    .bind(subject)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO images (face_id, content) VALUES ($1, '\\x01')")
+        .bind(old)
+        .execute(store.pool())
+        .await
+        .unwrap();
+
+    store.migrate().await.unwrap();
+    let details = store.face_details(model, old).await.unwrap().unwrap();
+    assert_eq!((details.subject.as_str(), details.face_box, details.has_image), ("Old", None, true));
+    // New faces keep their boxes beside the old ones.
+    let face_box = FaceBox::new(1, 2, 3, 4);
+    let new = store.add_face(model, NewFace { face_box, ..face("Old", &[1.0], None) }).await.unwrap();
+    assert_eq!(store.face_details(model, new.image_id).await.unwrap().unwrap().face_box, face_box);
+}
+
+/// The version of the migration whose description (its file name's) contains `part`.
+fn migration_version(part: &str) -> i64 {
+    visage_store::MIGRATOR.iter().find(|m| m.description.contains(part)).expect("the migration").version
+}
+
+#[tokio::test]
+async fn the_gallery_counts_faces_and_finds_pictures_in_one_statement() {
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    store.create_subject(model, "Empty").await.unwrap();
+    let a1 = store.add_face(model, face("a_1", &[1.0], None)).await.unwrap();
+    let a2 = store.add_face(model, face("a_1", &[1.0], Some(b"x"))).await.unwrap();
+    store.add_face(model, face("a_1", &[1.0], Some(b"x"))).await.unwrap();
+    store.add_face(model, face("AB", &[1.0], None)).await.unwrap();
+    let other = db.create_service(ServiceType::Recognition).await.id;
+    store.add_face(other, face("a_1", &[1.0], Some(b"x"))).await.unwrap();
+    assert_ne!(a1.image_id, a2.image_id);
+
+    let entry = |subject: &str, faces, image_id| GalleryEntry { subject: subject.to_string(), faces, image_id };
+    let all = store.gallery_page(model, None, 0, 10).await.unwrap();
+    assert_eq!(all, (vec![entry("a_1", 3, Some(a2.image_id)), entry("AB", 1, None), entry("Empty", 0, None)], 3));
+    assert_eq!(
+        store.gallery_page(model, Some("_"), 0, 10).await.unwrap(),
+        (vec![entry("a_1", 3, Some(a2.image_id))], 1)
+    );
+    assert_eq!(store.gallery_page(model, Some("A"), 1, 1).await.unwrap(), (vec![entry("AB", 1, None)], 2));
+    assert_eq!(store.gallery_page(model, Some("A"), 5, 1).await.unwrap(), (vec![], 2));
+    assert_eq!(store.gallery_page(model, Some("%"), 0, 1).await.unwrap(), (vec![], 0));
+    assert_eq!(store.gallery_page(Uuid::new_v4(), None, 0, 10).await.unwrap(), (vec![], 0));
+}
+
+#[tokio::test]
+async fn a_gallery_page_reads_a_few_index_pages_of_a_large_collection() {
+    // 10 000 subjects of 10 faces, and one of 20 000 faces whose first photo comes last.
+    const SUBJECTS: i64 = 10_000;
+    const BIG: i64 = 20_000;
+    let (db, model) = recognition().await;
+    let store = &db.store;
+    db.write_bulk_collection(model, SUBJECTS, 10, true).await;
+    store.add_face(model, face("subject 0 big", &[1.0], None)).await.unwrap();
+    sqlx::query(
+        "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
+         SELECT $1, s.id, '\\x0000803f'::bytea, 1, 'bulk' FROM subjects s, generate_series(2, $2) \
+         WHERE s.model_id = $1 AND s.name = 'subject 0 big'",
+    )
+    .bind(model)
+    .bind(BIG)
+    .execute(store.pool())
+    .await
+    .unwrap();
+    let last = store.add_face(model, face("subject 0 big", &[1.0], Some(b"x"))).await.unwrap();
+    sqlx::raw_sql("ANALYZE faces; ANALYZE subjects; ANALYZE images").execute(store.pool()).await.unwrap();
+
+    let (page, total) = store.gallery_page(model, None, 0, 20).await.unwrap();
+    assert_eq!(total, SUBJECTS + 1);
+    assert_eq!(
+        page[0],
+        GalleryEntry { subject: "subject 0 big".into(), faces: BIG + 1, image_id: Some(last.image_id) }
+    );
+    assert_eq!((page[1].subject.as_str(), page[1].faces, page[1].image_id.is_some()), ("subject 1", 10, true));
+
+    let mut conn = store.pool().acquire().await.unwrap();
+    let prepare = format!("PREPARE gallery(uuid, text, bigint, bigint) AS {}", visage_store::subjects::GALLERY_PAGE);
+    sqlx::raw_sql(&prepare).execute(&mut *conn).await.unwrap();
+    for mode in ["force_custom_plan", "force_generic_plan"] {
+        sqlx::raw_sql(&format!("SET plan_cache_mode = {mode}")).execute(&mut *conn).await.unwrap();
+        // The second page, of subjects of 10 faces; a search and a page far in, which walk the
+        // subjects' index as the subjects listing does; the first page, which holds the subject of
+        // 20 001 faces whose picture is its last face: every face is probed (about 30 ms here).
+        let pages = [
+            (format!("'{model}', NULL, 20, 20"), 2_000),
+            (format!("'{model}', '%999%', 20, 0"), 4_000),
+            (format!("'{model}', NULL, 20, 5000"), 3_000),
+            (format!("'{model}', NULL, 20, 0"), 100_000),
+        ];
+        for (args, max_pages) in pages {
+            let explain = format!("EXPLAIN (ANALYZE, BUFFERS) EXECUTE gallery({args})");
+            let plan: Vec<String> = sqlx::query_scalar(&explain).fetch_all(&mut *conn).await.unwrap();
+            let plan = plan.join("\n");
+            assert!(!plan.contains("Seq Scan on faces"), "{mode}: a sequential scan of the faces:\n{plan}");
+            assert!(!plan.contains("Seq Scan on images"), "{mode}: a sequential scan of the images:\n{plan}");
+            let buffers = plan.lines().find(|l| l.trim_start().starts_with("Buffers: shared")).expect("buffers");
+            let pages: i64 = buffers
+                .split_whitespace()
+                .filter_map(|w| w.split_once('=').and_then(|(_, n)| n.parse::<i64>().ok()))
+                .sum();
+            assert!(pages < max_pages, "{mode}, {args}: {pages} pages:\n{plan}");
+            if std::env::var_os("VISAGE_SHOW_PLANS").is_some() {
+                println!("{mode}, {args}:\n{plan}\n");
+            }
+        }
+    }
 }

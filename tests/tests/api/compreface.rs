@@ -337,6 +337,13 @@ async fn a_compreface_installation_moves_in_with_its_keys_passwords_and_faces() 
     let url = api.url(&format!("/api/v1/recognition/faces/{}/img", faces()[0].0));
     let image = api.client.get(url).header("x-api-key", RESIDENTS_KEY).send().await.unwrap();
     assert_eq!(image.bytes().await.unwrap().to_vec(), fixture("upstream-samples/002_A.jpg"));
+    // With the box core-service found, where Bob's annotated nose is.
+    let url = api.url(&format!("/api/v1/recognition/faces/{}/details", faces()[2].0));
+    let (status, details) = with_key(api.client.get(url), RESIDENTS_KEY).await;
+    assert_eq!((status, &details["subject"], &details["has_image"]), (200, &json!("Bob"), &json!(true)), "{details}");
+    let b = &details["box"];
+    assert!(b["x_min"].as_i64() <= Some(205) && Some(205) <= b["x_max"].as_i64(), "{details}");
+    assert!(b["y_min"].as_i64() <= Some(299) && Some(299) <= b["y_max"].as_i64(), "{details}");
     let (_, body) = with_key(api.client.get(api.url("/api/v1/recognition/subjects")), RESIDENTS_KEY).await;
     assert_eq!(body["subjects"], json!(["Alice", "Bob", "Nobody"]));
     let (_, body) = with_key(api.client.get(api.url("/api/v1/recognition/subjects")), STAFF_KEY).await;

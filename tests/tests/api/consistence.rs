@@ -18,7 +18,8 @@ async fn stored_embeddings_of_another_embedder_make_the_database_inconsistent() 
     add_face(&app, "B", "upstream-samples/007_B.jpg").await;
     assert_eq!(status(&app).await, (200, consistent));
 
-    let old = NewFace { subject: "Old", embedding: &[1.0, 0.0], calculator: "old.Calculator", image: None };
+    let old =
+        NewFace { subject: "Old", embedding: &[1.0, 0.0], calculator: "old.Calculator", image: None, face_box: None };
     app.db.store.add_face(app.recognition.id, old).await.unwrap();
     let (code, body) = status(&app).await;
     assert_eq!((code, body["dbIsInconsistent"].clone()), (200, json!(true)));
@@ -32,7 +33,8 @@ async fn the_demo_collection_is_held_to_compreface_demo_embedder() {
     let status =
         || async { json_of(app.client.get(app.url("/api/v1/consistence/status")).send().await.unwrap()).await };
 
-    let compreface = NewFace { subject: "Demo", embedding: &[1.0, 0.0], calculator: "Facenet2018", image: None };
+    let compreface =
+        NewFace { subject: "Demo", embedding: &[1.0, 0.0], calculator: "Facenet2018", image: None, face_box: None };
     app.db.store.add_face(demo.id, compreface).await.unwrap();
     let expected = |demo: bool| json!({ "demoFaceCollectionIsInconsistent": demo, "dbIsInconsistent": false, "saveImagesToDB": false, "status": "OK" });
     assert_eq!(status().await, (200, expected(false)));
@@ -42,7 +44,7 @@ async fn the_demo_collection_is_held_to_compreface_demo_embedder() {
     let (_, core_status) =
         json_of(reqwest::get(format!("{}/status", integration_tests::core::url())).await.unwrap()).await;
     let current = core_status["calculator_version"].as_str().expect("calculator_version");
-    let ours = NewFace { subject: "Demo", embedding: &[0.0, 1.0], calculator: current, image: None };
+    let ours = NewFace { subject: "Demo", embedding: &[0.0, 1.0], calculator: current, image: None, face_box: None };
     app.db.store.add_face(demo.id, ours).await.unwrap();
     assert_eq!(status().await, (200, expected(true)));
 }

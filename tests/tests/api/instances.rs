@@ -80,7 +80,8 @@ async fn writes_of_any_client_of_the_database_are_seen() {
     let embedding = [0.6, 0.8, 0.0];
     assert!(matches(&app, &embedding).await.is_empty());
     // Written with SQL, by no api-service at all: the triggers tell the listeners.
-    let face = visage_store::NewFace { subject: "Sql", embedding: &embedding, calculator: "sql", image: None };
+    let face =
+        visage_store::NewFace { subject: "Sql", embedding: &embedding, calculator: "sql", image: None, face_box: None };
     app.db.store.add_face(app.recognition.id, face).await.expect("stored");
     within(Duration::from_secs(1), "SQL insert", || async { matches(&app, &embedding).await == ["Sql"] }).await;
     sqlx::query("DELETE FROM subjects WHERE model_id = $1")
@@ -172,8 +173,13 @@ async fn a_replica_opens_its_port_with_every_collection_loaded() {
     let one = spawn().await;
     for i in 0..5u8 {
         let embedding = [1.0, f32::from(i), 0.5];
-        let face =
-            visage_store::NewFace { subject: &format!("S{i}"), embedding: &embedding, calculator: "sql", image: None };
+        let face = visage_store::NewFace {
+            subject: &format!("S{i}"),
+            embedding: &embedding,
+            calculator: "sql",
+            image: None,
+            face_box: None,
+        };
         one.db.store.add_face(one.recognition.id, face).await.expect("stored");
     }
     // Another replica of the same database: before any request, its collection is in memory

@@ -24,11 +24,11 @@ async fn outdated_faces_are_recomputed_while_writes_wait() {
     let photo_b = fixture("upstream-samples/007_B.jpg");
     for i in 0..8 {
         let (subject, photo) = if i == 0 { ("B", &photo_b) } else { ("A", &photo_a) };
-        let face = NewFace { subject, embedding: &[1.0, 0.0], calculator: OLD, image: Some(photo) };
+        let face = NewFace { subject, embedding: &[1.0, 0.0], calculator: OLD, image: Some(photo), face_box: None };
         app.db.store.add_face(app.recognition.id, face).await.expect("stored");
     }
     // A face without its image cannot be recomputed.
-    let orphan = NewFace { subject: "Orphan", embedding: &[0.0, 1.0], calculator: OLD, image: None };
+    let orphan = NewFace { subject: "Orphan", embedding: &[0.0, 1.0], calculator: OLD, image: None, face_box: None };
     app.db.store.add_face(app.recognition.id, orphan).await.expect("stored");
     // The collection is loaded with the old embeddings; the new ones replace them as they come.
     let (status, body) = recognize_embeddings(&app, &[vec![1.0, 0.0]]).await;

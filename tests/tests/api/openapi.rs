@@ -8,7 +8,7 @@ use visage_http::docs::check;
 use crate::helpers::*;
 
 /// Every call of `/api/v1`: CompreFace's (SPEC §2) and ours (subject verification, import and
-/// export).
+/// export, face details and thumbnails, the gallery).
 const CALLS: &[(&str, &str)] = &[
     ("GET", "/api/v1/config"),
     ("GET", "/api/v1/consistence/status"),
@@ -22,7 +22,10 @@ const CALLS: &[(&str, &str)] = &[
     ("POST", "/api/v1/recognition/faces"),
     ("POST", "/api/v1/recognition/faces/delete"),
     ("DELETE", "/api/v1/recognition/faces/{image_id}"),
+    ("GET", "/api/v1/recognition/faces/{image_id}/details"),
     ("GET", "/api/v1/recognition/faces/{image_id}/img"),
+    ("GET", "/api/v1/recognition/faces/{image_id}/thumbnail"),
+    ("GET", "/api/v1/recognition/gallery"),
     ("POST", "/api/v1/recognition/faces/{image_id}/verify"),
     ("POST", "/api/v1/recognition/import"),
     ("GET", "/api/v1/recognition/import/{id}"),

@@ -223,6 +223,9 @@ async fn an_archive_is_enrolled_photo_by_photo_and_its_export_rebuilds_the_colle
     assert_eq!(job["added"], json!({ "subjects": 5, "faces": 5 }), "{job}");
     assert_eq!(subjects(&other).await, subjects(&app).await);
     assert_eq!(faces_by_subject(&other).await, faces_by_subject(&app).await);
+    // Each face is found again in its photo: the same boxes.
+    assert_eq!(boxes(&other).await, boxes(&app).await);
+    assert_eq!(boxes(&app).await.len(), 5);
 
     // Both recognise alike: the same subjects with the same similarities.
     for probe in ["upstream-samples/005_A.jpg", "upstream-samples/008_B.jpg", "upstream-samples/000_5.jpg"] {
@@ -369,9 +372,10 @@ async fn an_archive_that_cannot_be_read_fails_the_job() {
 async fn the_export_lists_faces_whose_image_is_not_stored() {
     let app = spawn().await;
     let jpeg = sample("009_C.jpg");
-    let kept = NewFace { subject: "C", embedding: &[1.0, 0.0], calculator: "test", image: Some(&jpeg) };
+    let face_box = visage_store::FaceBox::new(96, 140, 238, 330);
+    let kept = NewFace { subject: "C", embedding: &[1.0, 0.0], calculator: "test", image: Some(&jpeg), face_box };
     let kept = app.db.store.add_face(app.recognition.id, kept).await.unwrap();
-    let lost = NewFace { subject: "D", embedding: &[0.0, 1.0], calculator: "test", image: None };
+    let lost = NewFace { subject: "D", embedding: &[0.0, 1.0], calculator: "test", image: None, face_box: None };
     let lost = app.db.store.add_face(app.recognition.id, lost).await.unwrap();
 
     let exported = unzip(&export(&app).await);
@@ -379,11 +383,26 @@ async fn the_export_lists_faces_whose_image_is_not_stored() {
     assert_eq!(
         manifest["images"],
         json!([
-            { "image_id": kept.image_id, "subject": "C", "file": format!("C/{}.jpg", kept.image_id) },
+            {
+                "image_id": kept.image_id, "subject": "C", "file": format!("C/{}.jpg", kept.image_id),
+                "box": { "x_min": 96, "y_min": 140, "x_max": 238, "y_max": 330 },
+            },
             { "image_id": lost.image_id, "subject": "D", "missing": true },
         ])
     );
     let file = format!("C/{}.jpg", kept.image_id);
     assert_eq!(exported.keys().collect::<Vec<_>>(), [&file, "manifest.json"]);
     assert_eq!(exported[&file], jpeg);
+}
+
+/// Every face's box in the recognition service, in order; faces without one are left out.
+async fn boxes(app: &TestApp) -> Vec<(i32, i32, i32, i32)> {
+    sqlx::query_as(
+        "SELECT box_x_min, box_y_min, box_x_max, box_y_max FROM faces WHERE model_id = $1 AND box_x_min IS NOT NULL \
+         ORDER BY 1, 2, 3, 4",
+    )
+    .bind(app.recognition.id)
+    .fetch_all(app.db.store.pool())
+    .await
+    .unwrap()
 }
