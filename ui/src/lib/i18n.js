@@ -297,7 +297,7 @@ export const en = {
   previous_image: 'Previous image',
   next_image: 'Next image',
   // uploads
-  upload_title: { one: 'Uploading {count} photo to {subject}', other: 'Uploading {count} photos to {subject}' },
+  upload_title: { one: '{count} photo for {subject}', other: '{count} photos for {subject}' },
   upload_running: 'Uploading {done} of {total} ({failed} failed)',
   upload_done: { one: 'Upload finished: {count} stored, {failed} failed', other: 'Upload finished: {count} stored, {failed} failed' },
   upload_waiting: 'Waiting',

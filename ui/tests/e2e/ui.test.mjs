@@ -156,6 +156,7 @@ test('bulk import: a dropped folder enrols three people and reports the failure'
 test('collection: face thumbnails, counts and avatars, the lightbox, uploads as tiles', { skip }, async () => {
   const { page } = o;
   // Each subject has its number of images and a face avatar.
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid=subject-count]').length === 3, null, { timeout: 15_000 });
   const counts = await page.getByTestId('subject-count').allTextContents();
   assert.deepEqual(counts, ['5 images', '1 image', '1 image']);
   await page.waitForFunction(() => document.querySelectorAll('[data-testid=subject] [data-testid=thumb] img').length === 3, null, { timeout: 15_000 });
@@ -201,7 +202,7 @@ test('collection: face thumbnails, counts and avatars, the lightbox, uploads as 
   const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click('[data-testid=images-drop]')]);
   await chooser.setFiles([sample('008_B.jpg'), sample('017_0.jpg')]);
   const title = page.locator('[data-testid=upload-batch][data-kind=upload] [data-testid=upload-title]');
-  assert.equal(await title.textContent(), 'Uploading 2 photos to person-b');
+  assert.equal(await title.textContent(), '2 photos for person-b');
   const failed = page.locator('[data-testid=upload-tile][data-state=failed]');
   await failed.waitFor({ timeout: 60_000 });
   assert.equal(await failed.getByTestId('upload-tile-reason').textContent(), 'No face found');
@@ -226,7 +227,7 @@ test('collection: face thumbnails, counts and avatars, the lightbox, uploads as 
   // The newest image is listed first unless the server says otherwise: delete whichever is not the original.
   if (added === imageId) await page.keyboard.press('ArrowRight');
   await page.waitForFunction((id) => document.querySelector('[data-testid=lightbox-id]')?.textContent !== id, imageId);
-  await lb.getByRole('button', { name: 'Delete image' }).click();
+  await page.locator('dialog').getByRole('button', { name: 'Delete image' }).click();
   await page.locator('dialog').getByRole('button', { name: 'Delete', exact: true }).click();
   await page.getByText('Image deleted').waitFor();
   await page.waitForFunction(() => document.querySelector('[data-testid=image-count]')?.textContent === '1 image');
