@@ -198,8 +198,20 @@ for (const theme of /** @type {const} */ (['light', 'dark'])) {
 
       await page.goto(`/manage-collection?${q}`);
       await page.getByTestId('subject').first().waitFor();
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid=thumb] img').length > 0, null, { timeout: 15_000 }).catch(() => {});
+      // Thumbnails load as they scroll into view: bring the grid's end into view so that a
+      // full-page screenshot shows them all.
+      await page.locator('[data-testid=images] li').last().scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid=images] [data-testid=thumb] img').length === document.querySelectorAll('[data-testid=images] [data-testid=thumb]').length,
+        null,
+        { timeout: 15_000 },
+      );
       await check(page, { name: 'collection', title: `Face Collection · ${svc} · ${app} · Visage`, small: phone, ...at });
+      // The lightbox over the collection: the first face, large, with its box.
+      await page.locator('[data-testid=images] button.open').first().click();
+      await page.getByTestId('lightbox-box').waitFor({ timeout: 15_000 });
+      await check(page, { name: 'lightbox', small: phone, ...at });
+      await closeDialog(page);
 
       assert.deepEqual(problems, [], problems.join('\n'));
       assert.deepEqual(errors, []);
