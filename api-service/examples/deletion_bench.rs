@@ -35,12 +35,7 @@ async fn main() {
     let started = Instant::now();
     db.write_bulk_collection(kept.id, kept_faces / 10, 10).await;
     db.write_bulk_collection(doomed.id, subjects, 10).await;
-    println!(
-        "wrote {} + {} faces in {:.1} s",
-        kept_faces,
-        subjects * 10,
-        started.elapsed().as_secs_f64()
-    );
+    println!("wrote {} + {} faces in {:.1} s", kept_faces, subjects * 10, started.elapsed().as_secs_f64());
 
     let address = serve(&db).await;
     let client = reqwest::Client::new();

@@ -24,8 +24,8 @@ use axum::http::request::Parts;
 use futures::StreamExt;
 use visage_common::similarity::l2_normalized;
 use visage_common::{ApiError, ErrorCode};
-use visage_store::reembed::Outdated;
 use visage_store::locks::{Job, SessionLock};
+use visage_store::reembed::Outdated;
 use visage_store::Store;
 
 use crate::core_client::{CoreClient, FindFaces};

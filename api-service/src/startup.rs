@@ -75,19 +75,21 @@ pub fn app(state: AppState) -> Router {
         ..layers::DrainLimits::default()
     };
     let metrics = metrics(&state);
-    let health = Health::new().database({
-        let store = state.store.clone();
-        move || {
-            let store = store.clone();
-            async move { store.ping().await.map_err(|e| e.to_string()) }
-        }
-    }).check("core", {
-        let core = state.core.clone();
-        move || {
-            let core = core.clone();
-            async move { core.healthcheck().await }
-        }
-    });
+    let health = Health::new()
+        .database({
+            let store = state.store.clone();
+            move || {
+                let store = store.clone();
+                async move { store.ping().await.map_err(|e| e.to_string()) }
+            }
+        })
+        .check("core", {
+            let core = state.core.clone();
+            move || {
+                let core = core.clone();
+                async move { core.healthcheck().await }
+            }
+        });
     let router =
         routes::router(state).layer(DefaultBodyLimit::max(body_limit)).merge(metrics.routes()).merge(health.routes());
     layers::standard(

@@ -125,8 +125,11 @@ impl Store {
     }
 
     pub async fn rename_app(&self, id: Uuid, name: &str) -> Result<Option<App>, StoreError> {
-        let done =
-            sqlx::query("UPDATE apps SET name = $2 WHERE id = $1 AND deleted_at IS NULL").bind(id).bind(name).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE apps SET name = $2 WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }

@@ -320,11 +320,12 @@ impl Store {
     /// The deletions in progress, oldest first: of one application's services (and of the
     /// application itself), or all of them.
     pub async fn deletions(&self, app_id: Option<Uuid>) -> Result<Vec<Deletion>, StoreError> {
-        let rows: Vec<DeletionRow> =
-            sqlx::query_as(&format!("{SELECT_DELETIONS} WHERE $1::uuid IS NULL OR app_id = $1 ORDER BY created_at, id"))
-                .bind(app_id)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows: Vec<DeletionRow> = sqlx::query_as(&format!(
+            "{SELECT_DELETIONS} WHERE $1::uuid IS NULL OR app_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(app_id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter().map(Deletion::try_from).collect()
     }
 
@@ -441,10 +442,12 @@ async fn purge(conn: &mut PgConnection, id: Uuid, batches: Option<u64>) -> Resul
 /// Counts what is left to delete and adds what was done (a deletion taken up again counts anew).
 async fn count_totals(conn: &mut PgConnection, deletion: &Deletion) -> Result<(), StoreError> {
     let models: Vec<Uuid> = match (deletion.kind, deletion.model_id) {
-        (DeletionKind::App, _) => sqlx::query_scalar("SELECT id FROM models WHERE app_id = $1")
-            .bind(deletion.app_id)
-            .fetch_all(&mut *conn)
-            .await?,
+        (DeletionKind::App, _) => {
+            sqlx::query_scalar("SELECT id FROM models WHERE app_id = $1")
+                .bind(deletion.app_id)
+                .fetch_all(&mut *conn)
+                .await?
+        }
         (_, Some(model)) => vec![model],
         (_, None) => Vec::new(),
     };
@@ -467,9 +470,14 @@ async fn count_totals(conn: &mut PgConnection, deletion: &Deletion) -> Result<()
 }
 
 /// One batch: up to [`FACES_PER_BATCH`] faces of a few subjects of `model` (its marked ones
-/// when `only_marked`, else all) with their images, then those subjects when no face of theirs
-/// is left. `false` when there was no subject left to purge.
-async fn purge_batch(conn: &mut PgConnection, deletion: Uuid, model: Uuid, only_marked: bool) -> Result<bool, StoreError> {
+/// when `only_marked`, else all) with their images, then those of the subjects that have no face
+/// left. `false` when there was no subject left to purge.
+async fn purge_batch(
+    conn: &mut PgConnection,
+    deletion: Uuid,
+    model: Uuid,
+    only_marked: bool,
+) -> Result<bool, StoreError> {
     let mut tx = conn.begin().await?;
     // Nothing to notify: what goes left the collections when it was marked.
     sqlx::query("SET LOCAL visage.purging = 'on'").execute(&mut *tx).await?;
@@ -486,22 +494,25 @@ async fn purge_batch(conn: &mut PgConnection, deletion: Uuid, model: Uuid, only_
         tx.commit().await?;
         return Ok(false);
     }
-    let faces: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM faces WHERE subject_id = ANY($1) AND model_id = $2 LIMIT $3",
-    )
-    .bind(&subjects)
-    .bind(model)
-    .bind(FACES_PER_BATCH)
-    .fetch_all(&mut *tx)
-    .await?;
+    let faces: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM faces WHERE subject_id = ANY($1) AND model_id = $2 LIMIT $3")
+            .bind(&subjects)
+            .bind(model)
+            .bind(FACES_PER_BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
     sqlx::query("DELETE FROM images WHERE face_id = ANY($1)").bind(&faces).execute(&mut *tx).await?;
     sqlx::query("DELETE FROM faces WHERE id = ANY($1)").bind(&faces).execute(&mut *tx).await?;
-    let subjects_gone = if (faces.len() as i64) < FACES_PER_BATCH {
-        // Faces written meanwhile go through the foreign key's cascade.
-        sqlx::query("DELETE FROM subjects WHERE id = ANY($1)").bind(&subjects).execute(&mut *tx).await?.rows_affected()
-    } else {
-        0
-    };
+    // The subjects left without faces go; a face written meanwhile goes with its subject through
+    // the foreign key's cascade.
+    let subjects_gone = sqlx::query(
+        "DELETE FROM subjects s WHERE s.id = ANY($1) \
+         AND NOT EXISTS (SELECT 1 FROM faces f WHERE f.subject_id = s.id AND f.model_id = s.model_id)",
+    )
+    .bind(&subjects)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
     sqlx::query(
         "UPDATE deletions SET faces_done = faces_done + $2, subjects_done = subjects_done + $3, updated_at = now() \
          WHERE id = $1",

@@ -65,9 +65,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub use accounts::{Role, User};
 pub use apps::{App, Member, Person};
+pub use deletions::{Deletion, DeletionKind};
 pub use error::StoreError;
 pub use faces::{AddedFace, FaceBox, FaceDetails, FacePage, FacePhoto, FaceRef, NewFace, StoredFace};
-pub use deletions::{Deletion, DeletionKind};
 pub use services::{Service, ServiceInfo, ServiceType};
 
 /// The schema migrations, embedded from `migrations/` at build time.

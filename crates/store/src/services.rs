@@ -164,7 +164,10 @@ impl Store {
 
     pub async fn service(&self, id: Uuid) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> =
-            sqlx::query_as(concat!(select_services!(), " WHERE id = $1 AND deleted_at IS NULL")).bind(id).fetch_optional(&self.pool).await?;
+            sqlx::query_as(concat!(select_services!(), " WHERE id = $1 AND deleted_at IS NULL"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(ServiceInfo::try_from).transpose()
     }
 
@@ -312,9 +315,10 @@ impl Store {
 /// Gives the services holding the demo API keys random ones, on `conn` (inside the caller's
 /// transaction when it has one); how many there were.
 pub(crate) async fn retire_demo_keys_in(conn: &mut sqlx::PgConnection) -> Result<u64, StoreError> {
-    let done = sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1) AND deleted_at IS NULL")
-        .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1) AND deleted_at IS NULL")
+            .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected())
 }

@@ -71,18 +71,20 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL",
         )
-            .bind(model_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
+        .bind(model_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// The service's subject names, oldest first.
     pub async fn list_subjects(&self, model_id: Uuid) -> Result<Vec<String>, StoreError> {
-        let names = sqlx::query_scalar("SELECT name FROM subjects WHERE model_id = $1 AND deleted_at IS NULL ORDER BY created_at, name")
-            .bind(model_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let names = sqlx::query_scalar(
+            "SELECT name FROM subjects WHERE model_id = $1 AND deleted_at IS NULL ORDER BY created_at, name",
+        )
+        .bind(model_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(names)
     }
 
@@ -151,11 +153,12 @@ impl Store {
 
     /// The names of those of these subjects the service has: `(id, name)`, any order.
     pub async fn subject_names(&self, model_id: Uuid, subject_ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StoreError> {
-        let names = sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND id = ANY($2) AND deleted_at IS NULL")
-            .bind(model_id)
-            .bind(subject_ids)
-            .fetch_all(&self.pool)
-            .await?;
+        let names =
+            sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND id = ANY($2) AND deleted_at IS NULL")
+                .bind(model_id)
+                .bind(subject_ids)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(names)
     }
 
@@ -176,15 +179,14 @@ impl Store {
 
     async fn try_rename_subject(&self, model_id: Uuid, old: &str, new: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let source: Option<(Uuid, String)> =
-            sqlx::query_as(
-                "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL \
+        let source: Option<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL \
                  FOR UPDATE",
-            )
-            .bind(model_id)
-            .bind(old)
-                .fetch_optional(&mut *tx)
-                .await?;
+        )
+        .bind(model_id)
+        .bind(old)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((source_id, source_name)) = source else {
             return Err(StoreError::SubjectNotFound(old.to_string()));
         };

@@ -123,7 +123,8 @@ impl TestDatabase {
         .execute(pool)
         .await
         .expect("cannot write the faces");
-        let images = "INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1";
+        let images =
+            "INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1";
         sqlx::query(images).bind(model).execute(pool).await.expect("cannot write the images");
     }
 }

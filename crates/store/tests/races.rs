@@ -142,7 +142,8 @@ async fn a_subject_committed_after_the_deleters_snapshot_does_not_outlive_its_se
             let s = subject(pool, model, "late").await;
             commit_face(pool, model, s, true).await.unwrap();
         };
-        let deleted = delete_after_snapshot(&db, level, &format!("DELETE FROM models WHERE id = '{model}'"), late).await;
+        let deleted =
+            delete_after_snapshot(&db, level, &format!("DELETE FROM models WHERE id = '{model}'"), late).await;
         assert_eq!(orphans(pool).await, (0, 0, 0), "{level}: deleting the service answered {deleted:?}");
     }
 }

@@ -37,8 +37,7 @@ async fn migrations_seed_the_demo_services_and_apply_once() {
     let (a, b) = tokio::join!(db.store.migrate(), other.migrate());
     a.unwrap();
     b.unwrap();
-    let applied: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(db.pool()).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(db.pool()).await.unwrap();
     assert_eq!(applied, visage_store::MIGRATOR.iter().count() as i64);
 }
 
@@ -421,7 +420,10 @@ async fn a_large_collection_is_marked_at_once_and_purged_in_the_background() {
     assert_eq!(store.list_faces(big, None, 0, 10).await.unwrap().faces, [again.clone()]);
     let deletions = store.deletions(None).await.unwrap();
     assert_eq!(deletions.len(), 1);
-    assert_eq!((deletions[0].kind, deletions[0].model_id, deletions[0].faces), (DeletionKind::Subjects, Some(big), None));
+    assert_eq!(
+        (deletions[0].kind, deletions[0].model_id, deletions[0].faces),
+        (DeletionKind::Subjects, Some(big), None)
+    );
 
     // Deleting a service marks it: its key stops working at once, the replicas drop it.
     let gone_key = store.service(gone).await.unwrap().unwrap().service.api_key;

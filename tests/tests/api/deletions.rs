@@ -33,7 +33,8 @@ async fn a_large_service_deleted_through_the_admin_answers_at_once_and_is_purged
     let big = api.db.create_service(ServiceType::Recognition).await;
     api.db.write_bulk_collection(big.id, SUBJECTS, 10).await;
     // Loaded in memory, as a service in use is.
-    let (status, body) = post_image(&api, &big, "/api/v1/recognition/recognize", &[], "upstream-samples/002_A.jpg").await;
+    let (status, body) =
+        post_image(&api, &big, "/api/v1/recognition/recognize", &[], "upstream-samples/002_A.jpg").await;
     assert_eq!(status, 200, "{body}");
 
     let path = format!("/app/{}/model/{}", big.app_id, big.id);
@@ -44,22 +45,31 @@ async fn a_large_service_deleted_through_the_admin_answers_at_once_and_is_purged
     assert!(answered < Duration::from_secs(2), "the deletion took {answered:?}");
 
     // The key is refused at once.
-    let (status, body) = post_image(&api, &big, "/api/v1/recognition/recognize", &[], "upstream-samples/002_A.jpg").await;
+    let (status, body) =
+        post_image(&api, &big, "/api/v1/recognition/recognize", &[], "upstream-samples/002_A.jpg").await;
     assert_eq!((status, body["code"].as_u64()), (404, Some(10)), "{body}");
-    let (status, list) =
-        json_of(admin.client.get(admin.url(&format!("/app/{}/models", big.app_id))).bearer_auth(&token).send().await.unwrap())
-            .await;
+    let (status, list) = json_of(
+        admin.client.get(admin.url(&format!("/app/{}/models", big.app_id))).bearer_auth(&token).send().await.unwrap(),
+    )
+    .await;
     assert_eq!((status, list.as_array().map(Vec::len)), (200, Some(0)), "{list}");
     // Its progress is listed until the purge ends (which may be already).
     let (status, progress) = json_of(
-        admin.client.get(admin.url(&format!("/app/{}/deletions", big.app_id))).bearer_auth(&token).send().await.unwrap(),
+        admin
+            .client
+            .get(admin.url(&format!("/app/{}/deletions", big.app_id)))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(status, 200, "{progress}");
     for deletion in progress.as_array().unwrap() {
         assert_eq!((deletion["kind"].as_str(), deletion["name"].as_str()), (Some("SERVICE"), Some(big.name.as_str())));
     }
-    let (status, all) = json_of(admin.client.get(admin.url("/deletions")).bearer_auth(&token).send().await.unwrap()).await;
+    let (status, all) =
+        json_of(admin.client.get(admin.url("/deletions")).bearer_auth(&token).send().await.unwrap()).await;
     assert_eq!((status, all.as_array().map(Vec::len) <= Some(1)), (200, true), "{all}");
 
     purged(&api).await;
