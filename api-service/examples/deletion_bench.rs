@@ -1,7 +1,7 @@
 //! Measures a large deletion through the store while api-service answers recognitions of another
 //! collection, for `docs/benchmarks.md`: api-service in this process (no core-service needed:
-//! only `/recognition/embeddings/recognize`, search without inference), a throwaway Postgres (or
-//! `DATABASE_URL`).
+//! only `/recognition/embeddings/recognize`, search without inference, against a stand-in that
+//! answers core's `/status`), a throwaway Postgres (or `DATABASE_URL`).
 //!
 //! 1. A collection of KEPT faces (default 100 000) that recognitions search, and one of
 //!    SUBJECTS × 10 faces (default 100 000 subjects, a million faces) to delete, both written with
@@ -11,7 +11,8 @@
 //!    embedding per request).
 //! 3. The deletion of the large service (`Store::delete_service`, what the admin's DELETE calls):
 //!    its answer time; then the purge, run by this api-service's purger, timed until the
-//!    deletion's row is gone, with recognitions measured all along.
+//!    deletion's row is gone, with recognitions measured all along; then recognitions alone
+//!    again, to see the machine's own noise.
 //!
 //! ```sh
 //! cargo run --release -p api-service --example deletion_bench -- 100000 100000
@@ -60,6 +61,9 @@ async fn main() {
     .await;
     println!("purge finished {:.1} s after the deletion answered", started.elapsed().as_secs_f64());
     report("recognition while the purge ran", during);
+    // The machine's own noise: the same load again, with nothing else running.
+    let after = measure(&client, &url, &kept, &body, Duration::from_secs(10), || async { false }).await;
+    report("recognition, nothing else running (again, after the purge)", after);
     let left: (i64, i64) = sqlx::query_as("SELECT (SELECT count(*) FROM faces), (SELECT count(*) FROM images)")
         .fetch_one(db.pool())
         .await
@@ -67,11 +71,24 @@ async fn main() {
     assert_eq!(left, (kept_faces / 10 * 10, kept_faces / 10 * 10), "only the kept collection is left");
 }
 
+/// A stand-in for core-service that answers `/status` only (the embeddings' calls ask it).
+async fn core_status() -> String {
+    let status = json!({
+        "status": "OK", "build_version": "bench", "calculator_version": "bulk",
+        "similarity_coefficients": [1.0, 0.0], "available_plugins": {}
+    });
+    let app = axum::Router::new().route("/status", axum::routing::get(move || async move { axum::Json(status) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    address
+}
+
 /// api-service on `db` (its purger included); serves until the process ends.
 async fn serve(db: &TestDatabase) -> String {
     let mut settings = Settings::with_database(db.options.clone());
     settings.listen = ([127, 0, 0, 1], 0).into();
-    settings.core_url = "http://127.0.0.1:9".to_string();
+    settings.core_url = core_status().await;
     settings.preload = false;
     let app = Application::build_with_store(settings, db.store.clone()).await.expect("api-service");
     let address = format!("http://127.0.0.1:{}", app.port());

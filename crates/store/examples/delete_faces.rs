@@ -2,13 +2,14 @@
 //! statistics still describe empty tables (the worst case: autovacuum has not run yet).
 //!
 //! ```sh
-//! cargo run --release -p visage-store --example delete_faces -- 100000 10 [PURGE_SECONDS]
+//! cargo run --release -p visage-store --example delete_faces -- 100000 10 [PURGE_SECONDS] [OPERATIONS]
 //! ```
 //!
-//! Writes SUBJECTS × FACES_PER_SUBJECT faces (512-d embeddings, a small image each) into each
-//! of four recognition services and times: deleting one subject with FACES_PER_SUBJECT × 100
-//! faces, deleting every subject of a service (`DELETE /recognition/subjects`), deleting a
-//! service (the admin's "delete service"), deleting every face of a service (`DELETE
+//! Writes SUBJECTS × FACES_PER_SUBJECT faces (512-d embeddings, a small image each) into one
+//! recognition service per operation (OPERATIONS, default `service,subjects,faces`) and times:
+//! deleting one subject with FACES_PER_SUBJECT × 200 faces (in the first service), then per
+//! service: deleting it (`service`, the admin's "delete service"), deleting every subject
+//! (`subjects`, `DELETE /recognition/subjects`), deleting every face (`faces`, `DELETE
 //! /recognition/faces` without a subject; it also counts the faces); each answers once its rows
 //! are marked. Then the purge of what they marked runs in a child process (`delete_faces purge`)
 //! that is killed with SIGKILL after PURGE_SECONDS (default 3) seconds, and this process takes the
@@ -35,11 +36,15 @@ async fn main() {
     let subjects: i64 = args.next().map_or(100_000, |a| a.parse().expect("subjects: a number"));
     let per_subject: i64 = args.next().map_or(10, |a| a.parse().expect("faces per subject: a number"));
     let purge_seconds: u64 = args.next().map_or(3, |a| a.parse().expect("seconds: a number"));
+    // One service per operation: `service` (delete the service), `subjects` (delete every
+    // subject), `faces` (delete every face, counting them).
+    let operations: Vec<String> =
+        args.next().unwrap_or_else(|| "service,subjects,faces".to_string()).split(',').map(str::to_string).collect();
     let db = TestDatabase::create().await;
     let pool = db.pool();
     db.keep_empty_statistics().await;
     let mut services = Vec::new();
-    for _ in 0..4 {
+    for _ in &operations {
         let model = db.create_service(ServiceType::Recognition).await.id;
         let started = Instant::now();
         db.write_bulk_collection(model, subjects, per_subject).await;
@@ -47,7 +52,7 @@ async fn main() {
         services.push(model);
     }
     let big = services[0];
-    let in_big = per_subject * 100;
+    let in_big = per_subject * 200;
     sqlx::query("INSERT INTO subjects (model_id, name) VALUES ($1, 'big')").bind(big).execute(pool).await.unwrap();
     sqlx::query(
         "INSERT INTO faces (model_id, subject_id, embedding, dimension, calculator) \
@@ -64,17 +69,24 @@ async fn main() {
     let deleted = db.store.delete_subject_faces(big, "big").await.unwrap();
     println!("delete one subject with {in_big} faces ({deleted} deleted): {:.2?}", started.elapsed());
 
-    let started = Instant::now();
-    let deleted = db.store.delete_all_subjects(services[1]).await.unwrap();
-    println!("delete all {deleted} subjects of a service: {:.2?}", started.elapsed());
-
-    let started = Instant::now();
-    db.store.delete_service(services[2]).await.unwrap();
-    println!("delete a service with {} faces: {:.2?}", subjects * per_subject, started.elapsed());
-
-    let started = Instant::now();
-    let deleted = db.store.delete_all_faces(services[3]).await.unwrap();
-    println!("delete all {deleted} faces of a service: {:.2?}", started.elapsed());
+    for (operation, service) in operations.iter().zip(&services) {
+        let started = Instant::now();
+        match operation.as_str() {
+            "service" => {
+                db.store.delete_service(*service).await.unwrap();
+                println!("delete a service with {} faces: {:.2?}", subjects * per_subject, started.elapsed());
+            }
+            "subjects" => {
+                let deleted = db.store.delete_all_subjects(*service).await.unwrap();
+                println!("delete all {deleted} subjects of a service: {:.2?}", started.elapsed());
+            }
+            "faces" => {
+                let deleted = db.store.delete_all_faces(*service).await.unwrap();
+                println!("delete all {deleted} faces of a service: {:.2?}", started.elapsed());
+            }
+            other => panic!("unknown operation {other}"),
+        }
+    }
 
     let started = Instant::now();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
@@ -104,10 +116,9 @@ async fn main() {
         "SELECT (SELECT count(*) FROM subjects WHERE model_id = ANY($1)), \
                 (SELECT count(*) FROM faces WHERE model_id = ANY($1)), (SELECT count(*) FROM images)",
     )
-    .bind(&services[1..])
+    .bind(&services)
     .fetch_one(pool)
     .await
     .unwrap();
-    assert_eq!((subjects_left, faces_left), (0, 0), "subjects or faces left behind");
-    assert_eq!(images, subjects * per_subject, "only the first service's images are left");
+    assert_eq!((subjects_left, faces_left, images), (0, 0, 0), "rows left behind");
 }

@@ -13,7 +13,9 @@
 //! given deletion at a time, and a process that stops (even killed) lets its deletions go at
 //! once, for any other process, or itself after a restart, to take them up where they stopped.
 //! Each batch is a transaction that deletes at most [`FACES_PER_BATCH`] faces with their images,
-//! then their subjects once empty, and counts its progress in the deletion's row. The service
+//! then their subjects once empty, and counts its progress in the deletion's row; between
+//! batches the purger pauses as long as the batch took, so that the other collections' requests
+//! keep their latency. The service
 //! (or application) row goes last, with whatever its cascades still find.
 
 use std::time::Duration;
@@ -34,6 +36,9 @@ const SUBJECTS_PER_BATCH: i64 = 200;
 const PURGE_LOCK_CLASS: i32 = 0x7669_7370; // "visp"
 /// How often an idle purger looks for deletions.
 const POLL: Duration = Duration::from_secs(1);
+/// After each batch the purger pauses for as long as the batch took: the database spends at
+/// most half its time on a purge, and the requests of other collections keep their latency.
+const PAUSE_PER_BATCH_TIME: f64 = 1.0;
 
 /// What a deletion removes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -373,10 +378,20 @@ impl Store {
         Ok(false)
     }
 
-    /// Purges every deletion to the end, in this process (tests, tools).
+    /// Purges every deletion to the end (tests, tools); a deletion another session holds is
+    /// waited for (taken over when that session ends, finished when it finishes it).
     pub async fn purge_all(&self) -> Result<(), StoreError> {
-        while self.purge_next(None).await? {}
-        Ok(())
+        loop {
+            if self.purge_next(None).await? {
+                continue;
+            }
+            let left: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deletions)").fetch_one(&self.pool).await?;
+            if !left {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
@@ -413,7 +428,11 @@ async fn purge(conn: &mut PgConnection, id: Uuid, batches: Option<u64>) -> Resul
             _ => deletion.model_id.unwrap_or_default(),
         };
         let only_marked = deletion.kind == DeletionKind::Subjects;
+        let batch = std::time::Instant::now();
         if purge_batch(conn, id, model, only_marked).await? {
+            if batches.is_none() {
+                tokio::time::sleep(batch.elapsed().mul_f64(PAUSE_PER_BATCH_TIME)).await;
+            }
             continue;
         }
         match deletion.kind {

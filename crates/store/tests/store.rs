@@ -794,3 +794,69 @@ async fn a_gallery_page_reads_a_few_index_pages_of_a_large_collection() {
         }
     }
 }
+
+/// The migration back to foreign keys on an installation that ran the trigger cascades: the rows
+/// those could leave without their parent are deleted, the keys end up validated, and nothing
+/// else changes.
+#[tokio::test]
+async fn the_foreign_key_migration_deletes_orphans_and_validates_the_keys() {
+    let db = TestDatabase::create().await;
+    let name = format!("visage_upgrade_{}", Uuid::new_v4().simple());
+    sqlx::raw_sql(&format!(r#"CREATE DATABASE "{name}""#)).execute(db.pool()).await.unwrap();
+    let pool = sqlx::PgPool::connect_with(db.options.clone().database(&name)).await.unwrap();
+    let first = migration_version("background deletions");
+    for migration in visage_store::MIGRATOR.iter().filter(|m| m.version < first) {
+        sqlx::raw_sql(&migration.sql).execute(&pool).await.unwrap();
+    }
+    // A collection as the services wrote it, and rows without their parent (as a cascade that
+    // read an old snapshot left them; written here with the triggers off).
+    sqlx::raw_sql(
+        "INSERT INTO apps (id, name) VALUES ('00000000-0000-0000-0000-0000000000a1', 'upgraded'); \
+         INSERT INTO models (id, app_id, name, type, api_key) VALUES ('00000000-0000-0000-0000-0000000000b1', \
+             '00000000-0000-0000-0000-0000000000a1', 'faces', 'R', gen_random_uuid()); \
+         INSERT INTO subjects (id, model_id, name) VALUES ('00000000-0000-0000-0000-0000000000c1', \
+             '00000000-0000-0000-0000-0000000000b1', 'Kept'); \
+         INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator) VALUES \
+             ('00000000-0000-0000-0000-0000000000d1', '00000000-0000-0000-0000-0000000000b1', \
+              '00000000-0000-0000-0000-0000000000c1', '\\x0000803f', 1, 'old'); \
+         INSERT INTO images (face_id, content) VALUES ('00000000-0000-0000-0000-0000000000d1', '\\x01'); \
+         BEGIN; SET LOCAL session_replication_role = replica; \
+         INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator) VALUES \
+             ('00000000-0000-0000-0000-0000000000d2', '00000000-0000-0000-0000-0000000000b1', \
+              '00000000-0000-0000-0000-0000000000c2', '\\x0000803f', 1, 'orphan'); \
+         INSERT INTO images (face_id, face_seq, content) VALUES ('00000000-0000-0000-0000-0000000000d2', 2, '\\x02'), \
+             ('00000000-0000-0000-0000-0000000000d3', 3, '\\x03'); \
+         COMMIT;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    for migration in visage_store::MIGRATOR.iter().filter(|m| m.version >= first) {
+        sqlx::raw_sql(&migration.sql).execute(&pool).await.unwrap();
+    }
+    let left: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM subjects), (SELECT count(*) FROM faces), (SELECT count(*) FROM images)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(left, (1, 1, 1), "the orphan face and both orphan images went, the collection stayed");
+    let keys: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT conname::text, convalidated FROM pg_constraint \
+         WHERE conname IN ('faces_subject_fkey', 'faces_model_fkey', 'images_face_id_fkey') ORDER BY conname",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        keys,
+        [("faces_model_fkey".into(), true), ("faces_subject_fkey".into(), true), ("images_face_id_fkey".into(), true)]
+    );
+    let triggers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgname NOT LIKE '%notify%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(triggers, 0, "only the notification triggers are left");
+    pool.close().await;
+}
