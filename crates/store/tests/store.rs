@@ -417,7 +417,7 @@ async fn a_large_collection_is_marked_at_once_and_purged_in_the_background() {
     assert_eq!(notifications(&mut listener).await, [(big, "clear".to_string(), 0)]);
     assert_eq!(rows_of(&db, big).await, (2_050, 20_500, 20_500));
     let again = store.add_face(big, face("subject 7", &[0.25; 512], None)).await.unwrap();
-    assert_eq!(store.list_faces(big, None, 0, 10).await.unwrap().faces, [again.clone()]);
+    assert_eq!(store.list_faces(big, None, 0, 10).await.unwrap().faces, std::slice::from_ref(&again));
     let deletions = store.deletions(None).await.unwrap();
     assert_eq!(deletions.len(), 1);
     assert_eq!(
@@ -478,7 +478,10 @@ async fn a_subject_with_many_faces_is_marked_and_its_name_is_free_at_once() {
     assert!(again.subject_created);
     let (renewed, _) = store.find_subject(model, "subject 1").await.unwrap().unwrap();
     assert_ne!(renewed, marked);
-    assert_eq!(store.list_faces(model, Some("subject 1"), 0, 10).await.unwrap().faces, [again.face.clone()]);
+    assert_eq!(
+        store.list_faces(model, Some("subject 1"), 0, 10).await.unwrap().faces,
+        std::slice::from_ref(&again.face)
+    );
     assert_eq!(store.get_face(model, again.face.image_id).await.unwrap().map(|f| f.subject_id), Some(renewed));
 
     // Marking more subjects of the service while a purge is recorded adds to that purge.
