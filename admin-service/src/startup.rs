@@ -47,6 +47,8 @@ impl Application {
                 tracing::info!(retired, "DEMO_KEYS=retire: the demo services got random API keys");
             }
         }
+        // Deletions marked by any process are purged by whichever takes them first.
+        store.spawn_purger();
         let listener = TcpListener::bind(settings.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -66,9 +68,16 @@ impl Application {
 /// from others.
 pub fn app(state: AppState) -> Router {
     let mut metrics = MetricsBuilder::new();
-    metrics.database_pool(state.store.pool().clone());
+    let store = state.store.clone();
+    metrics.database_pool(move || store.pool_state());
     let metrics = metrics.build();
-    let health = Health::new().database(state.store.pool().clone());
+    let health = Health::new().database({
+        let store = state.store.clone();
+        move || {
+            let store = store.clone();
+            async move { store.ping().await.map_err(|e| e.to_string()) }
+        }
+    });
     let router =
         routes::router(state).layer(DefaultBodyLimit::max(MAX_BODY)).merge(metrics.routes()).merge(health.routes());
     let options = layers::Options {

@@ -120,7 +120,7 @@ async fn search(
     write_gallery(&db, &service, &gallery).await;
     let data = generator.name();
     println!("{size} {data} faces: written in {:.1} s", started.elapsed().as_secs_f64());
-    sqlx::query("VACUUM ANALYZE faces").execute(db.store.pool()).await.expect("vacuum");
+    sqlx::query("VACUUM ANALYZE faces").execute(db.pool()).await.expect("vacuum");
 
     // What the database and the client side of sqlx take alone (the table is in the OS cache).
     let started = Instant::now();
@@ -176,7 +176,7 @@ async fn search(
 
 /// One subject per identity and its faces, written with multi-row INSERTs.
 async fn write_gallery(db: &TestDatabase, service: &Service, gallery: &synthetic::Gallery) {
-    let pool = db.store.pool();
+    let pool = db.pool();
     let subjects: Vec<Uuid> = (0..gallery.centres.len()).map(|_| Uuid::new_v4()).collect();
     for chunk in subjects.chunks(INSERT_BATCH * 4) {
         let names: Vec<String> = chunk.iter().map(|id| format!("person {}", id.simple())).collect();

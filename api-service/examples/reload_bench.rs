@@ -55,7 +55,7 @@ async fn main() {
     println!("CPU: {}", cpu());
 
     let db = TestDatabase::create().await;
-    let pool = db.store.pool();
+    let pool = db.pool();
     sqlx::query("CREATE TABLE bench_pool (i integer PRIMARY KEY, e bytea NOT NULL)").execute(pool).await.unwrap();
     let generator = synthetic::Generator::isotropic(DIM, 8);
     let mut rng = StdRng::seed_from_u64(5);
@@ -80,7 +80,7 @@ async fn main() {
         .expect("008_B.jpg");
     let with_images = db.create_service(ServiceType::Recognition).await;
     write(&db, with_images.id, IMAGED).await;
-    sqlx::query("INSERT INTO images (face_id, face_seq, content) SELECT id, seq, $2 FROM faces WHERE model_id = $1")
+    sqlx::query("INSERT INTO images (face_id, content) SELECT id, $2 FROM faces WHERE model_id = $1")
         .bind(with_images.id)
         .bind(&photo)
         .execute(pool)
@@ -263,7 +263,7 @@ async fn main() {
 
 /// `faces` faces of 10 per subject, in statements of [`BATCH`].
 async fn write(db: &TestDatabase, model: Uuid, faces: i64) {
-    let pool = db.store.pool();
+    let pool = db.pool();
     let mut written = 0;
     while written < faces {
         let n = BATCH.min(faces - written);

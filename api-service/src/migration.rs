@@ -22,17 +22,15 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use futures::StreamExt;
-use sqlx::Connection;
 use visage_common::similarity::l2_normalized;
 use visage_common::{ApiError, ErrorCode};
+use visage_store::locks::{Job, SessionLock};
 use visage_store::reembed::Outdated;
 use visage_store::Store;
 
 use crate::core_client::{CoreClient, FindFaces};
 use crate::state::AppState;
 
-/// The advisory lock key of a running migration ("visagemg").
-const LOCK_KEY: i64 = 0x7669_7361_6765_6d67;
 /// Faces recomputed at once (core requests in flight).
 const CONCURRENCY: usize = 2;
 
@@ -57,7 +55,7 @@ impl Migration {
         tokio::spawn(async move {
             run(&store, &core, &calculator).await;
             // Closing the connection releases the advisory lock (so does a dropped one).
-            if let Err(e) = lock.close().await {
+            if let Err(e) = lock.release().await {
                 tracing::warn!(error = %e, "closing the migration's lock connection failed");
             }
             drop(running);
@@ -77,19 +75,10 @@ impl Drop for Running {
 
 /// Takes the cluster-wide lock on a connection of its own and asks core for its embedder:
 /// `None` when another process holds the lock.
-async fn prepare(store: &Store, core: &CoreClient) -> Result<Option<(sqlx::PgConnection, String)>, ApiError> {
+async fn prepare(store: &Store, core: &CoreClient) -> Result<Option<(SessionLock, String)>, ApiError> {
     let calculator = core.status().await?.calculator_version.clone();
-    let mut lock = store.pool().acquire().await.map_err(store_error)?.detach();
-    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-        .bind(LOCK_KEY)
-        .fetch_one(&mut lock)
-        .await
-        .map_err(store_error)?;
-    if !locked {
-        let _ = lock.close().await;
-        return Ok(None);
-    }
-    Ok(Some((lock, calculator)))
+    let lock = store.try_lock(Job::Migration).await.map_err(crate::error::store_error)?;
+    Ok(lock.map(|lock| (lock, calculator)))
 }
 
 /// Recomputes every outdated face, a few at a time.
@@ -147,10 +136,6 @@ async fn recompute(store: &Store, core: &CoreClient, face: Outdated) -> bool {
 
 fn already_running() -> ApiError {
     ApiError::new(ErrorCode::MigrationInProgress, "Migration already executing")
-}
-
-fn store_error(e: sqlx::Error) -> ApiError {
-    crate::error::store_error(visage_store::StoreError::from(e))
 }
 
 /// Admits a request that writes to a collection unless a migration runs in this process

@@ -39,6 +39,8 @@ impl Application {
         let core = CoreClient::new(&settings.core_url, settings.core_connect_timeout, settings.core_timeout)
             .context("cannot set up the core-service client")?;
         let collections = Collections::start(store.clone()).await.context("cannot listen for collection changes")?;
+        // Deletions marked by any process are purged by whichever takes them first.
+        store.spawn_purger();
         // Ready means the collections are in memory: the port opens after they are loaded, so
         // nginx (which has no readiness checks of its own) and a Kubernetes readiness probe only
         // send requests to a replica that answers them at full speed.
@@ -73,13 +75,21 @@ pub fn app(state: AppState) -> Router {
         ..layers::DrainLimits::default()
     };
     let metrics = metrics(&state);
-    let health = Health::new().database(state.store.pool().clone()).check("core", {
-        let core = state.core.clone();
-        move || {
-            let core = core.clone();
-            async move { core.healthcheck().await }
-        }
-    });
+    let health = Health::new()
+        .database({
+            let store = state.store.clone();
+            move || {
+                let store = store.clone();
+                async move { store.ping().await.map_err(|e| e.to_string()) }
+            }
+        })
+        .check("core", {
+            let core = state.core.clone();
+            move || {
+                let core = core.clone();
+                async move { core.healthcheck().await }
+            }
+        });
     let router =
         routes::router(state).layer(DefaultBodyLimit::max(body_limit)).merge(metrics.routes()).merge(health.routes());
     layers::standard(
@@ -99,7 +109,8 @@ pub fn app(state: AppState) -> Router {
 /// | `visage_db_connections{state}`, `visage_db_connections_max` | gauges | |
 fn metrics(state: &AppState) -> Metrics {
     let mut builder = MetricsBuilder::new();
-    builder.database_pool(state.store.pool().clone());
+    let store = state.store.clone();
+    builder.database_pool(move || store.pool_state());
     let registry = builder.registry();
     registry.register("search_seconds", "Time to search a collection", state.collections.search_histogram());
     registry.register("core_call_failures", "Calls to core-service that failed", state.core.failures());

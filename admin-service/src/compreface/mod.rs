@@ -168,7 +168,9 @@ async fn import_from(
         .map_err(|e| ImportError::Target(format!("cannot lock Visage's database at {target}: {}", cause(&e))))?
         .ok_or(ImportError::Busy)?;
     let result = write(source, &store, &core, &plan, options).await;
-    lock.release().await;
+    if let Err(e) = lock.release().await {
+        tracing::debug!(error = %e, "releasing the import lock failed (closing the process releases it)");
+    }
     let mut summary = result?;
     summary.source = described.to_string();
     Ok(summary)

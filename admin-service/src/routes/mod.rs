@@ -16,6 +16,7 @@
 
 pub mod apps;
 pub mod auth;
+pub mod deletions;
 pub mod members;
 pub mod services;
 pub mod system;
@@ -163,6 +164,7 @@ fn modules() -> OpenApiRouter<AppState> {
         .merge(apps::routes())
         .merge(members::routes())
         .merge(services::routes())
+        .merge(deletions::routes())
         .merge(system::routes())
 }
 

@@ -154,13 +154,13 @@ async fn a_compreface_bcrypt_hash_logs_in_and_is_replaced_by_argon2() {
     let bcrypt = format!("{{bcrypt}}{}", bcrypt_hash("old-compreface-pass"));
     sqlx::query("UPDATE users SET password_hash = $1 WHERE email = 'erin@example.com'")
         .bind(&bcrypt)
-        .execute(admin.db.store.pool())
+        .execute(admin.db.pool())
         .await
         .unwrap();
     assert_eq!(admin.login("erin@example.com", "wrong").await.0, 400);
     assert_eq!(admin.login("erin@example.com", "old-compreface-pass").await.0, 200);
     let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'erin@example.com'")
-        .fetch_one(admin.db.store.pool())
+        .fetch_one(admin.db.pool())
         .await
         .unwrap();
     assert!(stored.starts_with("$argon2id$"), "{stored}");

@@ -64,7 +64,7 @@ pub async fn user_with_role(admin: &TestAdmin, email: &str, first: &str, role: R
         sqlx::query("UPDATE users SET global_role = $2 WHERE id = $1")
             .bind(user.id)
             .bind(role.as_str())
-            .execute(admin.db.store.pool())
+            .execute(admin.db.pool())
             .await
             .expect("cannot set a role");
     }
@@ -72,13 +72,13 @@ pub async fn user_with_role(admin: &TestAdmin, email: &str, first: &str, role: R
 }
 
 pub async fn count(admin: &TestAdmin, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(admin.db.store.pool()).await.expect("count")
+    sqlx::query_scalar(sql).fetch_one(admin.db.pool()).await.expect("count")
 }
 
 /// A recognition collection of `subjects` × `faces` faces with images, written straight into the
 /// database (embeddings of zeros: only their existence matters here).
 pub async fn fill_collection(admin: &TestAdmin, model: Uuid, subjects: usize, faces: usize) {
-    let pool = admin.db.store.pool();
+    let pool = admin.db.pool();
     for s in 0..subjects {
         let subject = Uuid::new_v4();
         sqlx::query("INSERT INTO subjects (id, model_id, name) VALUES ($1, $2, $3)")

@@ -13,13 +13,14 @@ use visage_store::Role;
 use crate::helpers::*;
 
 /// Every call of `/admin`: CompreFace's (SPEC §3) and ours (invitations, a user's password set by
-/// an administrator).
+/// an administrator, deletions in progress).
 const CALLS: &[(&str, &str)] = &[
     ("DELETE", "/admin/app/{app_id}"),
     ("GET", "/admin/app/{app_id}"),
     ("PUT", "/admin/app/{app_id}"),
     ("PUT", "/admin/app/{app_id}/apikey"),
     ("GET", "/admin/app/{app_id}/assign-roles"),
+    ("GET", "/admin/app/{app_id}/deletions"),
     ("POST", "/admin/app/{app_id}/invite"),
     ("POST", "/admin/app/{app_id}/model"),
     ("DELETE", "/admin/app/{app_id}/model/{model_id}"),
@@ -35,6 +36,7 @@ const CALLS: &[(&str, &str)] = &[
     ("POST", "/admin/app"),
     ("GET", "/admin/apps"),
     ("GET", "/admin/config"),
+    ("GET", "/admin/deletions"),
     ("DELETE", "/admin/oauth/token"),
     ("POST", "/admin/oauth/token"),
     ("GET", "/admin/status"),

@@ -1,7 +1,7 @@
 //! The connection that LISTENs for collection changes, and the notifications it receives.
 //!
 //! Payloads are JSON `{"model", "op", "ids"}` from the database triggers (ops `faces`,
-//! `subjects`, `subject_faces`, `reload`, `drop`), `{"model", "op": "sync", "origin", "token"}`
+//! `subjects`, `subject_faces`, `reload`, `clear`, `drop`), `{"model", "op": "sync", "origin", "token"}`
 //! from [`Collections::settle`](super::Collections::settle), or `{"op": "mark", "xmin"}` from
 //! any replica's mark task (see the module above). The connection has a pool of its own, so it
 //! never competes with requests for a connection. When it is lost it is made again, with growing
@@ -12,11 +12,11 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use serde::Deserialize;
-use sqlx::postgres::{PgListener, PgPoolOptions};
 use uuid::Uuid;
-use visage_store::Store;
+use visage_store::changes::{ChangeListener, Heard};
+use visage_store::{Store, StoreError};
 
-use super::{Change, Inner, CHANNEL};
+use super::{Change, Inner};
 
 /// Pauses between attempts to reconnect: doubling from the first to the last.
 const FIRST_PAUSE: Duration = Duration::from_millis(100);
@@ -44,29 +44,25 @@ struct Payload {
     xmin: Option<String>,
 }
 
-/// A connection listening on [`CHANNEL`], on a one-connection pool of its own.
-pub(super) async fn connect(store: &Store) -> Result<PgListener, sqlx::Error> {
-    let options = store.pool().connect_options().as_ref().clone();
-    let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(options);
-    let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+/// A connection listening on [`CHANNEL`](super::CHANNEL), on a one-connection pool of its own.
+pub(super) async fn connect(store: &Store) -> Result<ChangeListener, StoreError> {
+    store.listen_collections().await
 }
 
 /// Receives notifications until the collections are dropped.
-pub(super) async fn run(inner: Weak<Inner>, listener: PgListener) {
+pub(super) async fn run(inner: Weak<Inner>, listener: ChangeListener) {
     let mut listener = Some(listener);
     loop {
         let Some(connection) = listener.as_mut() else {
             return;
         };
-        match connection.try_recv().await {
-            Ok(Some(notification)) => match inner.upgrade() {
-                Some(inner) => inner.dispatch(notification.payload()),
+        match connection.recv().await {
+            Ok(Heard::Payload(payload)) => match inner.upgrade() {
+                Some(inner) => inner.dispatch(&payload),
                 None => return,
             },
-            // sqlx has reconnected already; what was sent meanwhile is lost.
-            Ok(None) => {
+            // The connection is back already; what was sent meanwhile is lost.
+            Ok(Heard::Reconnected) => {
                 tracing::warn!("the connection listening for collection changes was lost and is back");
                 match inner.upgrade() {
                     Some(inner) => inner.recover().await,
@@ -129,6 +125,7 @@ pub(super) fn notice(op: &str, ids: Vec<Uuid>) -> Option<Notice> {
         "subjects" => Change::Subjects(ids),
         "subject_faces" => Change::SubjectFaces(ids),
         "reload" => Change::Reload,
+        "clear" => Change::Clear,
         "drop" => return Some(Notice::Dropped),
         other => {
             tracing::warn!(op = other, "unknown collection notification");
@@ -151,6 +148,8 @@ mod tests {
         assert_eq!(parse(faces, me), Some((model, Notice::Change(Change::Faces(vec![Uuid::from_u128(2)])))));
         let reload = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "reload", "ids" : []}"#;
         assert_eq!(parse(reload, me), Some((model, Notice::Change(Change::Reload))));
+        let cleared = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "clear", "ids" : []}"#;
+        assert_eq!(parse(cleared, me), Some((model, Notice::Change(Change::Clear))));
         let dropped = r#"{"model" : "00000000-0000-0000-0000-000000000001", "op" : "drop", "ids" : []}"#;
         assert_eq!(parse(dropped, me), Some((model, Notice::Dropped)));
         assert_eq!(parse("not json", me), None);

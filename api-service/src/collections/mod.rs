@@ -148,13 +148,15 @@ enum Change {
     /// Re-read these subjects with all their faces.
     SubjectFaces(Vec<Uuid>),
     Reload,
+    /// Every subject was deleted (marked for the purge): empty the collection without reading it.
+    Clear,
     /// Everything before this is applied: release the write waiting on this token.
     Sync(u64),
 }
 
 impl Collections {
     /// Starts listening for changes; collections load later, on first use.
-    pub async fn start(store: Store) -> Result<Self, sqlx::Error> {
+    pub async fn start(store: Store) -> Result<Self, StoreError> {
         let connection = listener::connect(&store).await?;
         let inner = Arc::new(Inner {
             store,
@@ -534,6 +536,10 @@ impl Worker {
     /// Applies the current database state of what `batch` names: faces are re-read first and
     /// subject names last, so that a subject deleted meanwhile takes its faces along.
     async fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
+        if batch.clear {
+            let old = std::mem::take(&mut *self.index.write());
+            tokio::task::spawn_blocking(move || drop(old));
+        }
         if batch.reload {
             let fresh = load(&self.store, self.model).await?;
             let old = std::mem::replace(&mut *self.index.write(), fresh);
@@ -583,6 +589,8 @@ struct Batch {
     faces: HashSet<Uuid>,
     subjects: HashSet<Uuid>,
     subject_faces: HashSet<Uuid>,
+    /// Empty the collection first: what came before the clear is gone with it.
+    clear: bool,
     reload: bool,
     syncs: Vec<u64>,
 }
@@ -594,6 +602,13 @@ impl Batch {
             Change::Subjects(ids) => self.subjects.extend(ids),
             Change::SubjectFaces(ids) => self.subject_faces.extend(ids),
             Change::Reload => self.reload = true,
+            Change::Clear => {
+                self.faces.clear();
+                self.subjects.clear();
+                self.subject_faces.clear();
+                self.reload = false;
+                self.clear = true;
+            }
             Change::Sync(token) => self.syncs.push(token),
         }
     }
@@ -603,6 +618,7 @@ impl Batch {
             && self.subjects.is_empty()
             && self.subject_faces.is_empty()
             && !self.reload
+            && !self.clear
             && self.syncs.is_empty()
     }
 }

@@ -28,8 +28,5 @@ pub fn fixture(path: &str) -> Vec<u8> {
 
 /// How many rows `table` has.
 pub async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
-        .fetch_one(app.db.store.pool())
-        .await
-        .expect("count failed")
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(app.db.pool()).await.expect("count failed")
 }

@@ -47,12 +47,13 @@ impl Health {
         self
     }
 
-    /// Adds the check that the database answers a query.
-    pub fn database(self, pool: sqlx::PgPool) -> Self {
-        self.check("database", move || {
-            let pool = pool.clone();
-            async move { sqlx::query("SELECT 1").execute(&pool).await.map(|_| ()).map_err(|e| e.to_string()) }
-        })
+    /// Adds the check that the database answers a query (`ping`: the store's).
+    pub fn database<F, Fut>(self, ping: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.check("database", ping)
     }
 
     /// Runs every check; `(ready, answer)`.

@@ -90,17 +90,19 @@ impl MetricsBuilder {
         self.hooks.push(Box::new(hook));
     }
 
-    /// The database pool's connections in use and idle, and its maximum, read at each scrape.
-    pub fn database_pool(&mut self, pool: sqlx::PgPool) {
+    /// The database pool's connections in use and idle, and its maximum, read at each scrape
+    /// from `state`: `(open, idle, maximum)`.
+    pub fn database_pool(&mut self, state: impl Fn() -> (u32, usize, u32) + Send + Sync + 'static) {
         let connections = Family::<PoolLabels, Gauge>::default();
         let max: Gauge = Gauge::default();
         self.registry.register("db_connections", "Database connections by state", connections.clone());
         self.registry.register("db_connections_max", "The database pool's maximum size", max.clone());
         self.on_scrape(move || {
-            let (size, idle) = (i64::from(pool.size()), pool.num_idle() as i64);
+            let (size, idle, most) = state();
+            let (size, idle) = (i64::from(size), idle as i64);
             connections.get_or_create(&PoolLabels { state: "in_use" }).set((size - idle).max(0));
             connections.get_or_create(&PoolLabels { state: "idle" }).set(idle);
-            max.set(i64::from(pool.options().get_max_connections()));
+            max.set(i64::from(most));
         });
     }
 

@@ -24,7 +24,7 @@ async fn main() {
 
     let db = TestDatabase::create().await;
     let model = db.create_service(ServiceType::Recognition).await.id;
-    let pool = db.store.pool();
+    let pool = db.pool();
     let started = Instant::now();
     // 100 faces per subject; each embedding is md5 bytes repeated to 4 · dimension bytes.
     sqlx::query(

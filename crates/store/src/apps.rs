@@ -63,7 +63,7 @@ macro_rules! select_apps {
              o.first_name AS owner_first_name, o.last_name AS owner_last_name \
              FROM apps a \
              LEFT JOIN app_roles r ON r.app_id = a.id AND r.role = 'OWNER' \
-             LEFT JOIN users o ON o.id = r.user_id ",
+             LEFT JOIN users o ON o.id = r.user_id WHERE a.deleted_at IS NULL ",
             $rest
         )
     };
@@ -80,7 +80,7 @@ impl Store {
     /// The applications `user` is a member of, by name.
     pub async fn apps_of_member(&self, user: Uuid) -> Result<Vec<App>, StoreError> {
         let rows: Vec<AppRow> = sqlx::query_as(select_apps!(
-            "WHERE EXISTS (SELECT 1 FROM app_roles m WHERE m.app_id = a.id AND m.user_id = $1) \
+            "AND EXISTS (SELECT 1 FROM app_roles m WHERE m.app_id = a.id AND m.user_id = $1) \
              ORDER BY lower(a.name), a.name"
         ))
         .bind(user)
@@ -91,7 +91,7 @@ impl Store {
 
     pub async fn app(&self, id: Uuid) -> Result<Option<App>, StoreError> {
         let row: Option<AppRow> =
-            sqlx::query_as(select_apps!("WHERE a.id = $1")).bind(id).fetch_optional(&self.pool).await?;
+            sqlx::query_as(select_apps!("AND a.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         Ok(row.map(App::from))
     }
 
@@ -125,8 +125,11 @@ impl Store {
     }
 
     pub async fn rename_app(&self, id: Uuid, name: &str) -> Result<Option<App>, StoreError> {
-        let done =
-            sqlx::query("UPDATE apps SET name = $2 WHERE id = $1").bind(id).bind(name).execute(&self.pool).await?;
+        let done = sqlx::query("UPDATE apps SET name = $2 WHERE id = $1 AND deleted_at IS NULL")
+            .bind(id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
         if done.rows_affected() == 0 {
             return Ok(None);
         }
@@ -135,29 +138,12 @@ impl Store {
 
     /// Gives the application a new random API key.
     pub async fn regenerate_app_key(&self, id: Uuid) -> Result<Option<App>, StoreError> {
-        sqlx::query("UPDATE apps SET api_key = $2 WHERE id = $1")
+        sqlx::query("UPDATE apps SET api_key = $2 WHERE id = $1 AND deleted_at IS NULL")
             .bind(id)
             .bind(Uuid::new_v4())
             .execute(&self.pool)
             .await?;
         self.app(id).await
-    }
-
-    /// Deletes an application with its services, their collections (faces and images) and
-    /// statistics, and its memberships. Each collection is emptied first, a few hundred subjects
-    /// per statement (`empty_collection` in [`crate::services`]).
-    pub async fn delete_app(&self, id: Uuid) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let services: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM models WHERE app_id = $1 FOR UPDATE")
-            .bind(id)
-            .fetch_all(&mut *tx)
-            .await?;
-        for service in &services {
-            crate::services::delete_collection(&mut tx, *service).await?;
-        }
-        let done = sqlx::query("DELETE FROM apps WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
     }
 
     /// The members of an application: the owner, then administrators, then users, each by name;

@@ -1,7 +1,9 @@
 //! Reading a whole collection for the search index, with as little work per row as the database
 //! allows: the face and subject ids and the raw embedding bytes, by column position, in the
 //! service's insertion order (the `faces_model_seq_idx` index); the subjects' names come apart,
-//! one row per subject instead of one per face.
+//! one row per subject instead of one per face. The faces of subjects marked for deletion are
+//! streamed too (leaving them out would cost a join per face) and dropped by the loader, which
+//! keeps only the faces of subjects it has a name for.
 
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use uuid::Uuid;
@@ -30,9 +32,9 @@ impl Store {
         .boxed()
     }
 
-    /// Every subject of the service: `(id, name)`, any order.
+    /// Every subject of the service not marked for deletion: `(id, name)`, any order.
     pub async fn subjects_with_ids(&self, model_id: Uuid) -> Result<Vec<(Uuid, String)>, StoreError> {
-        let subjects = sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1")
+        let subjects = sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND deleted_at IS NULL")
             .bind(model_id)
             .fetch_all(&self.pool)
             .await?;

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use uuid::Uuid;
 
 use crate::{Store, StoreError};
@@ -21,7 +22,38 @@ pub struct LoggedChange {
     pub ids: Vec<Uuid>,
 }
 
+/// A connection listening on [`CHANNEL`], on a one-connection pool of its own (it never
+/// competes with queries for a connection).
+pub struct ChangeListener(PgListener);
+
+/// What [`ChangeListener::recv`] heard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// A notification's payload.
+    Payload(String),
+    /// The connection was lost and made again: what was sent meanwhile is lost.
+    Reconnected,
+}
+
+impl ChangeListener {
+    /// The next notification; an error when the connection failed (make a new listener).
+    pub async fn recv(&mut self) -> Result<Heard, StoreError> {
+        Ok(match self.0.try_recv().await? {
+            Some(notification) => Heard::Payload(notification.payload().to_string()),
+            None => Heard::Reconnected,
+        })
+    }
+}
+
 impl Store {
+    /// A new connection listening for collection changes.
+    pub async fn listen_collections(&self) -> Result<ChangeListener, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(1).connect_lazy_with(self.connect_options());
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        Ok(ChangeListener(listener))
+    }
+
     /// Notifies `{"op": "mark", "xmin": X}` on [`CHANNEL`], X being the oldest transaction still
     /// running when the statement began. The mark is queued at commit, after the notifications
     /// of every transaction below X: a listener that receives it has received those.

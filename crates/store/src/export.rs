@@ -69,7 +69,7 @@ impl ExportSnapshot {
     /// lower-case name is `after`.
     pub async fn subjects(&mut self, after: Option<&str>, limit: i64) -> Result<Vec<String>, StoreError> {
         let names = sqlx::query_scalar(
-            "SELECT name FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) > $2) \
+            "SELECT name FROM subjects WHERE model_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR lower(name) > $2) \
              ORDER BY lower(name) LIMIT $3",
         )
         .bind(self.model_id)
@@ -86,7 +86,8 @@ impl ExportSnapshot {
         let rows: Vec<ListedFaceRow> = sqlx::query_as(
             "SELECT f.seq, f.id AS image_id, s.name AS subject, substring(i.content FROM 1 FOR $4) AS image_head, \
                     f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max \
-             FROM faces f JOIN subjects s ON s.id = f.subject_id LEFT JOIN images i ON i.face_id = f.id \
+             FROM faces f JOIN subjects s ON s.id = f.subject_id AND s.deleted_at IS NULL \
+             LEFT JOIN images i ON i.face_id = f.id \
              WHERE f.model_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3",
         )
         .bind(self.model_id)
@@ -112,7 +113,8 @@ impl ExportSnapshot {
     pub async fn images(&mut self, after: i64, limit: i64) -> Result<Vec<ExportedFace>, StoreError> {
         let faces = sqlx::query_as(
             "SELECT f.seq, f.id AS image_id, s.name AS subject, i.content AS image \
-             FROM faces f JOIN subjects s ON s.id = f.subject_id LEFT JOIN images i ON i.face_id = f.id \
+             FROM faces f JOIN subjects s ON s.id = f.subject_id AND s.deleted_at IS NULL \
+             LEFT JOIN images i ON i.face_id = f.id \
              WHERE f.model_id = $1 AND f.seq > $2 ORDER BY f.seq LIMIT $3",
         )
         .bind(self.model_id)

@@ -169,7 +169,7 @@ macro_rules! stored_face_select {
     ($($rest:literal),*) => {
         concat!(
             "SELECT f.model_id, f.id AS image_id, f.subject_id, s.name AS subject, f.embedding, f.calculator \
-             FROM faces f JOIN subjects s ON s.id = f.subject_id ",
+             FROM faces f JOIN subjects s ON s.id = f.subject_id AND s.deleted_at IS NULL ",
             $($rest),*
         )
     };
@@ -192,7 +192,7 @@ impl Store {
         // only when it was inserted.
         let (subject_id, subject): (Uuid, String) = sqlx::query_as(
             "INSERT INTO subjects (id, model_id, name) VALUES ($1, $2, $3) \
-             ON CONFLICT (model_id, lower(name)) DO UPDATE SET name = subjects.name \
+             ON CONFLICT (model_id, lower(name)) WHERE deleted_at IS NULL DO UPDATE SET name = subjects.name \
              RETURNING id, name",
         )
         .bind(new_subject_id)
@@ -203,10 +203,10 @@ impl Store {
         let dimension = i32::try_from(face.embedding.len())
             .map_err(|_| StoreError::Database(sqlx::Error::Protocol("embedding too long".into())))?;
         let [x_min, y_min, x_max, y_max] = FaceBox::columns(face.face_box);
-        let seq: i64 = sqlx::query_scalar(
+        sqlx::query(
             "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, \
                                 box_x_min, box_y_min, box_x_max, box_y_max) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(image_id)
         .bind(model_id)
@@ -218,12 +218,11 @@ impl Store {
         .bind(y_min)
         .bind(x_max)
         .bind(y_max)
-        .fetch_one(&mut *tx)
+        .execute(&mut *tx)
         .await?;
         if let Some(image) = face.image {
-            sqlx::query("INSERT INTO images (face_id, face_seq, content) VALUES ($1, $2, $3)")
+            sqlx::query("INSERT INTO images (face_id, content) VALUES ($1, $2)")
                 .bind(image_id)
-                .bind(seq)
                 .bind(image)
                 .execute(&mut *tx)
                 .await?;
@@ -245,7 +244,7 @@ impl Store {
         let offset = i64::try_from(page.saturating_mul(size)).unwrap_or(i64::MAX);
         let faces = sqlx::query_as(
             "SELECT f.id AS image_id, s.name AS subject FROM faces f JOIN subjects s ON s.id = f.subject_id \
-             WHERE f.model_id = $1 AND ($2::text IS NULL OR s.name = $2) \
+             WHERE f.model_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR s.name = $2) \
              ORDER BY f.seq LIMIT $3 OFFSET $4",
         )
         .bind(model_id)
@@ -256,7 +255,7 @@ impl Store {
         .await?;
         let total: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM faces f JOIN subjects s ON s.id = f.subject_id \
-             WHERE f.model_id = $1 AND ($2::text IS NULL OR s.name = $2)",
+             WHERE f.model_id = $1 AND s.deleted_at IS NULL AND ($2::text IS NULL OR s.name = $2)",
         )
         .bind(model_id)
         .bind(subject)
@@ -269,7 +268,7 @@ impl Store {
     pub async fn delete_face(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<FaceRef>, StoreError> {
         let deleted = sqlx::query_as(
             "DELETE FROM faces f USING subjects s \
-             WHERE f.model_id = $1 AND f.id = $2 AND s.id = f.subject_id \
+             WHERE f.model_id = $1 AND f.id = $2 AND s.id = f.subject_id AND s.deleted_at IS NULL \
              RETURNING f.id AS image_id, s.name AS subject",
         )
         .bind(model_id)
@@ -283,7 +282,7 @@ impl Store {
     pub async fn delete_faces(&self, model_id: Uuid, image_ids: &[Uuid]) -> Result<Vec<FaceRef>, StoreError> {
         let mut deleted: Vec<FaceRef> = sqlx::query_as(
             "DELETE FROM faces f USING subjects s \
-             WHERE f.model_id = $1 AND f.id = ANY($2) AND s.id = f.subject_id \
+             WHERE f.model_id = $1 AND f.id = ANY($2) AND s.id = f.subject_id AND s.deleted_at IS NULL \
              RETURNING f.id AS image_id, s.name AS subject",
         )
         .bind(model_id)
@@ -295,29 +294,18 @@ impl Store {
     }
 
     /// Deletes one subject (by name, in any letter case) with all its faces; returns how many
-    /// faces there were (0 for an unknown subject).
+    /// faces there were (0 for an unknown subject). A subject with many faces is marked and
+    /// purged in the background (see [`crate::deletions`]).
     pub async fn delete_subject_faces(&self, model_id: Uuid, subject: &str) -> Result<u64, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let subject_id: Option<Uuid> =
-            sqlx::query_scalar("SELECT id FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE")
-                .bind(model_id)
-                .bind(subject)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(subject_id) = subject_id else {
-            return Ok(0);
-        };
-        let faces = delete_faces_of_subject(&mut tx, subject_id).await?;
-        sqlx::query("DELETE FROM subjects WHERE id = $1").bind(subject_id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(faces)
+        Ok(crate::deletions::delete_subject(self, model_id, subject).await?.map_or(0, |(_, faces)| faces))
     }
 
     /// Empties the service's collection: every face and every subject. Returns how many faces
-    /// there were. One statement (see [`crate::services`]'s `empty_collection`).
+    /// there were. A large collection is marked and purged in the background (see
+    /// [`crate::deletions`]).
     pub async fn delete_all_faces(&self, model_id: Uuid) -> Result<u64, StoreError> {
-        let (_, faces) = crate::services::empty_collection(&self.pool, model_id, true).await?;
-        Ok(faces.unwrap_or(0))
+        let (_, faces) = crate::deletions::empty_collection(self, model_id, true).await?;
+        Ok(faces)
     }
 
     /// Whether any face was computed by another embedder than `calculator`: `(of the service with
@@ -350,7 +338,8 @@ impl Store {
     /// face was stored without its image.
     pub async fn face_image(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<Option<Vec<u8>>>, StoreError> {
         let row: Option<(Option<Vec<u8>>,)> = sqlx::query_as(
-            "SELECT i.content FROM faces f LEFT JOIN images i ON i.face_id = f.id WHERE f.model_id = $1 AND f.id = $2",
+            "SELECT i.content FROM faces f JOIN subjects s ON s.id = f.subject_id AND s.deleted_at IS NULL \
+             LEFT JOIN images i ON i.face_id = f.id WHERE f.model_id = $1 AND f.id = $2",
         )
         .bind(model_id)
         .bind(image_id)
@@ -365,7 +354,8 @@ impl Store {
         let row: Option<FaceDetailsRow> = sqlx::query_as(
             "SELECT f.id AS image_id, s.name AS subject, f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max, \
                     f.created_at, EXISTS (SELECT 1 FROM images i WHERE i.face_id = f.id) AS has_image \
-             FROM faces f JOIN subjects s ON s.id = f.subject_id WHERE f.model_id = $1 AND f.id = $2",
+             FROM faces f JOIN subjects s ON s.id = f.subject_id AND s.deleted_at IS NULL \
+             WHERE f.model_id = $1 AND f.id = $2",
         )
         .bind(model_id)
         .bind(image_id)
@@ -384,7 +374,8 @@ impl Store {
     pub async fn face_photo(&self, model_id: Uuid, image_id: Uuid) -> Result<Option<FacePhoto>, StoreError> {
         let row: Option<FacePhotoRow> = sqlx::query_as(
             "SELECT i.content AS image, f.box_x_min, f.box_y_min, f.box_x_max, f.box_y_max \
-             FROM faces f LEFT JOIN images i ON i.face_id = f.id WHERE f.model_id = $1 AND f.id = $2",
+             FROM faces f JOIN subjects s ON s.id = f.subject_id AND s.deleted_at IS NULL \
+             LEFT JOIN images i ON i.face_id = f.id WHERE f.model_id = $1 AND f.id = $2",
         )
         .bind(model_id)
         .bind(image_id)
@@ -446,17 +437,6 @@ impl Store {
         };
         rows.map_err(StoreError::from).and_then(|row| async move { StoredFace::try_from(row) }).boxed()
     }
-}
-
-/// Deletes a subject's faces (their images go with them, see
-/// `migrations/20261201000001_statement_cascades.sql`) in one statement; returns how many faces
-/// there were.
-pub(crate) async fn delete_faces_of_subject(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    subject_id: Uuid,
-) -> Result<u64, StoreError> {
-    let done = sqlx::query("DELETE FROM faces WHERE subject_id = $1").bind(subject_id).execute(&mut **tx).await?;
-    Ok(done.rows_affected())
 }
 
 /// [`Store::calculator_mismatches`]'s query: `$1` the demo API key, `$2` the demo calculator, `$3`

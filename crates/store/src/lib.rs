@@ -5,6 +5,11 @@
 //! advisory lock while it works, so services starting together on one database apply each
 //! migration exactly once.
 //!
+//! Only this crate speaks SQL: the services call its functions (the pool is private), including
+//! the advisory locks of long-running jobs ([`locks`]), the notifications and the listening
+//! connection of the collections ([`changes`]) and the database's health ([`Store::ping`]).
+//! `docs/schema.md` describes the tables, their keys and what the triggers still do.
+//!
 //! Queries are plain `sqlx::query`/`query_as` strings checked by the tests against a real
 //! database, not compile-time macros: builds need no database and no offline query cache.
 //! Every value travels as a bind parameter, so names with quotes, semicolons or any unicode are
@@ -13,11 +18,14 @@
 //! - [`accounts`]: users, sessions, one-time tokens, invitations (admin-service).
 //! - [`apps`]: applications and their members (admin-service).
 //! - [`bulk`]: a whole collection for the search index, lean: raw embeddings, names apart.
-//! - [`compreface`]: reading a CompreFace database and writing what it holds into ours under its
-//!   ids (admin-service's `import-compreface`).
+//! - [`compreface`]: reading a CompreFace database ([`compreface::source`]) and writing what it
+//!   holds into ours under its ids ([`compreface::import`]; admin-service's `import-compreface`).
 //! - [`config`]: the database location from the environment (CompreFace's variables too).
 //! - [`services`]: face services ("models"), their API keys, and the admin's operations on them
-//!   (create, rename, clone with the collection, new key, delete with the collection).
+//!   (create, rename, clone with the collection, new key).
+//! - [`deletions`]: deleting applications, services and subjects: at once when small, else
+//!   marked and purged in the background by any process, with their progress.
+//! - [`locks`]: session advisory locks of jobs that run once per database.
 //! - [`subjects`]: the names in a recognition collection: create, list, rename (merging into an
 //!   existing name), delete.
 //! - [`faces`]: stored faces with their embeddings and images: add (one transaction), list by
@@ -36,11 +44,13 @@ pub mod bulk;
 pub mod changes;
 pub mod compreface;
 pub mod config;
+pub mod deletions;
 pub mod embedding;
 mod error;
 pub mod export;
 pub mod faces;
 pub mod jobs;
+pub mod locks;
 pub mod reembed;
 pub mod services;
 pub mod statistics;
@@ -55,6 +65,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 pub use accounts::{Role, User};
 pub use apps::{App, Member, Person};
+pub use deletions::{Deletion, DeletionKind};
 pub use error::StoreError;
 pub use faces::{AddedFace, FaceBox, FaceDetails, FacePage, FacePhoto, FaceRef, NewFace, StoredFace};
 pub use services::{Service, ServiceInfo, ServiceType};
@@ -99,12 +110,20 @@ impl Store {
         Ok(store)
     }
 
-    pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+    /// Whether the database answers a query (the readiness check).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+    /// The pool's connections: `(open, idle, maximum)` (metrics).
+    pub fn pool_state(&self) -> (u32, usize, u32) {
+        (self.pool.size(), self.pool.num_idle(), self.pool.options().get_max_connections())
+    }
+
+    /// Options connecting to this store's database.
+    pub(crate) fn connect_options(&self) -> PgConnectOptions {
+        self.pool.connect_options().as_ref().clone()
     }
 
     /// Applies the migrations this build knows and the database lacks.

@@ -100,7 +100,7 @@ impl Store {
     /// The service with this API key, whatever its type.
     pub async fn find_service_by_api_key(&self, api_key: Uuid) -> Result<Option<Service>, StoreError> {
         sqlx::query_as::<_, ServiceRow>(
-            "SELECT id, app_id, name, type, api_key, match_threshold FROM models WHERE api_key = $1",
+            "SELECT id, app_id, name, type, api_key, match_threshold FROM models WHERE api_key = $1 AND deleted_at IS NULL",
         )
         .bind(api_key)
         .fetch_optional(&self.pool)
@@ -138,45 +138,12 @@ macro_rules! select_services {
     };
 }
 
-/// Empties a recognition collection: its subjects, faces and images, in one statement. The
-/// database function (`migrations/20261201000001_statement_cascades.sql`) deletes a few hundred
-/// subjects at a time with their faces and images, so a million faces take seconds whatever the
-/// planner's statistics, and notifies the collection's listeners (`reload` for a large one).
-/// Returns how many subjects it deleted and, when `count_faces` (a read of every face more), how
-/// many faces.
-pub(crate) async fn empty_collection<'c, E>(
-    executor: E,
-    model_id: Uuid,
-    count_faces: bool,
-) -> Result<(u64, Option<u64>), StoreError>
-where
-    E: sqlx::PgExecutor<'c>,
-{
-    let (subjects, faces): (i64, Option<i64>) =
-        sqlx::query_as("SELECT deleted_subjects, deleted_faces FROM visage_delete_collection($1, $2)")
-            .bind(model_id)
-            .bind(count_faces)
-            .fetch_one(executor)
-            .await?;
-    Ok((subjects.max(0) as u64, faces.map(|n| n.max(0) as u64)))
-}
-
-/// Deletes a recognition collection (subjects, faces, images) inside a transaction that goes on
-/// to delete its service.
-pub(crate) async fn delete_collection(
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    model_id: Uuid,
-) -> Result<(), StoreError> {
-    empty_collection(&mut **tx, model_id, false).await?;
-    Ok(())
-}
-
 impl Store {
     /// The recognition services that hold at least one face (what an api-service replica loads
     /// before it takes requests), in no given order.
     pub async fn collections_to_load(&self) -> Result<Vec<Uuid>, StoreError> {
         Ok(sqlx::query_scalar(
-            "SELECT m.id FROM models m WHERE m.type = 'R' \
+            "SELECT m.id FROM models m WHERE m.type = 'R' AND m.deleted_at IS NULL \
              AND EXISTS (SELECT 1 FROM faces f WHERE f.model_id = m.id)",
         )
         .fetch_all(&self.pool)
@@ -186,7 +153,7 @@ impl Store {
     /// The application's services: recognition, detection, verification, each by name.
     pub async fn services_of_app(&self, app_id: Uuid) -> Result<Vec<ServiceInfo>, StoreError> {
         let rows: Vec<ServiceInfoRow> = sqlx::query_as(
-            "SELECT id, app_id, name, type, api_key, match_threshold, created_at FROM models WHERE app_id = $1 \
+            "SELECT id, app_id, name, type, api_key, match_threshold, created_at FROM models WHERE app_id = $1 AND deleted_at IS NULL \
              ORDER BY CASE type WHEN 'R' THEN 0 WHEN 'D' THEN 1 ELSE 2 END, lower(name), name",
         )
         .bind(app_id)
@@ -197,7 +164,10 @@ impl Store {
 
     pub async fn service(&self, id: Uuid) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> =
-            sqlx::query_as(concat!(select_services!(), " WHERE id = $1")).bind(id).fetch_optional(&self.pool).await?;
+            sqlx::query_as(concat!(select_services!(), " WHERE id = $1 AND deleted_at IS NULL"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(ServiceInfo::try_from).transpose()
     }
 
@@ -227,7 +197,7 @@ impl Store {
 
     pub async fn rename_service(&self, id: Uuid, name: &str) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> = sqlx::query_as(
-            "UPDATE models SET name = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
+            "UPDATE models SET name = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
         .bind(name)
@@ -243,7 +213,7 @@ impl Store {
         match_threshold: Option<f64>,
     ) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> = sqlx::query_as(
-            "UPDATE models SET match_threshold = $2 WHERE id = $1 \
+            "UPDATE models SET match_threshold = $2 WHERE id = $1 AND deleted_at IS NULL \
              RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
@@ -257,7 +227,7 @@ impl Store {
     /// at once (every request looks its key up).
     pub async fn regenerate_service_key(&self, id: Uuid) -> Result<Option<ServiceInfo>, StoreError> {
         let row: Option<ServiceInfoRow> = sqlx::query_as(
-            "UPDATE models SET api_key = $2 WHERE id = $1 RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
+            "UPDATE models SET api_key = $2 WHERE id = $1 AND deleted_at IS NULL RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
         .bind(Uuid::new_v4())
@@ -275,7 +245,7 @@ impl Store {
 
     /// Whether any service still answers to a demo API key.
     pub async fn demo_keys_active(&self) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM models WHERE api_key = ANY($1))")
+        Ok(sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM models WHERE api_key = ANY($1) AND deleted_at IS NULL)")
             .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
             .fetch_one(&self.pool)
             .await?)
@@ -287,7 +257,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let row: Option<ServiceInfoRow> = sqlx::query_as(
             "INSERT INTO models (id, app_id, name, type, api_key, match_threshold) \
-             SELECT $2, app_id, $3, type, $4, match_threshold FROM models WHERE id = $1 \
+             SELECT $2, app_id, $3, type, $4, match_threshold FROM models WHERE id = $1 AND deleted_at IS NULL \
              RETURNING id, app_id, name, type, api_key, match_threshold, created_at",
         )
         .bind(id)
@@ -300,13 +270,13 @@ impl Store {
             return Ok(None);
         };
         let copy = ServiceInfo::try_from(row)?;
-        // One statement: the rows of every sub-statement are checked against their subjects and
-        // faces (the statement triggers that stand for foreign keys) when it ends, so subjects,
-        // faces and images can be copied together. The id maps are materialised once (they call
-        // a volatile function); each image takes its new face's seq from the faces' insert.
+        // One statement: its sub-statements see the same snapshot, so the faces' and images'
+        // foreign keys are checked once the statement's rows are all written (the checks run at
+        // its end). The id maps are materialised once (they call a volatile function). Marked
+        // subjects and their faces are not copied.
         sqlx::query(
             "WITH s AS (SELECT id AS old_id, gen_random_uuid() AS new_id, name, created_at \
-                        FROM subjects WHERE model_id = $1), \
+                        FROM subjects WHERE model_id = $1 AND deleted_at IS NULL), \
              ins_s AS (INSERT INTO subjects (id, model_id, name, created_at) \
                        SELECT new_id, $2, name, created_at FROM s), \
              f AS (SELECT f.id AS old_id, gen_random_uuid() AS new_id, s.new_id AS subject_id, f.embedding, \
@@ -317,9 +287,9 @@ impl Store {
                                           box_x_min, box_y_min, box_x_max, box_y_max) \
                        SELECT new_id, $2, subject_id, embedding, dimension, calculator, created_at, \
                               box_x_min, box_y_min, box_x_max, box_y_max FROM f ORDER BY seq \
-                       RETURNING id, seq) \
-             INSERT INTO images (face_id, face_seq, content) \
-             SELECT n.id, n.seq, i.content FROM ins_f n JOIN f ON f.new_id = n.id JOIN images i ON i.face_id = f.old_id",
+                       RETURNING id) \
+             INSERT INTO images (face_id, content) \
+             SELECT n.id, i.content FROM ins_f n JOIN f ON f.new_id = n.id JOIN images i ON i.face_id = f.old_id",
         )
         .bind(id)
         .bind(copy.service.id)
@@ -329,19 +299,12 @@ impl Store {
         Ok(Some(copy))
     }
 
-    /// Deletes a service with its collection (faces, images, subjects) and statistics.
-    pub async fn delete_service(&self, id: Uuid) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        delete_collection(&mut tx, id).await?;
-        let done = sqlx::query("DELETE FROM models WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     /// How many subjects and faces the service's collection holds.
     pub async fn collection_counts(&self, id: Uuid) -> Result<(i64, i64), StoreError> {
         Ok(sqlx::query_as(
-            "SELECT (SELECT count(*) FROM subjects WHERE model_id = $1), (SELECT count(*) FROM faces WHERE model_id = $1)",
+            "SELECT (SELECT count(*) FROM subjects WHERE model_id = $1 AND deleted_at IS NULL), \
+                    (SELECT count(*) FROM faces f WHERE f.model_id = $1 AND NOT EXISTS \
+                       (SELECT 1 FROM subjects s WHERE s.id = f.subject_id AND s.deleted_at IS NOT NULL))",
         )
         .bind(id)
         .fetch_one(&self.pool)
@@ -352,9 +315,10 @@ impl Store {
 /// Gives the services holding the demo API keys random ones, on `conn` (inside the caller's
 /// transaction when it has one); how many there were.
 pub(crate) async fn retire_demo_keys_in(conn: &mut sqlx::PgConnection) -> Result<u64, StoreError> {
-    let done = sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1)")
-        .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
-        .execute(conn)
-        .await?;
+    let done =
+        sqlx::query("UPDATE models SET api_key = gen_random_uuid() WHERE api_key = ANY($1) AND deleted_at IS NULL")
+            .bind([DEMO_RECOGNITION_API_KEY, DEMO_DETECTION_API_KEY, DEMO_VERIFICATION_API_KEY])
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected())
 }

@@ -1,8 +1,9 @@
 //! Subjects: the names in a recognition service's collection.
 //!
 //! Names are unique per service without regard to letter case (`subjects_model_name_key` on
-//! `(model_id, lower(name))`); lookups by name are case-insensitive too and answer with the name
-//! as it was stored.
+//! `(model_id, lower(name))`, among the subjects not marked for deletion); lookups by name are
+//! case-insensitive too and answer with the name as it was stored. Marked subjects (see
+//! [`crate::deletions`]) are left out of every read.
 
 use uuid::Uuid;
 
@@ -31,7 +32,8 @@ struct GalleryRow {
 /// on one row when the page is empty. Public for the store tests' plan check.
 pub const GALLERY_PAGE: &str = "\
 WITH matching AS NOT MATERIALIZED (
-    SELECT id, name FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) LIKE $2)
+    SELECT id, name FROM subjects
+    WHERE model_id = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR lower(name) LIKE $2)
 ), page AS (
     SELECT id, name FROM matching ORDER BY lower(name), name LIMIT $3 OFFSET $4
 )
@@ -66,19 +68,23 @@ impl Store {
 
     /// The id and stored name of the service's subject called `name` (in any letter case), if any.
     pub async fn find_subject(&self, model_id: Uuid, name: &str) -> Result<Option<(Uuid, String)>, StoreError> {
-        Ok(sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2)")
-            .bind(model_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL",
+        )
+        .bind(model_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?)
     }
 
     /// The service's subject names, oldest first.
     pub async fn list_subjects(&self, model_id: Uuid) -> Result<Vec<String>, StoreError> {
-        let names = sqlx::query_scalar("SELECT name FROM subjects WHERE model_id = $1 ORDER BY created_at, name")
-            .bind(model_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let names = sqlx::query_scalar(
+            "SELECT name FROM subjects WHERE model_id = $1 AND deleted_at IS NULL ORDER BY created_at, name",
+        )
+        .bind(model_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(names)
     }
 
@@ -93,14 +99,16 @@ impl Store {
     ) -> Result<(Vec<String>, i64), StoreError> {
         let pattern = search.map(|s| format!("%{}%", crate::accounts::like_escape(&s.to_lowercase())));
         let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) LIKE $2)",
+            "SELECT count(*) FROM subjects WHERE model_id = $1 AND deleted_at IS NULL \
+             AND ($2::text IS NULL OR lower(name) LIKE $2)",
         )
         .bind(model_id)
         .bind(&pattern)
         .fetch_one(&self.pool)
         .await?;
         let names = sqlx::query_scalar(
-            "SELECT name FROM subjects WHERE model_id = $1 AND ($2::text IS NULL OR lower(name) LIKE $2) \
+            "SELECT name FROM subjects WHERE model_id = $1 AND deleted_at IS NULL \
+             AND ($2::text IS NULL OR lower(name) LIKE $2) \
              ORDER BY lower(name), name LIMIT $3 OFFSET $4",
         )
         .bind(model_id)
@@ -145,11 +153,12 @@ impl Store {
 
     /// The names of those of these subjects the service has: `(id, name)`, any order.
     pub async fn subject_names(&self, model_id: Uuid, subject_ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StoreError> {
-        let names = sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND id = ANY($2)")
-            .bind(model_id)
-            .bind(subject_ids)
-            .fetch_all(&self.pool)
-            .await?;
+        let names =
+            sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND id = ANY($2) AND deleted_at IS NULL")
+                .bind(model_id)
+                .bind(subject_ids)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(names)
     }
 
@@ -170,12 +179,14 @@ impl Store {
 
     async fn try_rename_subject(&self, model_id: Uuid, old: &str, new: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let source: Option<(Uuid, String)> =
-            sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE")
-                .bind(model_id)
-                .bind(old)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let source: Option<(Uuid, String)> = sqlx::query_as(
+            "SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL \
+                 FOR UPDATE",
+        )
+        .bind(model_id)
+        .bind(old)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((source_id, source_name)) = source else {
             return Err(StoreError::SubjectNotFound(old.to_string()));
         };
@@ -183,7 +194,8 @@ impl Store {
             return Ok(false);
         }
         let target: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND id <> $3 FOR UPDATE",
+            "SELECT id FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) AND id <> $3 \
+             AND deleted_at IS NULL FOR UPDATE",
         )
         .bind(model_id)
         .bind(new)
@@ -211,29 +223,21 @@ impl Store {
         Ok(true)
     }
 
-    /// Deletes a subject with its faces and images; returns the name as it was stored. The faces
-    /// go first, by subject, in one statement.
+    /// Deletes a subject with its faces and images; returns the name as it was stored. A subject
+    /// with many faces is marked and purged in the background (see [`crate::deletions`]); its
+    /// name is free at once.
     pub async fn delete_subject(&self, model_id: Uuid, name: &str) -> Result<String, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let subject: Option<(Uuid, String)> =
-            sqlx::query_as("SELECT id, name FROM subjects WHERE model_id = $1 AND lower(name) = lower($2) FOR UPDATE")
-                .bind(model_id)
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some((id, stored)) = subject else {
-            return Err(StoreError::SubjectNotFound(name.to_string()));
-        };
-        crate::faces::delete_faces_of_subject(&mut tx, id).await?;
-        sqlx::query("DELETE FROM subjects WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(stored)
+        match crate::deletions::delete_subject(self, model_id, name).await? {
+            Some((stored, _)) => Ok(stored),
+            None => Err(StoreError::SubjectNotFound(name.to_string())),
+        }
     }
 
     /// Deletes every subject of the service with their faces and images; returns how many
-    /// subjects there were. One statement (see [`crate::services`]'s `empty_collection`).
+    /// subjects there were. A large collection is marked and purged in the background (see
+    /// [`crate::deletions`]).
     pub async fn delete_all_subjects(&self, model_id: Uuid) -> Result<u64, StoreError> {
-        let (subjects, _) = crate::services::empty_collection(&self.pool, model_id, false).await?;
+        let (subjects, _) = crate::deletions::empty_collection(self, model_id, false).await?;
         Ok(subjects)
     }
 }

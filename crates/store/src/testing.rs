@@ -61,6 +61,11 @@ impl TestDatabase {
 }
 
 impl TestDatabase {
+    /// The database's pool, for tests that write or check rows with SQL of their own.
+    pub fn pool(&self) -> &sqlx::PgPool {
+        &self.store.pool
+    }
+
     /// A new service of this type, in an application of its own, with a random API key.
     pub async fn create_service(&self, service_type: ServiceType) -> Service {
         let app_id = Uuid::new_v4();
@@ -68,7 +73,7 @@ impl TestDatabase {
         sqlx::query("INSERT INTO apps (id, name) VALUES ($1, $2)")
             .bind(app_id)
             .bind(&name)
-            .execute(self.store.pool())
+            .execute(&self.store.pool)
             .await
             .expect("cannot create a test application");
         let service =
@@ -79,7 +84,7 @@ impl TestDatabase {
             .bind(&service.name)
             .bind(service_type.letter())
             .bind(service.api_key)
-            .execute(self.store.pool())
+            .execute(&self.store.pool)
             .await
             .expect("cannot create a test service");
         service
@@ -89,7 +94,7 @@ impl TestDatabase {
     /// later plan sees statistics of empty tables: the worst case, as right after a bulk load.
     pub async fn keep_empty_statistics(&self) {
         for table in ["faces", "subjects", "images"] {
-            let pool = self.store.pool();
+            let pool = &self.store.pool;
             sqlx::query(&format!("ALTER TABLE {table} SET (autovacuum_enabled = false)"))
                 .execute(pool)
                 .await
@@ -99,10 +104,9 @@ impl TestDatabase {
     }
 
     /// Writes `subjects` × `per_subject` faces (512-d embeddings, a 4-byte image each) into a
-    /// service with three bulk statements, as a large import would. With `face_seq` false the
-    /// images leave out their face's `seq`, as hand-written SQL may (a trigger fills it in).
-    pub async fn write_bulk_collection(&self, model: Uuid, subjects: i64, per_subject: i64, face_seq: bool) {
-        let pool = self.store.pool();
+    /// service with three bulk statements, as a large import would.
+    pub async fn write_bulk_collection(&self, model: Uuid, subjects: i64, per_subject: i64) {
+        let pool = &self.store.pool;
         sqlx::query("INSERT INTO subjects (model_id, name) SELECT $1, 'subject ' || g FROM generate_series(1, $2) g")
             .bind(model)
             .bind(subjects)
@@ -119,11 +123,8 @@ impl TestDatabase {
         .execute(pool)
         .await
         .expect("cannot write the faces");
-        let images = if face_seq {
-            "INSERT INTO images (face_id, face_seq, content) SELECT id, seq, '\\x00010203'::bytea FROM faces WHERE model_id = $1"
-        } else {
-            "INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1"
-        };
+        let images =
+            "INSERT INTO images (face_id, content) SELECT id, '\\x00010203'::bytea FROM faces WHERE model_id = $1";
         sqlx::query(images).bind(model).execute(pool).await.expect("cannot write the images");
     }
 }

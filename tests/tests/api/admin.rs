@@ -130,7 +130,7 @@ async fn a_new_user_goes_from_sign_up_to_recognition_and_cleans_up() {
 
     // Deleting the service deletes its faces and images; the clone keeps its own.
     assert_eq!(admin_call(&admin, "DELETE", &model_path, token, None).await.0, 200);
-    let pool = api.db.store.pool();
+    let pool = api.db.pool();
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM faces WHERE model_id = $1")
         .bind(service.id)
         .fetch_one(pool)

@@ -207,7 +207,7 @@ async fn snapshot(db: &TestDatabase) -> Vec<(&'static str, i64, String)> {
         let row: (i64, String) = sqlx::query_as(&format!(
             "SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {table} t"
         ))
-        .fetch_one(db.store.pool())
+        .fetch_one(db.pool())
         .await
         .expect("snapshot");
         rows.push((table, row.0, row.1));
@@ -306,7 +306,7 @@ async fn a_compreface_installation_moves_in_with_its_keys_passwords_and_faces() 
     let imported: Vec<Uuid> =
         faces().iter().filter(|(_, s, _)| !matches!(*s, "Nobody" | "Dave")).map(|f| f.0).collect();
     let stored: Vec<Uuid> =
-        sqlx::query_scalar("SELECT id FROM faces ORDER BY id").fetch_all(api.db.store.pool()).await.unwrap();
+        sqlx::query_scalar("SELECT id FROM faces ORDER BY id").fetch_all(api.db.pool()).await.unwrap();
     assert_eq!(stored, imported);
     assert_eq!(count_rows(&api.db, "images").await, 7);
 
@@ -314,7 +314,7 @@ async fn a_compreface_installation_moves_in_with_its_keys_passwords_and_faces() 
     let days: Vec<(String, i64)> =
         sqlx::query_as("SELECT day::text, request_count FROM model_statistics WHERE model_id = $1 ORDER BY day")
             .bind(RESIDENTS.parse::<Uuid>().unwrap())
-            .fetch_all(api.db.store.pool())
+            .fetch_all(api.db.pool())
             .await
             .unwrap();
     assert_eq!(days, vec![("2025-03-01".to_string(), 12), ("2025-03-02".to_string(), 3)]);
@@ -376,7 +376,7 @@ async fn a_compreface_installation_moves_in_with_its_keys_passwords_and_faces() 
     let (status, body) = admin.login("pending@example.com", "pending-password").await;
     assert_eq!((status, body["error_description"].as_str()), (400, Some("User is disabled")), "{body}");
     let hash: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE email = 'owner@example.com'")
-        .fetch_one(api.db.store.pool())
+        .fetch_one(api.db.pool())
         .await
         .unwrap();
     assert!(hash.starts_with("$argon2id$"), "{hash}");
@@ -451,7 +451,7 @@ async fn import_when_unlocked(db: &TestDatabase, from: &str) -> Summary {
 }
 
 async fn count_rows(db: &TestDatabase, from: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {from}")).fetch_one(db.store.pool()).await.expect("count")
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {from}")).fetch_one(db.pool()).await.expect("count")
 }
 
 #[tokio::test]
@@ -492,7 +492,7 @@ async fn rows_that_collide_with_visage_are_listed_and_nothing_is_written() {
     // Visage was used before: its first user took the installation over with CompreFace's
     // owner's e-mail address, and made an application with a name CompreFace has.
     admin.register("Owner@Example.com", "visage-password", "Olga", "Owner").await;
-    sqlx::query("INSERT INTO apps (name) VALUES ('Front door')").execute(admin.db.store.pool()).await.unwrap();
+    sqlx::query("INSERT INTO apps (name) VALUES ('Front door')").execute(admin.db.pool()).await.unwrap();
     let before = snapshot(&admin.db).await;
 
     let error = compreface::import(admin.db.options.clone(), &options(&from, None)).await.unwrap_err();

@@ -42,7 +42,7 @@ async fn a_write_failing_inside_the_transaction_leaves_no_rows_and_no_face_in_me
     assert_eq!(subjects_of(&before), ["A"]);
 
     // The image row, the last write of the transaction, fails.
-    let pool = app.db.store.pool();
+    let pool = app.db.pool();
     sqlx::query(
         "CREATE FUNCTION refuse_images() RETURNS trigger LANGUAGE plpgsql AS \
          $$ BEGIN RAISE EXCEPTION 'disk full'; END $$",

@@ -40,7 +40,7 @@ pub async fn add_face(app: &TestApp, subject: &str, path: &str) -> (u16, Value) 
 }
 
 pub async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(app.db.store.pool()).await.expect("count")
+    sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(app.db.pool()).await.expect("count")
 }
 
 /// Another api-service on `app`'s database, serving the same services.

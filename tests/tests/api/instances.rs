@@ -86,7 +86,7 @@ async fn writes_of_any_client_of_the_database_are_seen() {
     within(Duration::from_secs(1), "SQL insert", || async { matches(&app, &embedding).await == ["Sql"] }).await;
     sqlx::query("DELETE FROM subjects WHERE model_id = $1")
         .bind(app.recognition.id)
-        .execute(app.db.store.pool())
+        .execute(app.db.pool())
         .await
         .unwrap();
     within(Duration::from_secs(1), "SQL delete", || async { matches(&app, &embedding).await.is_empty() }).await;
@@ -96,7 +96,7 @@ async fn writes_of_any_client_of_the_database_are_seen() {
 /// it had been sent while the listening connection was down; `logged`: with its change-log row,
 /// as the trigger writes it.
 async fn quiet_face(app: &TestApp, subject: &str, embedding: &[f32], logged: bool) -> uuid::Uuid {
-    let mut tx = app.db.store.pool().begin().await.unwrap();
+    let mut tx = app.db.pool().begin().await.unwrap();
     sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap();
     let stored = sqlx::query_scalar::<_, uuid::Uuid>(
         "WITH s AS (INSERT INTO subjects (model_id, name) VALUES ($1, $2) RETURNING id) \
@@ -149,7 +149,7 @@ async fn a_lost_listening_connection_is_made_again_and_what_was_missed_read_from
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
          WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
     )
-    .fetch_all(app.db.store.pool())
+    .fetch_all(app.db.pool())
     .await
     .unwrap();
     assert_eq!(killed, [true], "one listening connection");
@@ -163,7 +163,7 @@ async fn a_lost_listening_connection_is_made_again_and_what_was_missed_read_from
     assert_eq!(counter(&app, "visage_collection_reloads_total").await, 0.0);
 
     // Notifications flow again.
-    sqlx::query("DELETE FROM faces WHERE id = $1").bind(stored).execute(app.db.store.pool()).await.unwrap();
+    sqlx::query("DELETE FROM faces WHERE id = $1").bind(stored).execute(app.db.pool()).await.unwrap();
     within(Duration::from_secs(1), "delete after reconnecting", || async { matches(&app, &logged).await.is_empty() })
         .await;
 }

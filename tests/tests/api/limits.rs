@@ -13,7 +13,7 @@ const FACES: i64 = 5001;
 /// Writes FACES faces of one subject with copies of `embedding` (as the bulk import would, in one
 /// statement), computed by core's current embedder.
 async fn bulk_collection(app: &api_service::testing::TestApp, embedding: &[f32]) {
-    let pool = app.db.store.pool();
+    let pool = app.db.pool();
     let calculator: String = sqlx::query_scalar("SELECT calculator FROM faces LIMIT 1")
         .fetch_optional(pool)
         .await

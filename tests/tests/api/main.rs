@@ -4,6 +4,7 @@
 mod admin;
 mod compreface;
 mod consistence;
+mod deletions;
 mod detection;
 mod durability;
 mod embeddings;

@@ -70,7 +70,7 @@ async fn outdated_faces_are_recomputed_while_writes_wait() {
     let calculators: Vec<(String, String, i32)> = sqlx::query_as(
         "SELECT s.name, f.calculator, f.dimension FROM faces f JOIN subjects s ON s.id = f.subject_id ORDER BY f.seq",
     )
-    .fetch_all(app.db.store.pool())
+    .fetch_all(app.db.pool())
     .await
     .unwrap();
     let current = calculators.last().expect("C").1.clone();

@@ -208,7 +208,7 @@ async fn recognize_detect_and_verify_requests_are_counted_per_service_and_day() 
         sqlx::query_as::<_, (uuid::Uuid, i64)>(
             "SELECT model_id, request_count FROM model_statistics WHERE day = current_date ORDER BY request_count DESC",
         )
-        .fetch_all(app.db.store.pool())
+        .fetch_all(app.db.pool())
         .await
         .expect("statistics")
     };

@@ -327,7 +327,7 @@ async fn a_job_whose_process_stopped_is_reported_interrupted() {
     let id = app.db.store.create_import_job(app.recognition.id).await.unwrap();
     sqlx::query("UPDATE import_jobs SET heartbeat_at = now() - interval '2 minutes' WHERE id = $1")
         .bind(id)
-        .execute(app.db.store.pool())
+        .execute(app.db.pool())
         .await
         .unwrap();
     let (status, job) =
@@ -402,7 +402,7 @@ async fn boxes(app: &TestApp) -> Vec<(i32, i32, i32, i32)> {
          ORDER BY 1, 2, 3, 4",
     )
     .bind(app.recognition.id)
-    .fetch_all(app.db.store.pool())
+    .fetch_all(app.db.pool())
     .await
     .unwrap()
 }

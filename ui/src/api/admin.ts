@@ -1,7 +1,7 @@
 // The admin API (UI.md §5): exactly those paths and payloads.
 
 import { ApiError, del, get, post, put, request } from './http.ts';
-import type { AdminStatus, App, Me, Model, Role, ServiceType, StatRow, UserRole } from './types.ts';
+import type { AdminStatus, App, Deletion, Me, Model, Role, ServiceType, StatRow, UserRole } from './types.ts';
 
 export const OAUTH_CLIENT = 'Basic Q29tbW9uQ2xpZW50SWQ6cGFzc3dvcmQ=';
 const basic = { Authorization: OAUTH_CLIENT };
@@ -78,6 +78,8 @@ export const setAppRole = (id: string, userId: string, role: Role) => put<UserRo
 export const removeMember = (id: string, userId: string) => del(`/admin/app/${e(id)}/user/${e(userId)}`);
 
 export const models = (app: string) => get<Model[]>(`/admin/app/${e(app)}/models`);
+/** Services and subjects of the application being purged in the background, with their progress. */
+export const deletions = (app: string) => get<Deletion[]>(`/admin/app/${e(app)}/deletions`);
 export const createModel = (app: string, name: string, type: ServiceType) => post<Model>(`/admin/app/${e(app)}/model`, { name, type });
 export const getModel = (app: string, m: string) => get<Model>(`/admin/app/${e(app)}/model/${e(m)}`);
 /** A missing field stays as it is; `matchThreshold: null` removes the threshold (recognition services only). */

@@ -21,6 +21,16 @@ export interface App {
   role: Role | null;
   owner: { userId: string; firstName: string; lastName: string };
 }
+/** A deletion whose rows are being purged (`GET /admin/app/{app}/deletions`). */
+export interface Deletion {
+  id: string;
+  kind: 'APPLICATION' | 'SERVICE' | 'SUBJECTS';
+  appId: string;
+  serviceId?: string;
+  name: string;
+  percent: number;
+}
+
 export interface Model {
   id: string;
   name: string;

@@ -191,6 +191,7 @@ export const en = {
   service_edited: 'Service has successfully been edited!',
   service_deleted: 'Service has successfully been deleted!',
   no_services: 'No services yet.',
+  deleting_progress: 'Deleting {name}… {percent}%',
   type_RECOGNITION: 'Recognition',
   type_DETECTION: 'Detection',
   type_VERIFY: 'Verification',

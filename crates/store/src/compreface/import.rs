@@ -1,81 +1,16 @@
-//! Moving a CompreFace 1.x installation into Visage (admin-service's `import-compreface`):
-//! reading CompreFace's database, and writing what it holds into ours under CompreFace's own ids.
-//!
-//! CompreFace's schema is the one its Liquibase changelogs build (exadel-inc/CompreFace,
-//! `java/admin/src/main/resources/db/changelog/db.changelog-0.0.1.yaml` to `-0.2.7.yaml`):
-//!
-//! | table | what | keys |
-//! |---|---|---|
-//! | `"user"` | accounts: bcrypt password (`{bcrypt}$2a$…`), global role `O`/`A`/`U` | `id` bigint, `guid` (the admin API's id) |
-//! | `app` | applications | `id` bigint, `guid`, `api_key` |
-//! | `user_app_role` | members: role `O`/`A`/`U` | `(app_id, user_id)` |
-//! | `model` | services: `type` `R`/`D`/`V`, `api_key` (what clients send) | `id` bigint, `guid` |
-//! | `subject` | the names of a recognition collection, by the service's `api_key` | `id` uuid |
-//! | `embedding` | one stored face: its embedding (another model's: not carried over), `img_id` (the `image_id` clients see is `embedding.id`) | `id` uuid |
-//! | `img` | the photo of a face; none when CompreFace ran with `save_images_to_db=false` | `id` uuid |
-//! | `model_statistic` | requests per service and hour | `id` bigint |
-//!
-//! [`CompreFace`] reads that database and never writes to it: its sessions are read-only
-//! (`default_transaction_read_only`). Ours is written in two steps:
-//!
-//! - [`Store::import_compreface_accounts`]: users, applications, members, services, subjects and
-//!   statistics in **one transaction**, upserted on CompreFace's ids, so a second run changes
-//!   nothing and an interrupted one left nothing behind. Before writing, the transaction looks
-//!   for rows of ours that the import would collide with (an e-mail address, an application or
-//!   service name, an API key, a subject name held by another id, a second global OWNER) and,
-//!   finding any, rolls back and returns them as [`Conflict`]s.
-//! - [`Store::import_compreface_face`]: one re-embedded face with its image, in a transaction of
-//!   its own, under the id of CompreFace's embedding (the `image_id` its clients know); faces
-//!   already there are left alone ([`Store::existing_face_ids`] finds them first), so an
-//!   interrupted import goes on where it stopped.
-//!
-//! Visage's seeded demo (`migrations/20261128000002_demo.sql`) has the ids of CompreFace's demo
-//! (user, application and services `…0001`, API keys `…0002` to `…0004`): CompreFace's demo,
-//! where it still exists, lands on ours. What CompreFace no longer has of it is removed from
-//! ours while it is untouched (see [`Store::import_compreface_accounts`]), so the public demo keys
-//! stay closed where CompreFace had closed them.
+//! Writing what a CompreFace database holds into ours, under CompreFace's ids: accounts,
+//! applications, members, services, subjects and statistics in one transaction with its
+//! conflicts checked first, then each re-embedded face in a transaction of its own.
 
-use std::collections::HashSet;
 use std::fmt;
-use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Connection, PgConnection};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::accounts::{Role, DEMO_USER_ID};
+use crate::locks::{Job, SessionLock};
 use crate::services::ServiceType;
 use crate::{embedding, Store, StoreError};
-
-/// The tables and columns of CompreFace's schema that the import reads.
-const REQUIRED_SCHEMA: &[(&str, &[&str])] = &[
-    (
-        "user",
-        &[
-            "id",
-            "email",
-            "password",
-            "first_name",
-            "last_name",
-            "enabled",
-            "guid",
-            "global_role",
-            "allow_statistics",
-            "reg_time",
-        ],
-    ),
-    ("app", &["id", "name", "guid", "api_key"]),
-    ("user_app_role", &["app_id", "user_id", "role"]),
-    ("model", &["id", "name", "guid", "app_id", "api_key", "type", "created_date"]),
-    ("subject", &["id", "api_key", "subject_name"]),
-    ("embedding", &["id", "subject_id", "img_id"]),
-    ("img", &["id", "content"]),
-    ("model_statistic", &["model_id", "request_count", "created_date"]),
-];
-
-/// The advisory lock key of a running import ("visageim").
-const IMPORT_LOCK_KEY: i64 = 0x7669_7361_6765_696d;
 
 /// The seeded demo application and its services `(id, API key)`.
 const DEMO_APP_ID: Uuid = Uuid::from_u128(1);
@@ -84,225 +19,6 @@ const DEMO_SERVICES: [(Uuid, Uuid); 3] = [
     (Uuid::from_u128(3), Uuid::from_u128(3)),
     (Uuid::from_u128(4), Uuid::from_u128(4)),
 ];
-
-/// A CompreFace user as its database holds it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceUser {
-    pub id: i64,
-    pub guid: String,
-    pub email: String,
-    /// `{bcrypt}$2a$…` (or a bare `$2a$…` for the demo user).
-    pub password: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub enabled: bool,
-    /// `O`, `A` or `U`.
-    pub global_role: Option<String>,
-    pub allow_statistics: bool,
-    pub reg_time: Option<NaiveDateTime>,
-}
-
-/// A CompreFace application.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceApp {
-    pub id: i64,
-    pub guid: String,
-    pub name: String,
-    pub api_key: String,
-}
-
-/// A member of a CompreFace application.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceRole {
-    pub app_id: i64,
-    pub user_id: i64,
-    /// `O`, `A` or `U`.
-    pub role: String,
-}
-
-/// A CompreFace service ("model").
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceModel {
-    pub id: i64,
-    pub guid: String,
-    pub app_id: i64,
-    pub name: String,
-    pub api_key: String,
-    /// `R`, `D` or `V`.
-    pub model_type: String,
-    pub created_date: Option<NaiveDateTime>,
-}
-
-/// A subject of a CompreFace recognition service, which it names by API key.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceSubject {
-    pub id: Uuid,
-    pub api_key: String,
-    pub name: String,
-}
-
-/// A CompreFace service's requests on one day (its hourly rows summed).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceStatistic {
-    pub model_id: i64,
-    pub day: NaiveDate,
-    pub requests: i64,
-}
-
-/// Everything of a CompreFace database but its faces, read from one snapshot.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SourceAccounts {
-    pub users: Vec<SourceUser>,
-    pub apps: Vec<SourceApp>,
-    pub roles: Vec<SourceRole>,
-    pub models: Vec<SourceModel>,
-    pub subjects: Vec<SourceSubject>,
-    pub statistics: Vec<SourceStatistic>,
-}
-
-/// A stored face of CompreFace (an `embedding` row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub struct SourceFace {
-    /// The `image_id` CompreFace's clients know.
-    pub id: Uuid,
-    pub subject_id: Uuid,
-    /// Its photo; `None` when CompreFace kept none (`save_images_to_db=false`, or its demo faces).
-    pub img_id: Option<Uuid>,
-}
-
-/// How many faces a CompreFace database holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SourceFaceCounts {
-    pub total: u64,
-    /// Those without a photo.
-    pub without_image: u64,
-}
-
-/// A CompreFace database, read-only.
-#[derive(Debug, Clone)]
-pub struct CompreFace {
-    pool: PgPool,
-}
-
-impl CompreFace {
-    /// Connects (a few connections: the import reads photos while core-service works), with
-    /// every session read-only.
-    pub async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
-        let options = options.options([("default_transaction_read_only", "on")]);
-        // One connection first: its error says why (refused, unknown host, authentication, no
-        // such database), where a pool retries until its timeout and says only that.
-        PgConnection::connect_with(&options).await?.close().await?;
-        let pool =
-            PgPoolOptions::new().max_connections(4).acquire_timeout(Duration::from_secs(10)).connect_lazy_with(options);
-        Ok(Self { pool })
-    }
-
-    /// What the import needs of CompreFace's schema and this database lacks: `table "embedding"`,
-    /// `column "model"."type"`; empty for a CompreFace 1.x database.
-    pub async fn missing_schema(&self) -> Result<Vec<String>, StoreError> {
-        let tables: Vec<&str> = REQUIRED_SCHEMA.iter().map(|(t, _)| *t).collect();
-        let present: HashSet<(String, String)> = sqlx::query_as(
-            "SELECT table_name::text, column_name::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = ANY($1)",
-        )
-        .bind(&tables)
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .collect();
-        let mut missing = Vec::new();
-        for (table, columns) in REQUIRED_SCHEMA {
-            if !present.iter().any(|(t, _)| t == table) {
-                missing.push(format!("table \"{table}\""));
-                continue;
-            }
-            for column in *columns {
-                if !present.contains(&(table.to_string(), column.to_string())) {
-                    missing.push(format!("column \"{table}\".\"{column}\""));
-                }
-            }
-        }
-        Ok(missing)
-    }
-
-    /// Whether the database has a table of this name (in its current schema).
-    pub async fn has_table(&self, table: &str) -> Result<bool, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_name = $1)",
-        )
-        .bind(table)
-        .fetch_one(&self.pool)
-        .await?)
-    }
-
-    /// Users, applications, members, services, subjects and statistics, from one snapshot.
-    pub async fn accounts(&self) -> Result<SourceAccounts, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-        let users = sqlx::query_as(
-            "SELECT id, guid, email, password, coalesce(first_name, '') AS first_name, \
-             coalesce(last_name, '') AS last_name, coalesce(enabled, false) AS enabled, global_role, \
-             coalesce(allow_statistics, false) AS allow_statistics, reg_time FROM \"user\" ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let apps = sqlx::query_as("SELECT id, guid, name, api_key FROM app ORDER BY id").fetch_all(&mut *tx).await?;
-        let roles = sqlx::query_as("SELECT app_id, user_id, role FROM user_app_role ORDER BY app_id, user_id")
-            .fetch_all(&mut *tx)
-            .await?;
-        let models = sqlx::query_as(
-            "SELECT id, guid, app_id, name, api_key, type AS model_type, created_date FROM model ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let subjects = sqlx::query_as(
-            "SELECT id, coalesce(api_key, '') AS api_key, coalesce(subject_name, '') AS name FROM subject ORDER BY id",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let statistics = sqlx::query_as(
-            "SELECT model_id, created_date::date AS day, sum(request_count)::bigint AS requests \
-             FROM model_statistic GROUP BY 1, 2 ORDER BY 1, 2",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(SourceAccounts { users, apps, roles, models, subjects, statistics })
-    }
-
-    /// How many faces there are, and how many of them have no photo. (An embedding without a
-    /// subject, which CompreFace never leaves, is no face.)
-    pub async fn face_counts(&self) -> Result<SourceFaceCounts, StoreError> {
-        let (total, without_image): (i64, i64) = sqlx::query_as(
-            "SELECT count(*), count(*) FILTER (WHERE img_id IS NULL) FROM embedding WHERE subject_id IS NOT NULL",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(SourceFaceCounts { total: total.max(0) as u64, without_image: without_image.max(0) as u64 })
-    }
-
-    /// Up to `limit` faces in id order, after `after` (from the first with `None`).
-    pub async fn faces_after(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<SourceFace>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT id, subject_id, img_id FROM embedding WHERE subject_id IS NOT NULL AND ($1::uuid IS NULL OR id > $1) \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// The content of a photo; `None` if it is gone.
-    pub async fn image(&self, img_id: Uuid) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT content FROM img WHERE id = $1").bind(img_id).fetch_optional(&self.pool).await?)
-    }
-
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-}
 
 /// A user to write, under CompreFace's `guid`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -475,32 +191,15 @@ pub struct ImportFace<'a> {
 }
 
 /// Held while an import runs: one import at a time per database. Released by
-/// [`ImportLock::release`], or when the process ends.
-#[derive(Debug)]
-pub struct ImportLock(PgConnection);
-
-impl ImportLock {
-    pub async fn release(self) {
-        // Closing the session releases its advisory locks.
-        let _ = self.0.close().await;
-    }
-}
+/// [`SessionLock::release`], or when the process ends.
+pub type ImportLock = SessionLock;
 
 type Tx<'t> = sqlx::Transaction<'t, sqlx::Postgres>;
 
 impl Store {
     /// Takes the import's lock on a connection of its own; `None` while another import holds it.
     pub async fn try_lock_compreface_import(&self) -> Result<Option<ImportLock>, StoreError> {
-        let mut connection = self.pool.acquire().await?.detach();
-        let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-            .bind(IMPORT_LOCK_KEY)
-            .fetch_one(&mut connection)
-            .await?;
-        if !locked {
-            let _ = connection.close().await;
-            return Ok(None);
-        }
-        Ok(Some(ImportLock(connection)))
+        self.try_lock(Job::CompreFaceImport).await
     }
 
     /// Writes CompreFace's accounts, applications, members, services, subjects and statistics
@@ -550,11 +249,12 @@ impl Store {
             .map_err(|_| StoreError::Database(sqlx::Error::Protocol("embedding too long".into())))?;
         let [x_min, y_min, x_max, y_max] = crate::FaceBox::columns(face.face_box);
         let mut tx = self.pool.begin().await?;
-        let seq: Option<i64> = sqlx::query_scalar(
+        let inserted: Option<Uuid> = sqlx::query_scalar(
             "INSERT INTO faces (id, model_id, subject_id, embedding, dimension, calculator, \
                                 box_x_min, box_y_min, box_x_max, box_y_max) \
-             SELECT $1, s.model_id, s.id, $3, $4, $5, $6, $7, $8, $9 FROM subjects s WHERE s.id = $2 \
-             ON CONFLICT (id) DO NOTHING RETURNING seq",
+             SELECT $1, s.model_id, s.id, $3, $4, $5, $6, $7, $8, $9 FROM subjects s \
+             WHERE s.id = $2 AND s.deleted_at IS NULL \
+             ON CONFLICT (id) DO NOTHING RETURNING id",
         )
         .bind(face.id)
         .bind(face.subject_id)
@@ -567,12 +267,11 @@ impl Store {
         .bind(y_max)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(seq) = seq else {
+        if inserted.is_none() {
             return Ok(false);
-        };
-        sqlx::query("INSERT INTO images (face_id, face_seq, content) VALUES ($1, $2, $3)")
+        }
+        sqlx::query("INSERT INTO images (face_id, content) VALUES ($1, $2)")
             .bind(face.id)
-            .bind(seq)
             .bind(face.image)
             .execute(&mut *tx)
             .await?;
@@ -656,7 +355,7 @@ async fn conflicts(tx: &mut Tx<'_>, accounts: &ImportAccounts) -> Result<Vec<Con
     let app_keys: Vec<Uuid> = accounts.apps.iter().map(|a| a.api_key).collect();
     let rows: Vec<(Uuid, String, Uuid, bool)> = sqlx::query_as(
         "SELECT t.id, t.name, a.id, a.name = t.name FROM unnest($1::uuid[], $2::text[], $3::uuid[]) t(id, name, api_key) \
-         JOIN apps a ON a.id <> t.id AND (a.name = t.name OR a.api_key = t.api_key) ORDER BY t.name",
+         JOIN apps a ON a.id <> t.id AND a.deleted_at IS NULL AND (a.name = t.name OR a.api_key = t.api_key) ORDER BY t.name",
     )
     .bind(&app_ids)
     .bind(&app_names)
@@ -678,7 +377,7 @@ async fn conflicts(tx: &mut Tx<'_>, accounts: &ImportAccounts) -> Result<Vec<Con
     let rows: Vec<(Uuid, String, Uuid, Uuid, String, bool)> = sqlx::query_as(
         "SELECT t.id, t.name, t.api_key, m.id, m.name, m.api_key = t.api_key \
          FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::uuid[]) t(id, app_id, name, api_key) \
-         JOIN models m ON m.id <> t.id AND (m.api_key = t.api_key OR (m.app_id = t.app_id AND m.name = t.name)) \
+         JOIN models m ON m.id <> t.id AND m.deleted_at IS NULL AND (m.api_key = t.api_key OR (m.app_id = t.app_id AND m.name = t.name)) \
          ORDER BY t.name",
     )
     .bind(&service_ids)
@@ -700,7 +399,8 @@ async fn conflicts(tx: &mut Tx<'_>, accounts: &ImportAccounts) -> Result<Vec<Con
     let subject_names: Vec<&str> = accounts.subjects.iter().map(|s| s.name.as_str()).collect();
     let rows: Vec<(Uuid, String, Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT t.id, t.name, t.model_id, s.id, s.name FROM unnest($1::uuid[], $2::uuid[], $3::text[]) t(id, model_id, name) \
-         JOIN subjects s ON s.model_id = t.model_id AND lower(s.name) = lower(t.name) AND s.id <> t.id ORDER BY t.name",
+         JOIN subjects s ON s.model_id = t.model_id AND lower(s.name) = lower(t.name) AND s.id <> t.id \
+         AND s.deleted_at IS NULL ORDER BY t.name",
     )
     .bind(&subject_ids)
     .bind(&subject_models)
