@@ -1,5 +1,5 @@
 //! Deletions that answer at once: marking what goes, and purging it in the background
-//! (`migrations/20261210000001_background_deletions.sql`).
+//! (`migrations/20261208000002_background_deletions.sql`).
 //!
 //! Deleting an application, a service, every subject of a collection, or a subject with more
 //! than [`INLINE_FACES`] faces marks the rows (`deleted_at`) in one short transaction and records

@@ -26,7 +26,7 @@
 -- from the indexes on `subjects` (built here, during which subjects cannot be written; subjects
 -- are far fewer than faces). The foreign keys are added NOT VALID, which checks every row
 -- written from now on without scanning the existing ones; the next migration
--- (20261210000002_validate_foreign_keys.sql, a transaction of its own) deletes what the triggers
+-- (20261208000003_validate_foreign_keys.sql, a transaction of its own) deletes what the triggers
 -- may have let through and validates the keys while the tables stay readable and writable.
 
 -- The trigger cascades.

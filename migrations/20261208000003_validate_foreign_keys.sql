@@ -1,4 +1,4 @@
--- The foreign keys added NOT VALID by 20261210000001_background_deletions.sql, validated in a
+-- The foreign keys added NOT VALID by 20261208000002_background_deletions.sql, validated in a
 -- transaction of their own: validating takes a lock that lets every read and write go on
 -- (SHARE UPDATE EXCLUSIVE) while it scans the tables, and so do the deletions below.
 --
