@@ -333,7 +333,6 @@ export const en = {
   err_bad_credentials: 'E-mail or Password is incorrect.',
   err_email_used: 'This e-mail is already in use.',
   reason_too_large: 'Too large',
-  reason_too_large_limit: 'Larger than {limit}, the limit',
   reason_no_face: 'No face found',
   reason_several_faces: 'Several faces',
   reason_not_image: 'Not an image',
@@ -370,21 +369,4 @@ export function t(key, vars) {
   const entry = en[key] ?? key;
   const s = typeof entry === 'string' ? entry : pluralForm(entry, vars?.count);
   return vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s;
-}
-
-/**
- * A size in bytes as people read it: "5 MB", "1.5 MB", "800 KB" (powers of 1024, as the server's
- * limits are set).
- * @param {number} bytes
- */
-export function formatBytes(bytes) {
-  const units = ['bytes', 'KB', 'MB', 'GB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  const shown = unit === 0 ? String(value) : String(Math.round(value * 10) / 10);
-  return `${shown} ${units[unit]}`;
 }

@@ -10,10 +10,11 @@ import { ApiError } from '../api/http.ts';
 import { session } from './session.svelte.ts';
 import { confirmDialog, promptDialog } from './dialogs.svelte.ts';
 import { notify, notifyError } from './snackbar.svelte.ts';
-import { startUpload, tooLarge, uploads } from './uploads.svelte.ts';
+import { startUpload, uploads } from './uploads.svelte.ts';
 import { subjectPage, type SubjectPage } from '../lib/subjects.js';
 import { readEntries, planImport, type FsEntry } from '../lib/folder.js';
 import { validateEntityName, validateImageFile } from '../lib/validation.js';
+import { tooLargeText } from '../lib/errors.js';
 import { t } from '../lib/i18n.js';
 
 export const SUBJECTS_PAGE = 50;
@@ -271,7 +272,7 @@ export class CollectionState {
 
   #rejectReason(f: File): string | null {
     const err = validateImageFile(f, session.maxFileSize);
-    return err === 'v_image_ext' ? t('reason_not_image') : err === 'v_image_size' ? tooLarge(session.maxFileSize) : null;
+    return err === 'v_image_ext' ? t('reason_not_image') : err === 'v_image_size' ? tooLargeText(session.maxFileSize) : null;
   }
 
   #target() {

@@ -6,8 +6,8 @@
 import { addFace } from '../api/public.ts';
 import { ApiError } from '../api/http.ts';
 import { runPool } from '../lib/pool.js';
-import { uploadFailureReason } from '../lib/errors.js';
-import { formatBytes, t } from '../lib/i18n.js';
+import { tooLargeText, uploadFailureReason } from '../lib/errors.js';
+import { t } from '../lib/i18n.js';
 import { session } from './session.svelte.ts';
 
 export interface UploadJob {
@@ -103,7 +103,7 @@ export function startUpload(
         const reason =
           e instanceof ApiError
             ? e.status === 413
-              ? tooLarge(maxFileSize)
+              ? tooLargeText(maxFileSize)
               : uploadFailureReason(e.status, e.body)
             : e instanceof DOMException
               ? t('reason_stopped')
@@ -133,11 +133,6 @@ export function startUpload(
     if (live.kind === 'upload' && live.failures.length === 0) setTimeout(() => dismissBatch(live.id), 4000);
   });
   return live;
-}
-
-/** "Larger than 5 MB, the limit": what the server refuses, named. @param {number} bytes */
-export function tooLarge(bytes: number): string {
-  return t('reason_too_large_limit', { limit: formatBytes(bytes) });
 }
 
 /** Forgets one failed tile of an upload (the batch goes when nothing is left to show). */

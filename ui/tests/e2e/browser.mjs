@@ -34,11 +34,13 @@ export async function launch() {
 
 /**
  * A page whose uncaught errors and Content-Security-Policy violations (the front door's policy)
- * are collected, with a screenshot helper.
+ * are collected, in a fresh context: desktop size unless a viewport is given, and the system's
+ * colour scheme when one is given (the UI's theme choice is left at "system", so it follows it).
  * @param {import('playwright-core').Browser} browser
+ * @param {{viewport?: {width: number, height: number}, colorScheme?: 'light' | 'dark'}} [opts]
  */
-export async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: BASE_URL });
+export async function newPage(browser, { viewport = { width: 1280, height: 900 }, colorScheme } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, baseURL: BASE_URL });
   context.setDefaultTimeout(30_000);
   const page = await context.newPage();
   /** @type {string[]} */
@@ -48,6 +50,21 @@ export async function newPage(browser) {
     if (m.type() === 'error' && m.text().includes('Content Security Policy')) errors.push(m.text());
   });
   return { context, page, errors };
+}
+
+/** Waits out the start-up screen, which stays until admin, api and core are all ready. @param {import('playwright-core').Page} page */
+export async function waitReady(page) {
+  await page.waitForFunction(() => !document.querySelector('[data-node]'), null, { timeout: 60_000 });
+}
+
+/** Logs in through the login form. @param {import('playwright-core').Page} page @param {{email: string, password: string}} who */
+export async function logIn(page, who) {
+  await page.goto('/login');
+  await waitReady(page);
+  await page.fill('#login-email', who.email);
+  await page.fill('#login-password', who.password);
+  await page.click('form button[type=submit]');
+  await page.waitForURL((u) => u.pathname !== '/login');
 }
 
 /** @param {import('playwright-core').Page} page @param {string} name */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BASE_URL, FIXTURES, STATE_FILE, launch, newPage, screenshot, dropFolder, chooseFile } from './browser.mjs';
+import { BASE_URL, FIXTURES, STATE_FILE, launch, newPage, logIn, waitReady, screenshot, dropFolder, chooseFile } from './browser.mjs';
 
 const skip = BASE_URL ? false : 'VISAGE_URL is not set';
 const SAMPLES = path.join(FIXTURES, 'upstream-samples');
@@ -41,22 +41,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** @param {import('playwright-core').Page} page */
-async function waitReady(page) {
-  // The start-up screen stays until admin, api and core are all ready.
-  await page.waitForFunction(() => !document.querySelector('[data-node]'), null, { timeout: 60_000 });
-}
-
-/** @param {import('playwright-core').Page} page @param {{email: string, password: string}} who */
-async function logIn(page, who) {
-  await page.goto('/login');
-  await waitReady(page);
-  await page.fill('#login-email', who.email);
-  await page.fill('#login-password', who.password);
-  await page.click('form button[type=submit]');
-  await page.waitForURL((u) => u.pathname !== '/login');
-}
 
 /** @param {import('playwright-core').Page} page @param {typeof member} who */
 async function signUp(page, who) {

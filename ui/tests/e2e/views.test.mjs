@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { BASE_URL, STATE_FILE, launch, screenshot, seriousA11yViolations, sidewaysOverflow } from './browser.mjs';
+import { BASE_URL, STATE_FILE, launch, newPage, logIn, waitReady, screenshot, seriousA11yViolations, sidewaysOverflow } from './browser.mjs';
 
 const skip = BASE_URL ? false : 'VISAGE_URL is not set';
 const DESKTOP = { width: 1280, height: 900 };
@@ -32,39 +32,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/**
- * A fresh context: its viewport, and the system's colour scheme (the theme choice is left at
- * "system", so the UI follows it).
- * @param {{width: number, height: number}} viewport @param {'light' | 'dark'} colorScheme
- */
-async function open(viewport, colorScheme) {
-  const context = await browser.newContext({ viewport, colorScheme, baseURL: BASE_URL });
-  context.setDefaultTimeout(30_000);
-  const page = await context.newPage();
-  /** @type {string[]} */
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && m.text().includes('Content Security Policy')) errors.push(m.text());
-  });
-  return { context, page, errors };
-}
-
-/** @param {import('playwright-core').Page} page */
-async function waitReady(page) {
-  await page.waitForFunction(() => !document.querySelector('[data-node]'), null, { timeout: 60_000 });
-}
-
-/** @param {import('playwright-core').Page} page */
-async function logIn(page) {
-  await page.goto('/login');
-  await waitReady(page);
-  await page.fill('#login-email', state.owner.email);
-  await page.fill('#login-password', state.owner.password);
-  await page.click('form button[type=submit]');
-  await page.waitForURL((u) => u.pathname !== '/login');
-}
 
 /**
  * Checks the screen shown now and saves it. Sideways scrolling and axe's findings are collected
@@ -110,7 +77,7 @@ async function closeDialog(page) {
 for (const theme of /** @type {const} */ (['light', 'dark'])) {
   for (const device of /** @type {const} */ (['desktop', 'phone'])) {
     test(`screen tour: ${theme}, ${device}`, { skip }, async () => {
-      const { context, page, errors } = await open(device === 'phone' ? PHONE : DESKTOP, theme);
+      const { context, page, errors } = await newPage(browser, { viewport: device === 'phone' ? PHONE : DESKTOP, colorScheme: theme });
       const phone = device === 'phone';
       /** @type {string[]} */
       const problems = [];
@@ -144,7 +111,7 @@ for (const theme of /** @type {const} */ (['light', 'dark'])) {
       await page.locator('[data-testid^=drop-]').or(page.locator('#login-email')).first().waitFor();
       if (new URL(page.url()).pathname === '/demo') await check(page, { name: 'demo', title: 'Demo · Visage', small: phone, ...at });
 
-      await logIn(page);
+      await logIn(page, state.owner);
       await page.goto('/');
       await page.locator(`a[title="${app}"]`).waitFor();
       await check(page, { name: 'applications', title: 'Applications · Visage', small: phone, ...at });
@@ -221,8 +188,8 @@ for (const theme of /** @type {const} */ (['light', 'dark'])) {
 }
 
 test('keyboard: the skip link moves focus to the page', { skip }, async () => {
-  const { context, page } = await open(DESKTOP, 'light');
-  await logIn(page);
+  const { context, page } = await newPage(browser, { viewport: DESKTOP, colorScheme: 'light' });
+  await logIn(page, state.owner);
   await page.goto(`/application?app=${state.app.id}`);
   await page.getByTestId('service-row').first().waitFor();
   await page.keyboard.press('Tab');
@@ -238,8 +205,8 @@ test('keyboard: the skip link moves focus to the page', { skip }, async () => {
 });
 
 test('keyboard: the service menu is a drawer on a phone', { skip }, async () => {
-  const { context, page } = await open(PHONE, 'light');
-  await logIn(page);
+  const { context, page } = await newPage(browser, { viewport: PHONE, colorScheme: 'light' });
+  await logIn(page, state.owner);
   await page.goto(`/dashboard?app=${state.app.id}&model=${state.recognition.id}&type=RECOGNITION`);
   await page.getByTestId('image-count').waitFor();
   const button = page.getByRole('button', { name: 'Service menu' });
@@ -274,8 +241,8 @@ test('keyboard: the service menu is a drawer on a phone', { skip }, async () => 
 });
 
 test('keyboard: the user menu and a dialog', { skip }, async () => {
-  const { context, page } = await open(DESKTOP, 'light');
-  await logIn(page);
+  const { context, page } = await newPage(browser, { viewport: DESKTOP, colorScheme: 'light' });
+  await logIn(page, state.owner);
   await page.goto(`/application?app=${state.app.id}`);
   await page.getByTestId('service-row').first().waitFor();
   const user = page.getByRole('button', { name: 'User menu' });
@@ -328,8 +295,8 @@ test('keyboard: the user menu and a dialog', { skip }, async () => {
 });
 
 test('theme switch: light, dark, the system; kept across a reload', { skip }, async () => {
-  const { context, page } = await open(DESKTOP, 'dark');
-  await logIn(page);
+  const { context, page } = await newPage(browser, { viewport: DESKTOP, colorScheme: 'dark' });
+  await logIn(page, state.owner);
   await page.goto('/');
   await page.locator(`a[title="${state.app.name}"]`).waitFor();
   const theme = () => page.evaluate(() => document.documentElement.dataset.theme);
